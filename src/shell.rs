@@ -1,0 +1,220 @@
+//! `ttlsim shell`: Redis commands in redis-cli syntax, one per line, run on
+//! the model and printed as `redis-cli --no-raw` prints them when its input
+//! is a pipe. `DEBUG SLEEP` advances the simulated clock (a real server is
+//! blocked that long), so one script runs unchanged against both.
+
+use crate::command::{Effect, Server};
+use crate::store::{Config, Micros};
+use std::io::{BufRead, Write};
+
+/// `sdssplitargs`: splits a line as redis-cli does (double quotes with
+/// `\n \r \t \b \a \xHH` escapes, single quotes with `\'`; a closing quote
+/// must be followed by a space or the end). `None` means unbalanced quotes.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut args = Vec::new();
+    let mut p = 0;
+    let at = |i: usize| line.get(i).copied().unwrap_or(0);
+    loop {
+        while p < line.len() && at(p).is_ascii_whitespace() {
+            p += 1;
+        }
+        if p >= line.len() {
+            return Some(args);
+        }
+        let mut cur = Vec::new();
+        let (mut inq, mut insq) = (false, false);
+        loop {
+            let c = at(p);
+            if inq {
+                if c == b'\\'
+                    && at(p + 1) == b'x'
+                    && at(p + 2).is_ascii_hexdigit()
+                    && at(p + 3).is_ascii_hexdigit()
+                {
+                    let hex = std::str::from_utf8(&line[p + 2..p + 4]).ok()?;
+                    cur.push(u8::from_str_radix(hex, 16).ok()?);
+                    p += 3;
+                } else if c == b'\\' && at(p + 1) != 0 {
+                    p += 1;
+                    cur.push(match at(p) {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if at(p + 1) != 0 && !at(p + 1).is_ascii_whitespace() {
+                        return None;
+                    }
+                    p += 1;
+                    break;
+                } else if c == 0 {
+                    return None;
+                } else {
+                    cur.push(c);
+                }
+            } else if insq {
+                if c == b'\\' && at(p + 1) == b'\'' {
+                    p += 1;
+                    cur.push(b'\'');
+                } else if c == b'\'' {
+                    if at(p + 1) != 0 && !at(p + 1).is_ascii_whitespace() {
+                        return None;
+                    }
+                    p += 1;
+                    break;
+                } else if c == 0 {
+                    return None;
+                } else {
+                    cur.push(c);
+                }
+            } else {
+                match c {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
+                        if c != 0 {
+                            p += 1;
+                        }
+                        break;
+                    }
+                    b'"' => inq = true,
+                    b'\'' => insq = true,
+                    _ => cur.push(c),
+                }
+            }
+            if p < line.len() {
+                p += 1;
+            }
+        }
+        args.push(cur);
+    }
+}
+
+/// A shell session: a server and its simulated clock.
+pub struct Shell {
+    server: Server,
+    now: Micros,
+    next_cron: Micros,
+}
+
+impl Shell {
+    /// A session whose clock starts at `start_ms` (Unix ms).
+    pub fn new(cfg: Config, seed: u64, start_ms: u64) -> Self {
+        let now = start_ms * 1000;
+        let server = Server::new(cfg, seed, now);
+        let next_cron = now + server.store().cron_period();
+        Shell {
+            server,
+            now,
+            next_cron,
+        }
+    }
+
+    /// The server.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Runs one input line and returns what redis-cli would print for it
+    /// (empty for blank lines).
+    pub fn line(&mut self, line: &[u8]) -> String {
+        let Some(mut argv) = split_args(line) else {
+            return "Invalid argument(s)\n".into();
+        };
+        if argv.is_empty() {
+            return String::new();
+        }
+        // redis-cli's repeat prefix: "3 INCR k" runs INCR three times.
+        let mut repeat = 1;
+        if argv.len() > 1 {
+            if let Ok(n) = std::str::from_utf8(&argv[0]).unwrap_or("").parse::<i64>() {
+                if n <= 0 {
+                    return "Invalid redis-cli repeat command option value.\n".into();
+                }
+                repeat = n;
+                argv.remove(0);
+            }
+        }
+        let mut out = String::new();
+        for _ in 0..repeat {
+            let (reply, effect) = self.server.execute(&argv, self.now);
+            out.push_str(&reply.to_cli());
+            if let Effect::Sleep(us) = effect {
+                self.now += us;
+            }
+            self.after_command();
+        }
+        out
+    }
+
+    /// Between commands: the cron fires once if a tick is due (after a
+    /// blocking sleep a real server runs the overdue timer once), then
+    /// `beforeSleep`'s fast cycle.
+    fn after_command(&mut self) {
+        let store = self.server.store_mut();
+        if self.now >= self.next_cron {
+            store.cron(self.now);
+            self.next_cron = self.now + store.cron_period();
+        }
+        store.before_sleep(self.now);
+    }
+
+    /// Runs every line of `input`, writing replies to `out`. Stops at `quit`
+    /// or `exit`, as redis-cli does.
+    pub fn run(&mut self, input: impl BufRead, mut out: impl Write) -> std::io::Result<()> {
+        for line in input.split(b'\n') {
+            let line = line?;
+            let trimmed = String::from_utf8_lossy(&line).trim().to_ascii_lowercase();
+            if trimmed == "quit" || trimmed == "exit" {
+                break;
+            }
+            out.write_all(self.line(&line).as_bytes())?;
+        }
+        out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(s: &str) -> Option<Vec<String>> {
+        split_args(s.as_bytes()).map(|v| {
+            v.into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn splits_like_sdssplitargs() {
+        assert_eq!(split("SET k v").unwrap(), ["SET", "k", "v"]);
+        assert_eq!(split("  a   b ").unwrap(), ["a", "b"]);
+        assert_eq!(
+            split(r#"SET k "a b\n\x41""#).unwrap(),
+            ["SET", "k", "a b\nA"]
+        );
+        assert_eq!(split(r"SET k 'it\'s'").unwrap(), ["SET", "k", "it's"]);
+        assert_eq!(split(r#"SET k """#).unwrap(), ["SET", "k", ""]);
+        assert_eq!(split(r#"a"b c""#).unwrap(), ["ab c"]);
+        assert!(split(r#"SET k "unterminated"#).is_none());
+        assert!(split(r#"SET k "a"b"#).is_none());
+        assert!(split("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn sleep_advances_the_clock_and_expires_keys() {
+        let mut sh = Shell::new(Config::default(), 1, 1_700_000_000_000);
+        assert_eq!(sh.line(b"SET k v EX 2"), "OK\n");
+        assert_eq!(sh.line(b"TTL k"), "(integer) 2\n");
+        assert_eq!(sh.line(b"DEBUG SLEEP 1"), "OK\n");
+        assert_eq!(sh.line(b"TTL k"), "(integer) 1\n");
+        assert_eq!(sh.line(b"DEBUG SLEEP 1.5"), "OK\n");
+        assert_eq!(sh.line(b"GET k"), "(nil)\n");
+        assert_eq!(
+            sh.line(b"3 INCR c"),
+            "(integer) 1\n(integer) 2\n(integer) 3\n"
+        );
+    }
+}

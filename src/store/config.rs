@@ -1,0 +1,381 @@
+//! Server settings the model has, by Redis's own config names, with Redis's
+//! defaults, ranges and `CONFIG SET` error texts (src/config.c, 7.0).
+
+use super::memory::parse_memory;
+use std::fmt;
+
+/// `maxmemory-policy`: Redis's eight policies plus exact reference policies
+/// that Redis does not have (named `exact-*`, `fifo`, `belady`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Policy {
+    /// Refuse writes (OOM) instead of evicting.
+    NoEviction,
+    /// Approximated LRU over all keys (sampled, 16-entry pool).
+    AllKeysLru,
+    /// Approximated LFU over all keys.
+    AllKeysLfu,
+    /// A random key (`dictGetRandomKey`).
+    AllKeysRandom,
+    /// Approximated LRU over keys with a TTL.
+    VolatileLru,
+    /// Approximated LFU over keys with a TTL.
+    VolatileLfu,
+    /// A random key with a TTL.
+    VolatileRandom,
+    /// The sampled key with the nearest expire time.
+    VolatileTtl,
+    /// Reference, not Redis: the least recently used key, exactly.
+    ExactLru,
+    /// Reference, not Redis: the least frequently used key (exact access
+    /// count, ties broken by age), exactly.
+    ExactLfu,
+    /// Reference, not Redis: the oldest written key.
+    Fifo,
+}
+
+impl Policy {
+    /// Redis's eight policies, in the order Redis documents them.
+    pub const REDIS: [Policy; 8] = [
+        Policy::NoEviction,
+        Policy::AllKeysLru,
+        Policy::AllKeysLfu,
+        Policy::AllKeysRandom,
+        Policy::VolatileLru,
+        Policy::VolatileLfu,
+        Policy::VolatileRandom,
+        Policy::VolatileTtl,
+    ];
+
+    /// Every policy the model accepts.
+    pub const ALL: [Policy; 11] = [
+        Policy::NoEviction,
+        Policy::AllKeysLru,
+        Policy::AllKeysLfu,
+        Policy::AllKeysRandom,
+        Policy::VolatileLru,
+        Policy::VolatileLfu,
+        Policy::VolatileRandom,
+        Policy::VolatileTtl,
+        Policy::ExactLru,
+        Policy::ExactLfu,
+        Policy::Fifo,
+    ];
+
+    /// The config name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::NoEviction => "noeviction",
+            Policy::AllKeysLru => "allkeys-lru",
+            Policy::AllKeysLfu => "allkeys-lfu",
+            Policy::AllKeysRandom => "allkeys-random",
+            Policy::VolatileLru => "volatile-lru",
+            Policy::VolatileLfu => "volatile-lfu",
+            Policy::VolatileRandom => "volatile-random",
+            Policy::VolatileTtl => "volatile-ttl",
+            Policy::ExactLru => "exact-lru",
+            Policy::ExactLfu => "exact-lfu",
+            Policy::Fifo => "fifo",
+        }
+    }
+
+    /// Parses a config name (case-insensitive, as Redis does).
+    pub fn parse(s: &str) -> Result<Policy, String> {
+        let lower = s.to_ascii_lowercase();
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.name() == lower)
+            .ok_or_else(|| {
+                format!(
+                    "unknown maxmemory-policy '{s}'; valid: {}",
+                    Policy::ALL.map(|p| p.name()).join(", ")
+                )
+            })
+    }
+
+    /// Evicts among all keys (`MAXMEMORY_FLAG_ALLKEYS`), or only volatile ones.
+    pub fn all_keys(self) -> bool {
+        !matches!(
+            self,
+            Policy::VolatileLru
+                | Policy::VolatileLfu
+                | Policy::VolatileRandom
+                | Policy::VolatileTtl
+        )
+    }
+
+    /// Uses the LFU counter in the object's 24-bit field (`MAXMEMORY_FLAG_LFU`).
+    pub fn is_lfu(self) -> bool {
+        matches!(self, Policy::AllKeysLfu | Policy::VolatileLfu)
+    }
+
+    /// `MAXMEMORY_FLAG_NO_SHARED_INTEGERS`: LRU and LFU policies need a private
+    /// object per value.
+    pub fn no_shared_integers(self) -> bool {
+        matches!(
+            self,
+            Policy::AllKeysLru | Policy::AllKeysLfu | Policy::VolatileLru | Policy::VolatileLfu
+        )
+    }
+
+    /// True for the reference policies that are not Redis's.
+    pub fn is_reference(self) -> bool {
+        matches!(self, Policy::ExactLru | Policy::ExactLfu | Policy::Fifo)
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Modelled CPU cost of server work, used to time the active expire cycle and
+/// eviction against their budgets. Defaults were fitted to a real Debian
+/// redis-server 7.0.15 on this project's 2-core machine: see
+/// `tests/data/storm_redis_summary.csv` and README.md ("Cost model").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CostModel {
+    /// Nanoseconds to examine one entry of the expires table.
+    pub expire_examine_ns: u64,
+    /// Extra nanoseconds to delete one expired key (free, notify, propagate).
+    pub expire_delete_ns: u64,
+    /// Nanoseconds to visit one bucket of the expires table.
+    pub expire_bucket_ns: u64,
+    /// Nanoseconds per evicted key (sampling, pool, delete).
+    pub evict_ns: u64,
+}
+
+impl Default for CostModel {
+    fn default() -> Self {
+        CostModel {
+            expire_examine_ns: 60,
+            expire_delete_ns: 600,
+            expire_bucket_ns: 10,
+            evict_ns: 1500,
+        }
+    }
+}
+
+/// The settings of one modelled server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// `hz`: cron ticks per second (1..500).
+    pub hz: u32,
+    /// `active-expire-effort` (1..10).
+    pub active_expire_effort: u32,
+    /// `maxmemory` in bytes; 0 means no limit.
+    pub maxmemory: u64,
+    /// `maxmemory-policy`.
+    pub policy: Policy,
+    /// `maxmemory-samples`.
+    pub samples: u32,
+    /// `maxmemory-eviction-tenacity` (0..100).
+    pub eviction_tenacity: u32,
+    /// `lfu-log-factor`.
+    pub lfu_log_factor: u32,
+    /// `lfu-decay-time` in minutes (0: no decay).
+    pub lfu_decay_time: u32,
+    /// Memory of a fresh server before any key (`used_memory` baseline).
+    pub baseline_memory: u64,
+    /// Memory held by client connections (buffers), counted against maxmemory.
+    pub client_memory: u64,
+    /// Modelled CPU costs.
+    pub cost: CostModel,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            hz: 10,
+            active_expire_effort: 1,
+            maxmemory: 0,
+            policy: Policy::NoEviction,
+            samples: 5,
+            eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            baseline_memory: super::memory::DEFAULT_BASELINE,
+            client_memory: 0,
+            cost: CostModel::default(),
+        }
+    }
+}
+
+/// Names `CONFIG GET` knows, in the order it lists them.
+pub const NAMES: [&str; 8] = [
+    "hz",
+    "active-expire-effort",
+    "maxmemory",
+    "maxmemory-policy",
+    "maxmemory-samples",
+    "maxmemory-eviction-tenacity",
+    "lfu-log-factor",
+    "lfu-decay-time",
+];
+
+fn parse_int(value: &str, min: i64, max: i64) -> Result<i64, String> {
+    let v: i64 = value
+        .parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if v < min || v > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(v)
+}
+
+impl Config {
+    /// `CONFIG GET name`: the value as Redis prints it, or `None` for a name
+    /// the model does not have.
+    pub fn get(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "hz" => self.hz.to_string(),
+            "active-expire-effort" => self.active_expire_effort.to_string(),
+            "maxmemory" => self.maxmemory.to_string(),
+            "maxmemory-policy" => self.policy.name().to_string(),
+            "maxmemory-samples" => self.samples.to_string(),
+            "maxmemory-eviction-tenacity" => self.eviction_tenacity.to_string(),
+            "lfu-log-factor" => self.lfu_log_factor.to_string(),
+            "lfu-decay-time" => self.lfu_decay_time.to_string(),
+            _ => return None,
+        })
+    }
+
+    /// `CONFIG SET name value` with Redis's ranges. `Err(None)` means the
+    /// name is unknown; `Err(Some(reason))` is the reason Redis gives.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), Option<String>> {
+        let max = i32::MAX as i64;
+        match name.to_ascii_lowercase().as_str() {
+            // updateHZ clamps to CONFIG_MIN_HZ..CONFIG_MAX_HZ.
+            "hz" => self.hz = parse_int(value, 0, max)?.clamp(1, 500) as u32,
+            "active-expire-effort" => self.active_expire_effort = parse_int(value, 1, 10)? as u32,
+            "maxmemory" => {
+                self.maxmemory = parse_memory(value)
+                    .ok_or_else(|| "argument must be a memory value".to_string())?
+            }
+            "maxmemory-policy" => {
+                self.policy = Policy::parse(value).map_err(|_| {
+                    format!(
+                        "argument(s) must be one of the following: {}",
+                        Policy::ALL.map(|p| p.name()).join(", ")
+                    )
+                })?
+            }
+            "maxmemory-samples" => self.samples = parse_int(value, 1, max)? as u32,
+            "maxmemory-eviction-tenacity" => {
+                self.eviction_tenacity = parse_int(value, 0, 100)? as u32
+            }
+            "lfu-log-factor" => self.lfu_log_factor = parse_int(value, 0, max)? as u32,
+            "lfu-decay-time" => self.lfu_decay_time = parse_int(value, 0, max)? as u32,
+            _ => return Err(None),
+        }
+        Ok(())
+    }
+
+    /// `activeExpireCycle`'s effort-scaled constants.
+    pub fn expire_params(&self) -> ExpireParams {
+        let e = (self.active_expire_effort.clamp(1, 10) - 1) as u64;
+        ExpireParams {
+            keys_per_loop: 20 + 20 / 4 * e,
+            fast_duration_us: 1000 + 1000 / 4 * e,
+            slow_time_perc: 25 + 2 * e,
+            acceptable_stale: 10 - e,
+        }
+    }
+
+    /// `evictionTimeLimitUs`: the time eviction may spend per call.
+    pub fn eviction_time_limit_us(&self) -> Option<u64> {
+        let t = self.eviction_tenacity;
+        if t <= 10 {
+            Some(50 * t as u64)
+        } else if t < 100 {
+            Some((500.0 * 1.15f64.powi(t as i32 - 10)) as u64)
+        } else {
+            None
+        }
+    }
+}
+
+/// The active expire cycle's parameters after effort scaling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpireParams {
+    /// Keys sampled per loop (20 + 5·e).
+    pub keys_per_loop: u64,
+    /// Fast cycle budget in µs (1000 + 250·e).
+    pub fast_duration_us: u64,
+    /// Slow cycle CPU percentage (25 + 2·e).
+    pub slow_time_perc: u64,
+    /// Repeat a DB while more than this percentage of samples expired (10 − e).
+    pub acceptable_stale: u64,
+}
+
+/// Matches a Redis glob pattern with `*` and `?` (enough for `CONFIG GET`).
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), name.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effort_scaling_matches_expire_c() {
+        let mut c = Config::default();
+        assert_eq!(
+            c.expire_params(),
+            ExpireParams {
+                keys_per_loop: 20,
+                fast_duration_us: 1000,
+                slow_time_perc: 25,
+                acceptable_stale: 10
+            }
+        );
+        c.active_expire_effort = 10;
+        assert_eq!(
+            c.expire_params(),
+            ExpireParams {
+                keys_per_loop: 65,
+                fast_duration_us: 3250,
+                slow_time_perc: 43,
+                acceptable_stale: 1
+            }
+        );
+    }
+
+    #[test]
+    fn config_set_ranges() {
+        let mut c = Config::default();
+        c.set("hz", "1000").unwrap();
+        assert_eq!(c.get("hz").unwrap(), "500");
+        assert!(c.set("active-expire-effort", "11").is_err());
+        assert_eq!(c.set("nope", "1"), Err(None));
+        c.set("maxmemory", "1mb").unwrap();
+        assert_eq!(c.maxmemory, 1 << 20);
+        c.set("maxmemory-policy", "ALLKEYS-LRU").unwrap();
+        assert_eq!(c.policy, Policy::AllKeysLru);
+        assert_eq!(c.eviction_time_limit_us(), Some(500));
+    }
+
+    #[test]
+    fn unknown_policy_lists_valid_ones() {
+        let err = Policy::parse("lru").unwrap_err();
+        assert!(err.contains("allkeys-lru") && err.contains("volatile-ttl"));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("maxmemory*", "maxmemory-policy"));
+        assert!(glob_match("h?", "hz"));
+        assert!(!glob_match("hz", "hzz"));
+    }
+}

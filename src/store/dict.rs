@@ -1,0 +1,629 @@
+//! A model of Redis's `dict` (src/dict.c, 7.0): a chained hash table with
+//! power-of-two bucket arrays, incremental rehashing between two tables, and
+//! the two sampling primitives eviction relies on (`dictGetSomeKeys`,
+//! `dictGetRandomKey`).
+//!
+//! The layout matters for fidelity, not only for speed: the active expire
+//! cycle walks the expires table bucket by bucket with a cursor, and eviction
+//! samples runs of adjacent buckets, so which keys they see depends on where
+//! keys hash and how chains are ordered. New entries go to the head of their
+//! chain, rehashing moves a whole bucket at a time (reversing its chain into
+//! the new table), exactly as dict.c does.
+//!
+//! Storage is dense: entries live in a slab (`Vec<Entry>`) addressed by `u32`
+//! ids that callers use to index their own parallel arrays; buckets hold the id
+//! of the chain's first entry. No allocation per operation once warm.
+
+/// Marks "no entry" in a bucket or chain link.
+pub const NIL: u32 = u32::MAX;
+
+/// `DICT_HT_INITIAL_SIZE`: the smallest table, created on first insert.
+pub const INITIAL_SIZE: usize = 4;
+
+/// `dict_force_resize_ratio`: growth is forced above this load factor.
+const FORCE_RESIZE_RATIO: usize = 5;
+
+/// `HASHTABLE_MAX_LOAD_FACTOR` (server.c): below it, growth may be refused
+/// when the new bucket array would push used memory over `maxmemory`.
+const MAX_LOAD_FACTOR: f64 = 1.618;
+
+/// Buckets the cron's `dictRehashMilliseconds(d, 1)` moves per tick: modelled
+/// as 100,000 (about 10 ns a bucket, in steps of 100).
+pub const CRON_REHASH_BUCKETS: usize = 100_000;
+
+/// Bytes per bucket pointer (`sizeof(dictEntry*)`).
+pub const BUCKET_BYTES: u64 = 8;
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: u64,
+    hash: u64,
+    next: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Table {
+    buckets: Vec<u32>,
+    used: usize,
+}
+
+impl Table {
+    fn size(&self) -> usize {
+        self.buckets.len()
+    }
+    fn mask(&self) -> usize {
+        self.buckets.len().wrapping_sub(1)
+    }
+}
+
+/// Hashes a key id with the dict's seed (Redis seeds siphash randomly at
+/// startup; we seed from the run's seed so runs are reproducible).
+#[inline]
+pub fn hash_key(key: u64, seed: u64) -> u64 {
+    // splitmix64 finaliser: a full-avalanche mix of the id.
+    let mut z = key ^ seed;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Memory the dict asks the caller about before growing: `dictExpandAllowed`
+/// in server.c refuses growth below the max load factor when the new bucket
+/// array would put used memory over `maxmemory`.
+pub trait GrowthGuard {
+    /// May the dict allocate `more_bytes` of new buckets?
+    fn allow(&self, more_bytes: u64) -> bool;
+}
+
+/// A guard that always allows growth (no `maxmemory`).
+pub struct Unlimited;
+
+impl GrowthGuard for Unlimited {
+    fn allow(&self, _more_bytes: u64) -> bool {
+        true
+    }
+}
+
+/// One Redis dict over integer keys.
+#[derive(Clone, Debug)]
+pub struct Dict {
+    tables: [Table; 2],
+    /// `rehashidx`: next bucket of table 0 to move, or `None` when not rehashing.
+    rehash_idx: Option<usize>,
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+    seed: u64,
+    /// Bytes of bucket arrays currently allocated (both tables).
+    bucket_bytes: u64,
+}
+
+impl Dict {
+    /// An empty dict whose hash is seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Dict {
+            tables: [Table::default(), Table::default()],
+            rehash_idx: None,
+            entries: Vec::new(),
+            free: Vec::new(),
+            seed,
+            bucket_bytes: 0,
+        }
+    }
+
+    /// Number of entries.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.tables[0].used + self.tables[1].used
+    }
+
+    /// True when the dict holds no entry.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `dictSlots`: buckets in both tables.
+    pub fn slots(&self) -> usize {
+        self.tables[0].size() + self.tables[1].size()
+    }
+
+    /// Bucket count of table 0 (table 1 while rehashing is the target).
+    pub fn table_size(&self, table: usize) -> usize {
+        self.tables[table].size()
+    }
+
+    /// True while an incremental rehash is in progress.
+    #[inline]
+    pub fn is_rehashing(&self) -> bool {
+        self.rehash_idx.is_some()
+    }
+
+    /// Bytes held by the bucket arrays (8 per bucket, both tables).
+    pub fn bucket_bytes(&self) -> u64 {
+        self.bucket_bytes
+    }
+
+    /// Upper bound (exclusive) of entry ids handed out so far; callers size
+    /// their parallel arrays with it.
+    pub fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Key stored in entry `id`.
+    #[inline]
+    pub fn key(&self, id: u32) -> u64 {
+        self.entries[id as usize].key
+    }
+
+    #[inline]
+    fn hash(&self, key: u64) -> u64 {
+        hash_key(key, self.seed)
+    }
+
+    /// `dictFind`: the entry id holding `key`. Like Redis, performs one
+    /// rehash step first when a rehash is in progress.
+    #[inline]
+    pub fn find(&mut self, key: u64) -> Option<u32> {
+        self.rehash_step();
+        self.find_no_rehash(key)
+    }
+
+    /// Looks `key` up without advancing a rehash (for read-only inspection).
+    #[inline]
+    pub fn find_no_rehash(&self, key: u64) -> Option<u32> {
+        if self.is_empty() {
+            return None;
+        }
+        let h = self.hash(key);
+        for t in 0..2 {
+            let table = &self.tables[t];
+            if table.size() == 0 {
+                break;
+            }
+            let mut id = table.buckets[(h as usize) & table.mask()];
+            while id != NIL {
+                let e = &self.entries[id as usize];
+                if e.key == key {
+                    return Some(id);
+                }
+                id = e.next;
+            }
+            if !self.is_rehashing() {
+                break;
+            }
+        }
+        None
+    }
+
+    /// `dictAdd` for a key known to be absent: grows if needed (asking
+    /// `guard`), performs a rehash step, links the new entry at the head of its
+    /// chain. Returns the new entry id.
+    pub fn insert(&mut self, key: u64, guard: &impl GrowthGuard) -> u32 {
+        self.rehash_step();
+        self.expand_if_needed(guard);
+        let hash = self.hash(key);
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.entries[id as usize] = Entry {
+                    key,
+                    hash,
+                    next: NIL,
+                };
+                id
+            }
+            None => {
+                self.entries.push(Entry {
+                    key,
+                    hash,
+                    next: NIL,
+                });
+                (self.entries.len() - 1) as u32
+            }
+        };
+        let t = if self.is_rehashing() { 1 } else { 0 };
+        let table = &mut self.tables[t];
+        let b = (hash as usize) & table.mask();
+        self.entries[id as usize].next = table.buckets[b];
+        table.buckets[b] = id;
+        table.used += 1;
+        id
+    }
+
+    /// `dictDelete`: unlinks `key`, returning its entry id (now free for
+    /// reuse).
+    pub fn remove(&mut self, key: u64) -> Option<u32> {
+        self.rehash_step();
+        if self.is_empty() {
+            return None;
+        }
+        let h = self.hash(key);
+        for t in 0..2 {
+            if self.tables[t].size() == 0 {
+                break;
+            }
+            let b = (h as usize) & self.tables[t].mask();
+            let mut prev = NIL;
+            let mut id = self.tables[t].buckets[b];
+            while id != NIL {
+                let next = self.entries[id as usize].next;
+                if self.entries[id as usize].key == key {
+                    if prev == NIL {
+                        self.tables[t].buckets[b] = next;
+                    } else {
+                        self.entries[prev as usize].next = next;
+                    }
+                    self.tables[t].used -= 1;
+                    self.free.push(id);
+                    return Some(id);
+                }
+                prev = id;
+                id = next;
+            }
+            if !self.is_rehashing() {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Empties the dict and frees its tables (`dictEmpty`, used by FLUSHALL).
+    pub fn clear(&mut self) {
+        self.tables = [Table::default(), Table::default()];
+        self.rehash_idx = None;
+        self.entries.clear();
+        self.free.clear();
+        self.bucket_bytes = 0;
+    }
+
+    fn alloc_table(&mut self, size: usize) -> Table {
+        self.bucket_bytes += size as u64 * BUCKET_BYTES;
+        Table {
+            buckets: vec![NIL; size],
+            used: 0,
+        }
+    }
+
+    /// `_dictExpandIfNeeded`.
+    fn expand_if_needed(&mut self, guard: &impl GrowthGuard) {
+        if self.is_rehashing() {
+            return;
+        }
+        let size = self.tables[0].size();
+        if size == 0 {
+            self.expand(INITIAL_SIZE);
+            return;
+        }
+        let used = self.tables[0].used;
+        if used >= size {
+            let ratio = used as f64 / size as f64;
+            let new_size = next_power(used + 1);
+            let allowed = ratio > MAX_LOAD_FACTOR
+                || used / size > FORCE_RESIZE_RATIO
+                || guard.allow(new_size as u64 * BUCKET_BYTES);
+            if allowed {
+                self.expand(new_size);
+            }
+        }
+    }
+
+    /// `dictExpand`: allocate a table of the next power of two ≥ `size`; if
+    /// the dict is empty it replaces table 0, otherwise a rehash starts.
+    pub fn expand(&mut self, size: usize) {
+        if self.is_rehashing() || self.tables[0].used > size {
+            return;
+        }
+        let real = next_power(size);
+        if real == self.tables[0].size() {
+            return;
+        }
+        let table = self.alloc_table(real);
+        if self.tables[0].size() == 0 {
+            self.tables[0] = table;
+        } else {
+            self.tables[1] = table;
+            self.rehash_idx = Some(0);
+        }
+    }
+
+    /// `htNeedsResize` + `dictResize` (called from the cron's
+    /// `tryResizeHashTables`): shrink when fill drops below 10 %.
+    pub fn shrink_if_needed(&mut self) {
+        let size = self.slots();
+        let used = self.len();
+        if self.is_rehashing() || size <= INITIAL_SIZE || used * 100 / size >= 10 {
+            return;
+        }
+        self.expand(used.max(INITIAL_SIZE));
+    }
+
+    /// `_dictRehashStep`: one bucket (visiting at most 10 empty ones).
+    #[inline]
+    pub fn rehash_step(&mut self) {
+        if self.rehash_idx.is_some() {
+            self.rehash(1);
+        }
+    }
+
+    /// `dictRehash(d, n)`: moves up to `n` non-empty buckets from table 0 to
+    /// table 1, visiting at most `10 n` empty ones; the old array is freed at
+    /// the end. Returns whether more remains.
+    pub fn rehash(&mut self, n: usize) -> bool {
+        let Some(mut idx) = self.rehash_idx else {
+            return false;
+        };
+        let mut empty_visits = n * 10;
+        let mut steps = n;
+        while steps > 0 && self.tables[0].used != 0 {
+            steps -= 1;
+            while self.tables[0].buckets[idx] == NIL {
+                idx += 1;
+                empty_visits -= 1;
+                if empty_visits == 0 {
+                    self.rehash_idx = Some(idx);
+                    return true;
+                }
+            }
+            let mut id = self.tables[0].buckets[idx];
+            let mask1 = self.tables[1].mask();
+            while id != NIL {
+                let next = self.entries[id as usize].next;
+                let b = (self.entries[id as usize].hash as usize) & mask1;
+                self.entries[id as usize].next = self.tables[1].buckets[b];
+                self.tables[1].buckets[b] = id;
+                self.tables[0].used -= 1;
+                self.tables[1].used += 1;
+                id = next;
+            }
+            self.tables[0].buckets[idx] = NIL;
+            idx += 1;
+        }
+        if self.tables[0].used == 0 {
+            let freed = self.tables[0].size() as u64 * BUCKET_BYTES;
+            self.bucket_bytes -= freed;
+            self.tables[0] = std::mem::take(&mut self.tables[1]);
+            self.rehash_idx = None;
+            return false;
+        }
+        self.rehash_idx = Some(idx);
+        true
+    }
+
+    /// Calls `f(entry_id)` for every entry in bucket `idx` of `table`
+    /// (cursor walk of the active expire cycle). The callback may not mutate
+    /// the dict; ids are collected first so the caller can delete afterwards.
+    pub fn bucket_entries(&self, table: usize, idx: usize, out: &mut Vec<u32>) {
+        let t = &self.tables[table];
+        if t.size() == 0 {
+            return;
+        }
+        let mut id = t.buckets[idx & t.mask()];
+        while id != NIL {
+            out.push(id);
+            id = self.entries[id as usize].next;
+        }
+    }
+
+    /// `dictGetSomeKeys`: up to `count` entries from a run of adjacent buckets
+    /// starting at a random one, jumping elsewhere after a run of empty buckets;
+    /// at most `10 × count` bucket steps. Pushes entry ids into `out`.
+    pub fn some_keys(&mut self, count: usize, rng: &mut impl FnMut() -> u64, out: &mut Vec<u32>) {
+        out.clear();
+        let count = count.min(self.len());
+        if count == 0 {
+            return;
+        }
+        for _ in 0..count {
+            if !self.is_rehashing() {
+                break;
+            }
+            self.rehash_step();
+        }
+        let tables = if self.is_rehashing() { 2 } else { 1 };
+        let mut max_mask = self.tables[0].mask();
+        if tables > 1 && self.tables[1].mask() > max_mask {
+            max_mask = self.tables[1].mask();
+        }
+        let mut i = (rng() as usize) & max_mask;
+        let mut empty_len = 0usize;
+        let mut max_steps = count * 10;
+        while out.len() < count && max_steps > 0 {
+            max_steps -= 1;
+            for j in 0..tables {
+                if tables == 2 && j == 0 {
+                    if let Some(ri) = self.rehash_idx {
+                        if i < ri {
+                            // Buckets of table 0 below rehash_idx are empty.
+                            if i >= self.tables[1].size() {
+                                i = ri;
+                            } else {
+                                continue;
+                            }
+                        }
+                    }
+                }
+                if i >= self.tables[j].size() {
+                    continue;
+                }
+                let mut id = self.tables[j].buckets[i];
+                if id == NIL {
+                    empty_len += 1;
+                    if empty_len >= 5 && empty_len > count {
+                        i = (rng() as usize) & max_mask;
+                        empty_len = 0;
+                    }
+                } else {
+                    empty_len = 0;
+                    while id != NIL {
+                        out.push(id);
+                        if out.len() == count {
+                            return;
+                        }
+                        id = self.entries[id as usize].next;
+                    }
+                }
+            }
+            i = (i + 1) & max_mask;
+        }
+    }
+
+    /// `dictGetRandomKey`: a random non-empty bucket (uniform over buckets),
+    /// then a uniform entry of its chain.
+    pub fn random_key(&mut self, rng: &mut impl FnMut() -> u64) -> Option<u32> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let mut head;
+        if let Some(ri) = self.rehash_idx {
+            let s0 = self.tables[0].size();
+            let span = (s0 + self.tables[1].size() - ri) as u64;
+            loop {
+                let h = ri + (rng() % span) as usize;
+                head = if h >= s0 {
+                    self.tables[1].buckets[h - s0]
+                } else {
+                    self.tables[0].buckets[h]
+                };
+                if head != NIL {
+                    break;
+                }
+            }
+        } else {
+            let mask = self.tables[0].mask();
+            loop {
+                head = self.tables[0].buckets[(rng() as usize) & mask];
+                if head != NIL {
+                    break;
+                }
+            }
+        }
+        let mut len = 0u64;
+        let mut id = head;
+        while id != NIL {
+            len += 1;
+            id = self.entries[id as usize].next;
+        }
+        let mut pick = rng() % len;
+        id = head;
+        while pick > 0 {
+            id = self.entries[id as usize].next;
+            pick -= 1;
+        }
+        Some(id)
+    }
+
+    /// Iterates over every live entry id (order: table 0 then table 1, bucket
+    /// order). For inspection and invariant checks, not for hot paths.
+    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.tables.iter().flat_map(move |t| {
+            t.buckets.iter().flat_map(move |&head| {
+                let mut id = head;
+                std::iter::from_fn(move || {
+                    if id == NIL {
+                        return None;
+                    }
+                    let cur = id;
+                    id = self.entries[cur as usize].next;
+                    Some(cur)
+                })
+            })
+        })
+    }
+}
+
+/// `_dictNextExp`: the smallest power of two ≥ `size` (at least 4).
+pub fn next_power(size: usize) -> usize {
+    size.max(INITIAL_SIZE).next_power_of_two()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_by_doubling_and_rehashes_incrementally() {
+        let mut d = Dict::new(7);
+        for k in 0..4u64 {
+            d.insert(k, &Unlimited);
+        }
+        assert_eq!(d.table_size(0), 4);
+        // The fifth insert finds used >= size and starts a rehash to 8.
+        d.insert(4, &Unlimited);
+        assert!(d.is_rehashing() || d.table_size(0) == 8);
+        for k in 5..1000u64 {
+            d.insert(k, &Unlimited);
+        }
+        while d.is_rehashing() {
+            d.rehash(100);
+        }
+        assert_eq!(d.len(), 1000);
+        assert_eq!(d.table_size(0), 1024);
+        assert_eq!(d.bucket_bytes(), 1024 * 8);
+        for k in 0..1000u64 {
+            assert!(d.find_no_rehash(k).is_some(), "key {k} lost");
+        }
+        assert!(d.find_no_rehash(1000).is_none());
+    }
+
+    #[test]
+    fn shrinks_below_ten_percent_fill() {
+        let mut d = Dict::new(1);
+        for k in 0..1000u64 {
+            d.insert(k, &Unlimited);
+        }
+        for k in 0..950u64 {
+            d.remove(k);
+        }
+        while d.is_rehashing() {
+            d.rehash(100);
+        }
+        d.shrink_if_needed();
+        while d.is_rehashing() {
+            d.rehash(100);
+        }
+        assert_eq!(d.table_size(0), 64);
+        assert_eq!(d.ids().count(), 50);
+    }
+
+    #[test]
+    fn refuses_growth_when_guard_says_no_until_load_factor_high() {
+        struct No;
+        impl GrowthGuard for No {
+            fn allow(&self, _: u64) -> bool {
+                false
+            }
+        }
+        let mut d = Dict::new(3);
+        for k in 0..6u64 {
+            d.insert(k, &No);
+        }
+        // 6/4 = 1.5 <= 1.618: still 4 buckets.
+        assert_eq!(d.table_size(0), 4);
+        d.insert(6, &No);
+        d.insert(7, &No);
+        // 7/4 = 1.75 > 1.618 at the 8th insert: grows anyway.
+        assert!(d.is_rehashing() || d.table_size(0) > 4);
+    }
+
+    #[test]
+    fn some_keys_returns_distinct_live_entries() {
+        let mut d = Dict::new(9);
+        for k in 0..100u64 {
+            d.insert(k, &Unlimited);
+        }
+        let mut state = 12345u64;
+        let mut rng = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            state >> 11
+        };
+        let mut out = Vec::new();
+        d.some_keys(5, &mut rng, &mut out);
+        assert_eq!(out.len(), 5);
+        let mut keys: Vec<u64> = out.iter().map(|&id| d.key(id)).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 5);
+        let id = d.random_key(&mut rng);
+        assert!(d.key(id.unwrap()) < 100);
+    }
+}

@@ -1,0 +1,848 @@
+//! The keyspace model: one Redis 7.0 database on a simulated clock.
+//!
+//! [`Store`] owns the main dict and the expires dict ([`dict::Dict`]), one
+//! slot of dense per-key arrays per main-dict entry (value, key length,
+//! LRU/LFU field, expires-entry link, bytes), the memory counter
+//! ([`memory`]), the active expire cycle ([`expire`]) and eviction
+//! ([`evict`]). It never reads the system clock: every command runs at the
+//! time given to [`Store::begin`], like Redis's per-command cached time.
+//!
+//! A command is `begin` (eviction before the command, as `processCommand`
+//! does; refuses DENYOOM commands when nothing can be freed) followed by one
+//! of the typed operations below. The text front end (`crate::command`) parses
+//! Redis syntax onto the same operations, so the simulator and the shell share
+//! every rule.
+
+pub mod config;
+pub mod dict;
+mod evict;
+mod expire;
+pub mod memory;
+pub mod value;
+
+pub use config::{Config, CostModel, Policy};
+pub use value::{Payload, SimValue};
+
+use dict::{Dict, GrowthGuard, NIL};
+use memory::Encoding;
+use rand::{RngCore, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+
+/// Simulated time: microseconds since the Unix epoch.
+pub type Micros = u64;
+
+/// A key: an integer id (the front end maps names to ids) and its length in
+/// bytes (for the memory model).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// Unique id of the key name.
+    pub id: u64,
+    /// Length of the key name in bytes.
+    pub len: u32,
+}
+
+/// Why a key left the keyspace (reported in [`KeyEvent`]s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// Found expired by a lookup (`expireIfNeeded`).
+    ExpiredLazy,
+    /// Reclaimed by the active expire cycle.
+    ExpiredActive,
+    /// Evicted to honour `maxmemory`.
+    Evicted,
+    /// Deleted by a command (DEL, GETDEL, EXPIRE in the past, FLUSHALL).
+    Deleted,
+}
+
+/// A key leaving the keyspace, for metrics (expiry lag, miss causes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyEvent {
+    /// The key id.
+    pub key: u64,
+    /// Why it left.
+    pub cause: Removal,
+    /// Its expire time in Unix ms, or [`NO_TTL`].
+    pub expire_at_ms: i64,
+    /// When it left (simulated µs).
+    pub at: Micros,
+    /// Bytes of `used_memory` it held (entry, key, value, expires entry).
+    pub bytes: u64,
+}
+
+/// Marks "no TTL" in expire-time fields.
+pub const NO_TTL: i64 = i64::MIN;
+
+/// Counters Redis reports in `INFO stats`, plus model-only detail.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// `keyspace_hits`.
+    pub keyspace_hits: u64,
+    /// `keyspace_misses`.
+    pub keyspace_misses: u64,
+    /// `expired_keys` (lazy and active expiry).
+    pub expired_keys: u64,
+    /// `expired_stale_perc` as a fraction (EMA of expired/sampled).
+    pub expired_stale_perc: f64,
+    /// `expired_time_cap_reached_count`.
+    pub expired_time_cap_reached_count: u64,
+    /// `expire_cycle_cpu_milliseconds`, kept in µs.
+    pub expire_cycle_time_used_us: u64,
+    /// `evicted_keys`.
+    pub evicted_keys: u64,
+    /// Model only: keys removed by the active cycle.
+    pub expired_active: u64,
+    /// Model only: keys examined by the active cycle.
+    pub expire_keys_sampled: u64,
+    /// Model only: active expire cycles run (slow and fast).
+    pub expire_cycles: u64,
+    /// Model only: longest modelled cycle (µs): the server is blocked that long.
+    pub expire_cycle_max_us: u64,
+    /// Model only: commands refused with OOM.
+    pub oom_rejections: u64,
+    /// Model only: evicted keys that were already logically expired (the rest
+    /// of `evicted_keys` were evicted before their TTL ran out: premature).
+    pub evicted_stale_keys: u64,
+    /// Model only: time spent evicting (µs, modelled).
+    pub eviction_time_us: u64,
+}
+
+/// The `-OOM` refusal of a DENYOOM command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Oom;
+
+/// NX / XX for SET.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetCond {
+    /// Always write.
+    Always,
+    /// Only if the key does not exist.
+    Nx,
+    /// Only if the key exists.
+    Xx,
+}
+
+/// What SET does to the key's TTL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetTtl {
+    /// No expiry option: any TTL is removed.
+    Clear,
+    /// KEEPTTL.
+    Keep,
+    /// Expire at this absolute Unix time in ms (EX/PX already converted).
+    At(i64),
+}
+
+/// The NX/XX/GT/LT conditions of EXPIRE (combinable as Redis allows: XX with
+/// GT or LT).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExpireCond {
+    /// Only if the key has no TTL.
+    pub nx: bool,
+    /// Only if the key has a TTL.
+    pub xx: bool,
+    /// Only if the new time is later than the current one (no TTL = infinite).
+    pub gt: bool,
+    /// Only if the new time is earlier (no TTL counts as infinite).
+    pub lt: bool,
+}
+
+/// GETEX's expiry action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GetexAction {
+    /// Leave the TTL alone.
+    None,
+    /// Set the expire time (absolute ms).
+    At(i64),
+    /// Remove the TTL.
+    Persist,
+}
+
+/// The TTL family's answer before unit conversion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TtlState {
+    /// No such key (-2).
+    Missing,
+    /// The key has no TTL (-1).
+    Persistent,
+    /// Absolute expire time in ms.
+    At(i64),
+}
+
+/// INCR's failures, with Redis's texts in `crate::command`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IncrError {
+    /// The value is not an integer.
+    NotInteger,
+    /// The result would overflow i64.
+    Overflow,
+}
+
+/// Per-key dense arrays, indexed by main-dict entry id.
+#[derive(Clone, Debug, Default)]
+struct Slots<P> {
+    value: Vec<Option<P>>,
+    key_len: Vec<u32>,
+    /// Redis's 24-bit `robj.lru` (LRU stamp in seconds or LDT<<8|counter).
+    lru: Vec<u32>,
+    /// Expires-dict entry id, or NIL.
+    exp_id: Vec<u32>,
+    encoding: Vec<Encoding>,
+    /// used_memory bytes held by this key (excluding buckets).
+    bytes: Vec<u32>,
+}
+
+impl<P: Clone> Slots<P> {
+    fn ensure(&mut self, id: u32) {
+        let need = id as usize + 1;
+        if self.value.len() < need {
+            self.value.resize(need, None);
+            self.key_len.resize(need, 0);
+            self.lru.resize(need, 0);
+            self.exp_id.resize(need, NIL);
+            self.encoding.resize(need, Encoding::Raw);
+            self.bytes.resize(need, 0);
+        }
+    }
+}
+
+/// Growth guard for the DB dicts: `dictExpandAllowed` (server.c).
+struct MaxmemoryGuard {
+    used: u64,
+    maxmemory: u64,
+}
+
+impl GrowthGuard for MaxmemoryGuard {
+    fn allow(&self, more_bytes: u64) -> bool {
+        self.maxmemory == 0 || self.used + more_bytes <= self.maxmemory
+    }
+}
+
+/// One modelled Redis 7.0 database and the server state around it.
+pub struct Store<P: Payload> {
+    cfg: Config,
+    main: Dict,
+    expires: Dict,
+    slots: Slots<P>,
+    /// Expire time (ms) per expires-dict entry id.
+    exp_when: Vec<i64>,
+    /// Main-dict entry id per expires-dict entry id.
+    exp_main: Vec<u32>,
+    /// Bytes of keys and values (everything but buckets, baseline, clients).
+    data_bytes: u64,
+    now: Micros,
+    lru_clock: u32,
+    stats: Stats,
+    expire_state: expire::State,
+    evict_state: evict::State,
+    rng: Pcg64Mcg,
+    events: Vec<KeyEvent>,
+    record_events: bool,
+    scratch: Vec<u32>,
+}
+
+impl<P: Payload> Store<P> {
+    /// A fresh, empty server at simulated time `now`, its randomness (hash
+    /// seed, sampling, LFU increments) drawn from `seed`.
+    pub fn new(cfg: Config, seed: u64, now: Micros) -> Self {
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let hash_seed = rng.next_u64();
+        let mut s = Store {
+            cfg,
+            main: Dict::new(hash_seed),
+            expires: Dict::new(hash_seed),
+            slots: Slots {
+                value: Vec::new(),
+                key_len: Vec::new(),
+                lru: Vec::new(),
+                exp_id: Vec::new(),
+                encoding: Vec::new(),
+                bytes: Vec::new(),
+            },
+            exp_when: Vec::new(),
+            exp_main: Vec::new(),
+            data_bytes: 0,
+            now,
+            lru_clock: 0,
+            stats: Stats::default(),
+            expire_state: expire::State::default(),
+            evict_state: evict::State::default(),
+            rng,
+            events: Vec::new(),
+            record_events: false,
+            scratch: Vec::new(),
+        };
+        s.lru_clock = s.lru_clock_now();
+        s
+    }
+
+    /// Turns on [`KeyEvent`] recording (for the simulator's metrics).
+    pub fn record_events(&mut self, on: bool) {
+        self.record_events = on;
+    }
+
+    /// Takes the recorded key events, oldest first.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, KeyEvent> {
+        self.events.drain(..)
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Changes settings (CONFIG SET). Shrinking `maxmemory` takes effect at
+    /// the next command, as in Redis.
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.cfg
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// `CONFIG RESETSTAT`: zeroes the counters Redis resets.
+    pub fn reset_stats(&mut self) {
+        self.stats = Stats::default();
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> Micros {
+        self.now
+    }
+
+    /// Current time in Unix ms (Redis's expiry resolution).
+    #[inline]
+    pub fn now_ms(&self) -> i64 {
+        (self.now / 1000) as i64
+    }
+
+    /// `DBSIZE`: keys, including expired keys not yet reclaimed.
+    pub fn dbsize(&self) -> usize {
+        self.main.len()
+    }
+
+    /// Keys with a TTL (`expires=` in INFO keyspace).
+    pub fn volatile_keys(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// `avg_ttl` of INFO keyspace (ms), as estimated by the active cycle.
+    pub fn avg_ttl(&self) -> i64 {
+        self.expire_state.avg_ttl
+    }
+
+    /// The model of `used_memory`: baseline + clients + keys + bucket arrays.
+    #[inline]
+    pub fn used_memory(&self) -> u64 {
+        self.cfg.baseline_memory
+            + self.cfg.client_memory
+            + self.data_bytes
+            + self.main.bucket_bytes()
+            + self.expires.bucket_bytes()
+    }
+
+    /// Memory of the keyspace alone (`used_memory` minus baseline and clients).
+    pub fn dataset_memory(&self) -> u64 {
+        self.data_bytes + self.main.bucket_bytes() + self.expires.bucket_bytes()
+    }
+
+    /// Keys that are logically expired but still resident, and their bytes.
+    /// O(volatile keys): call it at sampling intervals, not per request.
+    pub fn stale(&self) -> (u64, u64) {
+        let now = self.now_ms();
+        let mut keys = 0;
+        let mut bytes = 0;
+        for eid in self.expires.ids() {
+            if now > self.exp_when[eid as usize] {
+                keys += 1;
+                bytes += self.slots.bytes[self.exp_main[eid as usize] as usize] as u64;
+            }
+        }
+        (keys, bytes)
+    }
+
+    fn lru_clock_now(&self) -> u32 {
+        ((self.now / 1_000_000) & 0xff_ffff) as u32
+    }
+
+    fn lfu_minutes(&self) -> u32 {
+        ((self.now / 60_000_000) & 0xffff) as u32
+    }
+
+    /// Starts a command at time `now`: caches the time, then, when
+    /// `maxmemory` is set, evicts until used memory is within it
+    /// (`performEvictions`). Returns `Err(Oom)` for a DENYOOM command when
+    /// nothing could be freed; the command must then not run.
+    pub fn begin(&mut self, now: Micros, denyoom: bool) -> Result<(), Oom> {
+        self.now = self.now.max(now);
+        if self.cfg.maxmemory != 0 && !self.perform_evictions() && denyoom {
+            self.stats.oom_rejections += 1;
+            return Err(Oom);
+        }
+        Ok(())
+    }
+
+    /// The server cron tick (`serverCron` → `databasesCron`): refresh the LRU
+    /// clock, run the slow active expire cycle, shrink sparse tables, spend
+    /// ~1 ms on incremental rehashing.
+    pub fn cron(&mut self, now: Micros) {
+        self.now = self.now.max(now);
+        self.lru_clock = self.lru_clock_now();
+        self.active_expire_cycle(expire::CycleKind::Slow);
+        self.main.shrink_if_needed();
+        self.expires.shrink_if_needed();
+        let buckets = dict::CRON_REHASH_BUCKETS;
+        if self.main.is_rehashing() {
+            self.main.rehash(buckets);
+        } else if self.expires.is_rehashing() {
+            self.expires.rehash(buckets);
+        }
+    }
+
+    /// Interval between cron ticks at the configured `hz`.
+    pub fn cron_period(&self) -> Micros {
+        1_000_000 / self.cfg.hz.clamp(1, 500) as u64
+    }
+
+    /// `beforeSleep`: the fast active expire cycle, which runs only after a
+    /// cycle that hit its time cap.
+    pub fn before_sleep(&mut self, now: Micros) {
+        self.now = self.now.max(now);
+        self.active_expire_cycle(expire::CycleKind::Fast);
+    }
+
+    // ----- lookups ------------------------------------------------------
+
+    /// `expireIfNeeded`: deletes the key in slot `id` if it is logically
+    /// expired (counted in `expired_keys`). Returns true if it was deleted.
+    fn expire_if_needed(&mut self, id: u32) -> bool {
+        if self.expires.is_empty() {
+            return false;
+        }
+        // getExpire's dictFind on the expires dict advances its rehash.
+        self.expires.rehash_step();
+        let when = self.expire_at(id);
+        if when != NO_TTL && self.now_ms() > when {
+            self.stats.expired_keys += 1;
+            self.delete_slot(id, Removal::ExpiredLazy);
+            return true;
+        }
+        false
+    }
+
+    /// `lookupKey`: find, lazily expire, touch, count hits/misses.
+    fn lookup(&mut self, key: u64, mode: Lookup) -> Option<u32> {
+        let mut found = self.main.find(key);
+        if let Some(id) = found {
+            if self.expire_if_needed(id) {
+                found = None;
+            }
+        }
+        match found {
+            Some(id) => {
+                if mode != Lookup::ReadNoTouch {
+                    self.touch_slot(id);
+                }
+                if mode != Lookup::Write {
+                    self.stats.keyspace_hits += 1;
+                }
+            }
+            None => {
+                if mode != Lookup::Write {
+                    self.stats.keyspace_misses += 1;
+                }
+            }
+        }
+        found
+    }
+
+    /// Records an access in the object's LRU/LFU field.
+    fn touch_slot(&mut self, id: u32) {
+        if self.cfg.policy.is_lfu() {
+            let c = self.lfu_decr_and_return(id);
+            let c = self.lfu_log_incr(c);
+            self.slots.lru[id as usize] = (self.lfu_minutes() << 8) | c as u32;
+        } else {
+            self.slots.lru[id as usize] = self.lru_clock;
+        }
+        self.reference_touch(id);
+    }
+
+    /// The expire time of the key in slot `id`, or [`NO_TTL`].
+    #[inline]
+    fn expire_at(&self, id: u32) -> i64 {
+        match self.slots.exp_id[id as usize] {
+            NIL => NO_TTL,
+            eid => self.exp_when[eid as usize],
+        }
+    }
+
+    fn guard(&self) -> MaxmemoryGuard {
+        MaxmemoryGuard {
+            used: self.used_memory(),
+            maxmemory: self.cfg.maxmemory,
+        }
+    }
+
+    fn fresh_lru(&self) -> u32 {
+        if self.cfg.policy.is_lfu() {
+            (self.lfu_minutes() << 8) | evict::LFU_INIT_VAL as u32
+        } else {
+            self.lru_clock
+        }
+    }
+
+    fn encode(&self, value: &P) -> Encoding {
+        let shared_ok = self.cfg.maxmemory == 0 || !self.cfg.policy.no_shared_integers();
+        Encoding::choose(value.len(), value.as_int(), shared_ok)
+    }
+
+    /// `dbAdd`: a new key in the main dict.
+    fn add_slot(&mut self, key: Key, value: P) -> u32 {
+        let guard = self.guard();
+        let id = self.main.insert(key.id, &guard);
+        self.slots.ensure(id);
+        let enc = self.encode(&value);
+        let bytes = memory::key_bytes(key.len as u64) + enc.value_bytes(value.len());
+        let i = id as usize;
+        self.slots.value[i] = Some(value);
+        self.slots.key_len[i] = key.len;
+        self.slots.lru[i] = self.fresh_lru();
+        self.slots.exp_id[i] = NIL;
+        self.slots.encoding[i] = enc;
+        self.slots.bytes[i] = bytes as u32;
+        self.data_bytes += bytes;
+        self.reference_insert(id);
+        id
+    }
+
+    /// `dbOverwrite`: a new value object for an existing key (LFU policies
+    /// keep the old LFU field; otherwise the new object's stamp is now).
+    fn overwrite_slot(&mut self, id: u32, value: P) {
+        let i = id as usize;
+        let old_enc = self.slots.encoding[i];
+        let old_len = self.slots.value[i].as_ref().map_or(0, |v| v.len());
+        let enc = self.encode(&value);
+        let old_bytes = old_enc.value_bytes(old_len);
+        let new_bytes = enc.value_bytes(value.len());
+        self.slots.bytes[i] = (self.slots.bytes[i] as u64 - old_bytes + new_bytes) as u32;
+        self.data_bytes = self.data_bytes - old_bytes + new_bytes;
+        self.slots.value[i] = Some(value);
+        self.slots.encoding[i] = enc;
+        if !self.cfg.policy.is_lfu() {
+            self.slots.lru[i] = self.lru_clock;
+        }
+    }
+
+    /// `setExpire`.
+    fn set_expire_slot(&mut self, id: u32, when: i64) {
+        let i = id as usize;
+        match self.slots.exp_id[i] {
+            NIL => {
+                let key = self.main.key(id);
+                let guard = self.guard();
+                let eid = self.expires.insert(key, &guard);
+                let e = eid as usize;
+                if self.exp_when.len() <= e {
+                    self.exp_when.resize(e + 1, NO_TTL);
+                    self.exp_main.resize(e + 1, NIL);
+                }
+                self.exp_when[e] = when;
+                self.exp_main[e] = id;
+                self.slots.exp_id[i] = eid;
+                self.slots.bytes[i] += memory::DICT_ENTRY as u32;
+                self.data_bytes += memory::DICT_ENTRY;
+            }
+            eid => {
+                self.expires.rehash_step();
+                self.exp_when[eid as usize] = when;
+            }
+        }
+    }
+
+    /// `removeExpire`: returns true if a TTL was removed.
+    fn remove_expire_slot(&mut self, id: u32) -> bool {
+        let i = id as usize;
+        if self.slots.exp_id[i] == NIL {
+            return false;
+        }
+        let key = self.main.key(id);
+        self.expires.remove(key);
+        self.slots.exp_id[i] = NIL;
+        self.slots.bytes[i] -= memory::DICT_ENTRY as u32;
+        self.data_bytes -= memory::DICT_ENTRY;
+        true
+    }
+
+    /// `dbGenericDelete`: removes the key in slot `id` from both dicts.
+    fn delete_slot(&mut self, id: u32, cause: Removal) {
+        let i = id as usize;
+        let key = self.main.key(id);
+        let expire_at_ms = self.expire_at(id);
+        self.reference_remove(id);
+        self.main.remove(key);
+        if !self.expires.is_empty() {
+            self.expires.remove(key);
+        }
+        let bytes = self.slots.bytes[i] as u64;
+        self.data_bytes -= bytes;
+        self.slots.value[i] = None;
+        self.slots.exp_id[i] = NIL;
+        if self.record_events {
+            self.events.push(KeyEvent {
+                key,
+                cause,
+                expire_at_ms,
+                at: self.now,
+                bytes,
+            });
+        }
+    }
+
+    // ----- commands -----------------------------------------------------
+
+    /// GET: the value, or `None` (counts a hit or a miss).
+    pub fn get(&mut self, key: Key) -> Option<&P> {
+        let id = self.lookup(key.id, Lookup::Read)?;
+        self.slots.value[id as usize].as_ref()
+    }
+
+    /// SET with its options. Returns whether the value was written and, when
+    /// `get` is set, the old value (SET … GET reads it first, counting a hit
+    /// or miss).
+    pub fn set(
+        &mut self,
+        key: Key,
+        value: P,
+        cond: SetCond,
+        ttl: SetTtl,
+        get: bool,
+    ) -> (bool, Option<P>) {
+        let old = if get { self.get(key).cloned() } else { None };
+        let found = self.lookup(key.id, Lookup::Write);
+        if (cond == SetCond::Nx && found.is_some()) || (cond == SetCond::Xx && found.is_none()) {
+            return (false, old);
+        }
+        let id = match found {
+            Some(id) => {
+                self.overwrite_slot(id, value);
+                if ttl != SetTtl::Keep {
+                    self.remove_expire_slot(id);
+                }
+                id
+            }
+            None => self.add_slot(key, value),
+        };
+        if let SetTtl::At(when) = ttl {
+            self.set_expire_slot(id, when);
+        }
+        (true, old)
+    }
+
+    /// GETDEL.
+    pub fn getdel(&mut self, key: Key) -> Option<P> {
+        let id = self.lookup(key.id, Lookup::Read)?;
+        let v = self.slots.value[id as usize].clone();
+        self.delete_slot(id, Removal::Deleted);
+        v
+    }
+
+    /// GETEX: reads the value (counting a hit or miss), then applies the
+    /// expiry action; an absolute time already past deletes the key.
+    pub fn getex(&mut self, key: Key, action: GetexAction) -> Option<P> {
+        let id = self.lookup(key.id, Lookup::Read)?;
+        let v = self.slots.value[id as usize].clone();
+        match action {
+            GetexAction::None => {}
+            GetexAction::Persist => {
+                self.remove_expire_slot(id);
+            }
+            GetexAction::At(when) if when <= self.now_ms() => {
+                self.delete_slot(id, Removal::Deleted)
+            }
+            GetexAction::At(when) => self.set_expire_slot(id, when),
+        }
+        v
+    }
+
+    /// DEL / UNLINK of one key: true if a live key was deleted (an expired one
+    /// is expired, counted in `expired_keys`, and reported as not deleted).
+    pub fn del(&mut self, key: Key) -> bool {
+        let Some(id) = self.main.find(key.id) else {
+            return false;
+        };
+        if self.expire_if_needed(id) {
+            return false;
+        }
+        self.delete_slot(id, Removal::Deleted);
+        true
+    }
+
+    /// EXISTS of one key (a read lookup that does not touch the key).
+    pub fn exists(&mut self, key: Key) -> bool {
+        self.lookup(key.id, Lookup::ReadNoTouch).is_some()
+    }
+
+    /// TOUCH of one key (a read lookup that updates LRU/LFU).
+    pub fn touch(&mut self, key: Key) -> bool {
+        self.lookup(key.id, Lookup::Read).is_some()
+    }
+
+    /// INCRBY (INCR, DECR, DECRBY): keeps the TTL; a missing key starts at 0.
+    pub fn incr_by(&mut self, key: Key, delta: i64) -> Result<i64, IncrError> {
+        let found = self.lookup(key.id, Lookup::Write);
+        let current = match found {
+            Some(id) => self.slots.value[id as usize]
+                .as_ref()
+                .and_then(Payload::as_int)
+                .ok_or(IncrError::NotInteger)?,
+            None => 0,
+        };
+        let new = current.checked_add(delta).ok_or(IncrError::Overflow)?;
+        // incrDecrCommand updates an INT object in place or installs a new
+        // one with dbOverwrite; either way the field ends as the write lookup
+        // left it (LRU: now; LFU: touched and copied), which overwrite_slot
+        // reproduces.
+        match found {
+            Some(id) => self.overwrite_slot(id, P::from_int(new)),
+            None => {
+                self.add_slot(key, P::from_int(new));
+            }
+        }
+        Ok(new)
+    }
+
+    /// EXPIRE family with the time already converted to absolute ms. Returns
+    /// whether the TTL was set (or the key deleted because the time is past).
+    pub fn expire(&mut self, key: Key, when: i64, cond: ExpireCond) -> bool {
+        let Some(id) = self.lookup(key.id, Lookup::Write) else {
+            return false;
+        };
+        let current = self.expire_at(id);
+        let has_ttl = current != NO_TTL;
+        if (cond.nx && has_ttl)
+            || (cond.xx && !has_ttl)
+            || (cond.gt && (!has_ttl || when <= current))
+            || (cond.lt && has_ttl && when >= current)
+        {
+            return false;
+        }
+        if when <= self.now_ms() {
+            self.delete_slot(id, Removal::Deleted);
+        } else {
+            self.set_expire_slot(id, when);
+        }
+        true
+    }
+
+    /// PERSIST: true if a TTL was removed.
+    pub fn persist(&mut self, key: Key) -> bool {
+        match self.lookup(key.id, Lookup::Write) {
+            Some(id) => self.remove_expire_slot(id),
+            None => false,
+        }
+    }
+
+    /// The TTL family's lookup (does not touch; counts a hit or miss).
+    pub fn ttl(&mut self, key: Key) -> TtlState {
+        match self.lookup(key.id, Lookup::ReadNoTouch) {
+            None => TtlState::Missing,
+            Some(id) => match self.expire_at(id) {
+                NO_TTL => TtlState::Persistent,
+                when => TtlState::At(when),
+            },
+        }
+    }
+
+    /// TYPE: true if the key exists (every key of the model is a string).
+    pub fn type_exists(&mut self, key: Key) -> bool {
+        self.exists(key)
+    }
+
+    /// FLUSHALL: removes every key (reported as deleted).
+    pub fn flushall(&mut self) {
+        if self.record_events {
+            let ids: Vec<u32> = self.main.ids().collect();
+            for id in ids {
+                self.delete_slot(id, Removal::Deleted);
+            }
+        }
+        self.main.clear();
+        self.expires.clear();
+        self.data_bytes = 0;
+        self.slots.value.clear();
+        self.slots.exp_id.clear();
+        self.reference_clear();
+    }
+
+    /// Read-only view of a key without side effects: value, expire time,
+    /// encoding, LRU/LFU field. `None` if absent (expired keys still show).
+    pub fn peek(&self, key: u64) -> Option<(&P, i64, Encoding, u32)> {
+        let id = self.main.find_no_rehash(key)?;
+        let i = id as usize;
+        Some((
+            self.slots.value[i].as_ref()?,
+            self.expire_at(id),
+            self.slots.encoding[i],
+            self.slots.lru[i],
+        ))
+    }
+
+    /// Bytes `used_memory` holds for one key (entry, key, value, expires entry).
+    pub fn key_memory(&self, key: u64) -> Option<u64> {
+        let id = self.main.find_no_rehash(key)?;
+        Some(self.slots.bytes[id as usize] as u64)
+    }
+
+    /// Checks internal invariants (memory adds up, expires ⊆ keyspace,
+    /// links consistent). For tests; O(keys).
+    pub fn validate(&self) -> Result<(), String> {
+        let mut bytes = 0u64;
+        let mut volatile = 0usize;
+        for id in self.main.ids() {
+            let i = id as usize;
+            let v = self.slots.value[i]
+                .as_ref()
+                .ok_or("live slot without value")?;
+            let mut b = memory::key_bytes(self.slots.key_len[i] as u64)
+                + self.slots.encoding[i].value_bytes(v.len());
+            let eid = self.slots.exp_id[i];
+            if eid != NIL {
+                volatile += 1;
+                b += memory::DICT_ENTRY;
+                if self.exp_main[eid as usize] != id {
+                    return Err(format!("expires entry {eid} does not point back to {id}"));
+                }
+                if self.expires.find_no_rehash(self.main.key(id)) != Some(eid) {
+                    return Err(format!("key {} missing from expires", self.main.key(id)));
+                }
+            }
+            if b != self.slots.bytes[i] as u64 {
+                return Err(format!("slot {id}: bytes {} != {}", self.slots.bytes[i], b));
+            }
+            bytes += b;
+        }
+        if bytes != self.data_bytes {
+            return Err(format!("data bytes {} != sum {}", self.data_bytes, bytes));
+        }
+        if volatile != self.expires.len() {
+            return Err(format!(
+                "{} volatile keys but expires has {}",
+                volatile,
+                self.expires.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    Read,
+    ReadNoTouch,
+    Write,
+}
+
+#[cfg(test)]
+mod tests;
