@@ -651,8 +651,16 @@ impl<P: Payload> Store<P> {
     /// GETEX: reads the value (counting a hit or miss), then applies the
     /// expiry action; an absolute time already past deletes the key.
     pub fn getex(&mut self, key: Key, action: GetexAction) -> Option<P> {
-        let id = self.lookup(key.id, Lookup::Read)?;
-        let v = self.slots.value[id as usize].clone();
+        let v = self.get(key).cloned()?;
+        self.getex_apply(key, action);
+        Some(v)
+    }
+
+    /// GETEX's expiry action on a key that a read lookup just found live.
+    pub fn getex_apply(&mut self, key: Key, action: GetexAction) {
+        let Some(id) = self.main.find_no_rehash(key.id) else {
+            return;
+        };
         match action {
             GetexAction::None => {}
             GetexAction::Persist => {
@@ -663,7 +671,6 @@ impl<P: Payload> Store<P> {
             }
             GetexAction::At(when) => self.set_expire_slot(id, when),
         }
-        v
     }
 
     /// DEL / UNLINK of one key: true if a live key was deleted (an expired one

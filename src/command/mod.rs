@@ -295,7 +295,10 @@ impl Server {
                         if name.starts_with('p') {
                             v
                         } else {
-                            (v + 500) / 1000
+                            // Redis's (ttl+500)/1000 yields the exact rounded
+                            // value even at i64::MAX (observed: PXAT
+                            // 9223372036854775807 → EXPIRETIME 9223372036854776).
+                            ((v as i128 + 500) / 1000) as i64
                         }
                     }
                 })
@@ -318,7 +321,10 @@ impl Server {
             "info" => Reply::Raw(self.info(argv)),
             "object" => self.object_command(argv)?,
             "memory" => {
-                if argv.len() != 3 && argv.len() != 5 {
+                let samples_ok = argv.len() == 5
+                    && lower(&argv[3]) == "samples"
+                    && int_arg(&argv[4]).is_ok();
+                if argv.len() != 3 && !samples_ok {
                     return Err(Reply::err("syntax error"));
                 }
                 let id = self.key(&argv[2]).id;
@@ -448,15 +454,21 @@ impl Server {
         })
     }
 
+    /// GETEX: options are parsed first, then the key is looked up (a miss
+    /// replies nil even with an invalid time), then the time is validated.
     fn getex_command(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
         let o = Self::parse_string_opts(argv, false)?;
+        let k = self.key(&argv[1]);
+        let Some(value) = self.store.get(k).cloned() else {
+            return Ok(Reply::Nil);
+        };
         let action = match o.expire {
             Some((secs, abs, arg)) => GetexAction::At(self.expire_ms("getex", secs, abs, arg)?),
             None if o.persist => GetexAction::Persist,
             None => GetexAction::None,
         };
-        let k = self.key(&argv[1]);
-        Ok(self.store.getex(k, action).map_or(Reply::Nil, Reply::Bulk))
+        self.store.getex_apply(k, action);
+        Ok(Reply::Bulk(value))
     }
 
     /// `expireGenericCommand` with `parseExtendedExpireArgumentsOrReply`.
@@ -503,11 +515,23 @@ impl Server {
         match lower(&argv[1]).as_str() {
             "get" => {
                 let mut out = Vec::new();
-                for name in NAMES {
-                    if argv[2..].iter().any(|p| glob_match(&text(p), name)) {
-                        let value = self.store.config().get(name).unwrap_or_default();
-                        out.push(Reply::bulk(name));
-                        out.push(Reply::bulk(value));
+                for pattern in &argv[2..] {
+                    let pattern = text(pattern);
+                    if !pattern.contains(['*', '?', '[']) {
+                        // An exact name is echoed as typed (configGetCommand).
+                        let lowered = pattern.to_ascii_lowercase();
+                        if let Some(value) = self.store.config().get(&lowered) {
+                            out.push(Reply::bulk(pattern));
+                            out.push(Reply::bulk(value));
+                        }
+                        continue;
+                    }
+                    for name in NAMES {
+                        if glob_match(&pattern, name) {
+                            let value = self.store.config().get(name).unwrap_or_default();
+                            out.push(Reply::bulk(name));
+                            out.push(Reply::bulk(value));
+                        }
                     }
                 }
                 Ok(Reply::Array(out))
@@ -516,20 +540,30 @@ impl Server {
                 if argv.len() % 2 == 1 {
                     return Err(arity_error("config|set"));
                 }
-                // All-or-nothing, as Redis applies a multi-setting CONFIG SET.
+                // configSetCommand: first unknown names and duplicates, then
+                // all values, all-or-nothing.
+                let names: Vec<String> = argv[2..].iter().step_by(2).map(|n| lower(n)).collect();
+                for (i, name) in names.iter().enumerate() {
+                    let typed = text(&argv[2 + 2 * i]);
+                    if self.store.config().get(name).is_none() {
+                        return Err(Reply::err(format!(
+                            "Unknown option or number of arguments for CONFIG SET - '{typed}'"
+                        )));
+                    }
+                    if names[..i].contains(name) {
+                        return Err(Reply::err(format!(
+                            "CONFIG SET failed (possibly related to argument '{typed}') - duplicate parameter"
+                        )));
+                    }
+                }
                 let mut cfg = self.store.config().clone();
                 for pair in argv[2..].chunks(2) {
                     let name = text(&pair[0]);
-                    match cfg.set(&name, &text(&pair[1])) {
-                        Ok(()) => {}
-                        Err(None) => {
-                            return Err(Reply::err(format!(
-                                "Unknown option or number of arguments for CONFIG SET - '{name}'"
-                            )))
-                        }
-                        Err(Some(reason)) => return Err(Reply::err(format!(
+                    if let Err(reason) = cfg.set(&name, &text(&pair[1])) {
+                        let reason = reason.unwrap_or_default();
+                        return Err(Reply::err(format!(
                             "CONFIG SET failed (possibly related to argument '{name}') - {reason}"
-                        ))),
+                        )));
                     }
                 }
                 let policy_changed = cfg.policy != self.store.config().policy;
@@ -590,7 +624,7 @@ impl Server {
             return Ok((Reply::ok(), Effect::Sleep(us)));
         }
         Err(Reply::err(format!(
-            "Unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+            "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
             text(&argv[1])
         )))
     }
