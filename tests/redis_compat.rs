@@ -34,7 +34,10 @@ fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> String {
 #[test]
 fn shell_matches_redis_cli_on_the_compat_script() {
     let script = std::fs::read(repo_path("tests/redis/compat.redis")).unwrap();
-    let commands = script.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+    let commands = script
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
     assert!(commands >= 200, "the script has only {commands} commands");
     let Some(server) = RedisServer::start(&[]) else {
         return;
@@ -49,7 +52,12 @@ fn shell_matches_redis_cli_on_the_compat_script() {
     );
     let (real, ours) = (drop_timings(&real), drop_timings(&ours));
     for (i, (r, o)) in real.iter().zip(&ours).enumerate() {
-        assert_eq!(o, r, "output line {} differs (redis-cli left, ttlsim right swapped: ours={o:?} redis={r:?})", i + 1);
+        assert_eq!(
+            o,
+            r,
+            "output line {} differs (redis-cli left, ttlsim right swapped: ours={o:?} redis={r:?})",
+            i + 1
+        );
     }
     assert_eq!(ours.len(), real.len(), "different number of output lines");
 }

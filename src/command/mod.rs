@@ -321,9 +321,8 @@ impl Server {
             "info" => Reply::Raw(self.info(argv)),
             "object" => self.object_command(argv)?,
             "memory" => {
-                let samples_ok = argv.len() == 5
-                    && lower(&argv[3]) == "samples"
-                    && int_arg(&argv[4]).is_ok();
+                let samples_ok =
+                    argv.len() == 5 && lower(&argv[3]) == "samples" && int_arg(&argv[4]).is_ok();
                 if argv.len() != 3 && !samples_ok {
                     return Err(Reply::err("syntax error"));
                 }

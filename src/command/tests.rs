@@ -67,9 +67,18 @@ fn set_options_and_syntax_errors() {
 #[test]
 fn set_expire_validation() {
     let mut r = R::new();
-    assert_eq!(r.cmd("SET k v EX 0"), "(error) ERR invalid expire time in 'set' command");
-    assert_eq!(r.cmd("SET k v PX -5"), "(error) ERR invalid expire time in 'set' command");
-    assert_eq!(r.cmd("SET k v EX abc"), "(error) ERR value is not an integer or out of range");
+    assert_eq!(
+        r.cmd("SET k v EX 0"),
+        "(error) ERR invalid expire time in 'set' command"
+    );
+    assert_eq!(
+        r.cmd("SET k v PX -5"),
+        "(error) ERR invalid expire time in 'set' command"
+    );
+    assert_eq!(
+        r.cmd("SET k v EX abc"),
+        "(error) ERR value is not an integer or out of range"
+    );
     assert_eq!(
         r.cmd("SET k v EX 9223372036854775807"),
         "(error) ERR invalid expire time in 'set' command"
@@ -78,9 +87,18 @@ fn set_expire_validation() {
         r.cmd("SET k v PX 9223372036854775807"),
         "(error) ERR invalid expire time in 'set' command"
     );
-    assert_eq!(r.cmd("SETEX k 0 v"), "(error) ERR invalid expire time in 'setex' command");
-    assert_eq!(r.cmd("PSETEX k -1 v"), "(error) ERR invalid expire time in 'psetex' command");
-    assert_eq!(r.cmd("GETEX k EX 0"), "(error) ERR invalid expire time in 'getex' command");
+    assert_eq!(
+        r.cmd("SETEX k 0 v"),
+        "(error) ERR invalid expire time in 'setex' command"
+    );
+    assert_eq!(
+        r.cmd("PSETEX k -1 v"),
+        "(error) ERR invalid expire time in 'psetex' command"
+    );
+    assert_eq!(
+        r.cmd("GETEX k EX 0"),
+        "(error) ERR invalid expire time in 'getex' command"
+    );
     assert_eq!(r.cmd("DBSIZE"), "(integer) 0");
 }
 
@@ -132,9 +150,15 @@ fn ttl_rounding_of_milliseconds() {
     assert_eq!(r.cmd("PTTL c"), "(integer) 1700");
     let at = T0 + 10_499;
     r.cmd(&format!("SET e v PXAT {at}"));
-    assert_eq!(r.cmd("EXPIRETIME e"), format!("(integer) {}", (T0 + 10_000) / 1000));
+    assert_eq!(
+        r.cmd("EXPIRETIME e"),
+        format!("(integer) {}", (T0 + 10_000) / 1000)
+    );
     r.cmd(&format!("SET f v PXAT {}", T0 + 10_500));
-    assert_eq!(r.cmd("EXPIRETIME f"), format!("(integer) {}", (T0 + 11_000) / 1000));
+    assert_eq!(
+        r.cmd("EXPIRETIME f"),
+        format!("(integer) {}", (T0 + 11_000) / 1000)
+    );
     assert_eq!(r.cmd("PEXPIRETIME f"), format!("(integer) {}", T0 + 10_500));
     assert_eq!(r.cmd("TTL nope"), "(integer) -2");
     r.cmd("SET p v");
@@ -177,8 +201,14 @@ fn expire_conditions() {
         r.cmd("EXPIRE k 1 GT LT"),
         "(error) ERR GT and LT options at the same time are not compatible"
     );
-    assert_eq!(r.cmd("EXPIRE k 1 FOO"), "(error) ERR Unsupported option FOO");
-    assert_eq!(r.cmd("EXPIRE k abc"), "(error) ERR value is not an integer or out of range");
+    assert_eq!(
+        r.cmd("EXPIRE k 1 FOO"),
+        "(error) ERR Unsupported option FOO"
+    );
+    assert_eq!(
+        r.cmd("EXPIRE k abc"),
+        "(error) ERR value is not an integer or out of range"
+    );
     assert_eq!(
         r.cmd("EXPIRE k 9223372036854775807"),
         "(error) ERR invalid expire time in 'expire' command"
@@ -225,12 +255,24 @@ fn incr_family() {
     assert_eq!(r.cmd("DECRBY c 20"), "(integer) -10");
     assert_eq!(r.cmd("GET c"), "\"-10\"");
     r.cmd("SET s abc");
-    assert_eq!(r.cmd("INCR s"), "(error) ERR value is not an integer or out of range");
+    assert_eq!(
+        r.cmd("INCR s"),
+        "(error) ERR value is not an integer or out of range"
+    );
     r.cmd("SET s \" 1\"");
-    assert_eq!(r.cmd("INCR s"), "(error) ERR value is not an integer or out of range");
-    assert_eq!(r.cmd("INCRBY c x"), "(error) ERR value is not an integer or out of range");
+    assert_eq!(
+        r.cmd("INCR s"),
+        "(error) ERR value is not an integer or out of range"
+    );
+    assert_eq!(
+        r.cmd("INCRBY c x"),
+        "(error) ERR value is not an integer or out of range"
+    );
     r.cmd("SET m 9223372036854775807");
-    assert_eq!(r.cmd("INCR m"), "(error) ERR increment or decrement would overflow");
+    assert_eq!(
+        r.cmd("INCR m"),
+        "(error) ERR increment or decrement would overflow"
+    );
     assert_eq!(
         r.cmd("DECRBY c -9223372036854775808"),
         "(error) ERR decrement would overflow"
@@ -263,7 +305,10 @@ fn getex_getdel() {
 fn multi_key_commands() {
     let mut r = R::new();
     assert_eq!(r.cmd("MSET a 1 b 2"), "OK");
-    assert_eq!(r.cmd("MSET a 1 b"), "(error) ERR wrong number of arguments for 'mset' command");
+    assert_eq!(
+        r.cmd("MSET a 1 b"),
+        "(error) ERR wrong number of arguments for 'mset' command"
+    );
     assert_eq!(r.cmd("MGET a b c"), "1) \"1\"\n2) \"2\"\n3) (nil)");
     assert_eq!(r.cmd("EXISTS a a b c"), "(integer) 3");
     assert_eq!(r.cmd("TOUCH a c"), "(integer) 1");
@@ -280,12 +325,30 @@ fn unknown_commands_and_arity() {
         r.cmd("FOO a b"),
         "(error) ERR unknown command 'FOO', with args beginning with: 'a' 'b' "
     );
-    assert_eq!(r.cmd("FOO"), "(error) ERR unknown command 'FOO', with args beginning with: ");
-    assert_eq!(r.cmd("GET"), "(error) ERR wrong number of arguments for 'get' command");
-    assert_eq!(r.cmd("get a b"), "(error) ERR wrong number of arguments for 'get' command");
-    assert_eq!(r.cmd("SETEX k 10"), "(error) ERR wrong number of arguments for 'setex' command");
-    assert_eq!(r.cmd("CONFIG"), "(error) ERR wrong number of arguments for 'config' command");
-    assert_eq!(r.cmd("CONFIG FOO"), "(error) ERR unknown subcommand 'FOO'. Try CONFIG HELP.");
+    assert_eq!(
+        r.cmd("FOO"),
+        "(error) ERR unknown command 'FOO', with args beginning with: "
+    );
+    assert_eq!(
+        r.cmd("GET"),
+        "(error) ERR wrong number of arguments for 'get' command"
+    );
+    assert_eq!(
+        r.cmd("get a b"),
+        "(error) ERR wrong number of arguments for 'get' command"
+    );
+    assert_eq!(
+        r.cmd("SETEX k 10"),
+        "(error) ERR wrong number of arguments for 'setex' command"
+    );
+    assert_eq!(
+        r.cmd("CONFIG"),
+        "(error) ERR wrong number of arguments for 'config' command"
+    );
+    assert_eq!(
+        r.cmd("CONFIG FOO"),
+        "(error) ERR unknown subcommand 'FOO'. Try CONFIG HELP."
+    );
     assert_eq!(
         r.cmd("CONFIG GET"),
         "(error) ERR wrong number of arguments for 'config|get' command"
@@ -340,10 +403,18 @@ fn lazy_expiry_counts() {
     r.cmd("SET b v PX 10");
     r.cmd("SET c v PX 10");
     r.advance_ms(20);
-    assert_eq!(r.cmd("DBSIZE"), "(integer) 3", "expired keys still resident");
+    assert_eq!(
+        r.cmd("DBSIZE"),
+        "(integer) 3",
+        "expired keys still resident"
+    );
     assert_eq!(r.cmd("EXISTS a"), "(integer) 0");
     assert_eq!(r.cmd("TTL b"), "(integer) -2");
-    assert_eq!(r.cmd("DEL c"), "(integer) 0", "DEL of an expired key expires it");
+    assert_eq!(
+        r.cmd("DEL c"),
+        "(integer) 0",
+        "DEL of an expired key expires it"
+    );
     let s = r.s.store().stats();
     assert_eq!(s.expired_keys, 3);
     assert_eq!(s.keyspace_misses, 2);
@@ -383,7 +454,9 @@ fn object_and_memory_usage() {
     assert_eq!(r.cmd("OBJECT ENCODING s"), "\"embstr\"");
     assert_eq!(r.cmd("OBJECT ENCODING r"), "\"raw\"");
     assert_eq!(r.cmd("OBJECT ENCODING nope"), "(nil)");
-    assert!(r.cmd("OBJECT FREQ s").starts_with("(error) ERR An LFU maxmemory policy is not selected"));
+    assert!(r
+        .cmd("OBJECT FREQ s")
+        .starts_with("(error) ERR An LFU maxmemory policy is not selected"));
     // Replies of redis-server 7.0.15 for the same keys: robj + sds class
     // (or embstr class) + the key's sds class + 24.
     assert_eq!(r.cmd("MEMORY USAGE r"), "(integer) 112");
@@ -397,7 +470,10 @@ fn object_and_memory_usage() {
         r.cmd("DEBUG FOO"),
         "(error) ERR unknown subcommand or wrong number of arguments for 'FOO'. Try DEBUG HELP."
     );
-    assert_eq!(r.cmd("OBJECT FOO k"), "(error) ERR unknown subcommand 'FOO'. Try OBJECT HELP.");
+    assert_eq!(
+        r.cmd("OBJECT FOO k"),
+        "(error) ERR unknown subcommand 'FOO'. Try OBJECT HELP."
+    );
 }
 
 #[test]
@@ -408,7 +484,9 @@ fn lfu_counter_after_set_and_get() {
     assert_eq!(r.cmd("OBJECT FREQ k"), "(integer) 5");
     r.cmd("GET k");
     assert_eq!(r.cmd("OBJECT FREQ k"), "(integer) 6");
-    assert!(r.cmd("OBJECT IDLETIME k").starts_with("(error) ERR An LFU maxmemory policy is selected"));
+    assert!(r
+        .cmd("OBJECT IDLETIME k")
+        .starts_with("(error) ERR An LFU maxmemory policy is selected"));
 }
 
 #[test]
