@@ -15,3 +15,4 @@ pub mod command;
 pub mod reply;
 pub mod shell;
 pub mod store;
+pub mod storm;

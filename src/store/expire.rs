@@ -144,6 +144,9 @@ impl<P: Payload> Store<P> {
         }
         self.scratch = bucket;
         let elapsed_us = elapsed_ns / 1000;
+        // The server is blocked while the cycle runs: its clock moves on, so
+        // commands that arrive meanwhile are served after it.
+        self.now = self.now.max(start + elapsed_us);
         self.stats.expire_cycle_time_used_us += elapsed_us;
         self.stats.expire_cycle_max_us = self.stats.expire_cycle_max_us.max(elapsed_us);
         self.stats.expire_keys_sampled += total_sampled;
