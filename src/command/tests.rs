@@ -95,10 +95,14 @@ fn set_expire_validation() {
         r.cmd("PSETEX k -1 v"),
         "(error) ERR invalid expire time in 'psetex' command"
     );
+    // GETEX looks the key up before validating the time (7.0.15).
+    assert_eq!(r.cmd("GETEX k EX 0"), "(nil)");
+    r.cmd("SET g v");
     assert_eq!(
-        r.cmd("GETEX k EX 0"),
+        r.cmd("GETEX g EX 0"),
         "(error) ERR invalid expire time in 'getex' command"
     );
+    r.cmd("DEL g");
     assert_eq!(r.cmd("DBSIZE"), "(integer) 0");
 }
 

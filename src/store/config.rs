@@ -185,7 +185,8 @@ pub struct Config {
     pub lfu_decay_time: u32,
     /// Memory of a fresh server before any key (`used_memory` baseline).
     pub baseline_memory: u64,
-    /// Memory held by client connections (buffers), counted against maxmemory.
+    /// Memory held by client connections (buffers), counted against maxmemory
+    /// (default: one client, as a fresh server with one connection reports).
     pub client_memory: u64,
     /// Modelled CPU costs.
     pub cost: CostModel,
@@ -203,7 +204,7 @@ impl Default for Config {
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             baseline_memory: super::memory::DEFAULT_BASELINE,
-            client_memory: 0,
+            client_memory: super::memory::ONE_CLIENT,
             cost: CostModel::default(),
         }
     }

@@ -125,9 +125,14 @@ pub fn key_bytes(key_len: u64) -> u64 {
     DICT_ENTRY + sds_bytes(key_len)
 }
 
-/// `used_memory` of a fresh redis-server 7.0.15 (jemalloc 5.3.0) with the one
-/// client that measures it connected, before any key is written.
-pub const DEFAULT_BASELINE: u64 = 876_264;
+/// `used_memory_startup` of a fresh Debian redis-server 7.0.15 (jemalloc
+/// 5.3.0), measured (tests/data/redis_baseline.txt).
+pub const DEFAULT_BASELINE: u64 = 876_400;
+
+/// What one connected client adds to `used_memory` on that server (its
+/// struct, buffers and the first command's latency histogram): a fresh server
+/// with one client reports 940,096 B (tests/data/redis_baseline.txt).
+pub const ONE_CLIENT: u64 = 63_696;
 
 /// Parses a memory size as Redis's config does (`memtoull`): a plain number
 /// of bytes, or with a unit `b`, `k`, `kb`, `m`, `mb`, `g`, `gb` (k = 1000,
