@@ -12,7 +12,7 @@
 //! checked against a real redis-server.
 
 pub mod command;
+pub mod fidelity;
 pub mod reply;
 pub mod shell;
 pub mod store;
-pub mod storm;

@@ -7,8 +7,8 @@
 mod common;
 
 use common::repo_path;
+use ttlsim::fidelity::storm;
 use ttlsim::store::Config;
-use ttlsim::storm;
 
 fn offsets() -> Vec<u64> {
     let text = std::fs::read_to_string(repo_path("tests/data/storm_offsets_seed42.csv")).unwrap();

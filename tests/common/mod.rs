@@ -78,3 +78,107 @@ impl Drop for RedisServer {
         let _ = self.child.wait();
     }
 }
+
+/// A RESP2 reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resp {
+    /// `+...`
+    Status(String),
+    /// `-...`
+    Error(String),
+    /// `:n`
+    Int(i64),
+    /// `$n` (None for the null bulk string)
+    Bulk(Option<Vec<u8>>),
+    /// `*n`
+    Array(Vec<Resp>),
+}
+
+/// A minimal synchronous RESP2 client for tests.
+pub struct Conn {
+    reader: std::io::BufReader<std::net::TcpStream>,
+    writer: std::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    /// Connects to 127.0.0.1:port.
+    pub fn connect(port: u16) -> Conn {
+        let s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.set_nodelay(true).unwrap();
+        Conn {
+            reader: std::io::BufReader::new(s.try_clone().unwrap()),
+            writer: s,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Sends one command and reads its reply.
+    pub fn cmd(&mut self, args: &[&[u8]]) -> Resp {
+        use std::io::Write;
+        self.buf.clear();
+        self.buf
+            .extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for a in args {
+            self.buf
+                .extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            self.buf.extend_from_slice(a);
+            self.buf.extend_from_slice(b"\r\n");
+        }
+        self.writer.write_all(&self.buf).unwrap();
+        self.read()
+    }
+
+    /// `cmd` with string arguments.
+    pub fn cmd_str(&mut self, args: &[&str]) -> Resp {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        self.cmd(&a)
+    }
+
+    /// One field of `INFO <section>` as an integer.
+    pub fn info_field(&mut self, section: &str, field: &str) -> i64 {
+        let Resp::Bulk(Some(text)) = self.cmd_str(&["INFO", section]) else {
+            panic!("INFO reply");
+        };
+        let text = String::from_utf8(text).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .unwrap_or_else(|| panic!("INFO has no {field}"))
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    fn line(&mut self) -> String {
+        use std::io::BufRead;
+        let mut l = String::new();
+        self.reader.read_line(&mut l).unwrap();
+        l.trim_end_matches("\r\n").to_string()
+    }
+
+    fn read(&mut self) -> Resp {
+        use std::io::Read;
+        let l = self.line();
+        let (t, rest) = l.split_at(1);
+        match t {
+            "+" => Resp::Status(rest.into()),
+            "-" => Resp::Error(rest.into()),
+            ":" => Resp::Int(rest.parse().unwrap()),
+            "$" => {
+                let n: i64 = rest.parse().unwrap();
+                if n < 0 {
+                    return Resp::Bulk(None);
+                }
+                let mut b = vec![0; n as usize + 2];
+                self.reader.read_exact(&mut b).unwrap();
+                b.truncate(n as usize);
+                Resp::Bulk(Some(b))
+            }
+            "*" => {
+                let n: i64 = rest.parse().unwrap();
+                Resp::Array((0..n.max(0)).map(|_| self.read()).collect())
+            }
+            _ => panic!("bad RESP line {l:?}"),
+        }
+    }
+}
