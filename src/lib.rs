@@ -13,6 +13,8 @@
 
 pub mod command;
 pub mod reply;
+pub mod report;
 pub mod shell;
 pub mod store;
 pub mod storm;
+pub mod sweep;
