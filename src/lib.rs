@@ -14,5 +14,7 @@
 pub mod command;
 pub mod fidelity;
 pub mod reply;
+pub mod report;
 pub mod shell;
 pub mod store;
+pub mod sweep;

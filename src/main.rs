@@ -32,6 +32,12 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Draw every chart and index.html from a sweep's CSV files, without simulating.
+    Report(ttlsim::report::ReportArgs),
+    /// Run a grid of configurations in parallel; write CSV and the report.
+    Sweep(Box<ttlsim::sweep::cli::SweepArgs>),
+    /// Join the outputs of `sweep --shard K/N` runs into one sweep's output.
+    Merge(ttlsim::sweep::cli::MergeArgs),
 }
 
 fn main() {
@@ -67,6 +73,9 @@ fn run() -> Result<()> {
                 None => shell.run(std::io::stdin().lock(), stdout)?,
             }
         }
+        Command::Report(args) => ttlsim::report::cli(&args)?,
+        Command::Sweep(args) => ttlsim::sweep::cli::sweep(&args)?,
+        Command::Merge(args) => ttlsim::sweep::cli::merge(&args)?,
     }
     Ok(())
 }

@@ -1,0 +1,737 @@
+//! PNG charts drawn with plotters' bitmap backend. The text uses DejaVu Sans,
+//! compiled into the binary and registered with plotters' `ab_glyph` font
+//! table, so charts read the same on a machine with no fonts installed.
+
+use super::data::Stats;
+use anyhow::{anyhow, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::Path;
+use std::sync::Once;
+
+/// The bundled font (DejaVu Sans, see assets/fonts/DejaVu-LICENSE.txt).
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+/// The family name the charts ask plotters for.
+const FAMILY: &str = "sans-serif";
+
+/// Register the bundled font with plotters (once per process).
+pub fn init_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for family in ["sans-serif", "serif", "monospace"] {
+            if plotters::style::register_font(family, FontStyle::Normal, FONT).is_err() {
+                // The font is compiled in; failing to parse it is a build defect.
+                panic!("bundled font assets/fonts/DejaVuSans.ttf is not a valid font");
+            }
+        }
+    });
+}
+
+fn pe<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow!("drawing failed: {e}")
+}
+
+/// Tableau-10 colours, used for series in a fixed order.
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// A stable colour per `maxmemory-policy`, so a policy looks the same in every
+/// chart; other series labels take palette colours by position.
+pub fn series_color(label: &str, position: usize) -> RGBColor {
+    let fixed = [
+        ("allkeys-lru", 0),
+        ("allkeys-lfu", 1),
+        ("allkeys-random", 2),
+        ("volatile-lru", 3),
+        ("volatile-lfu", 4),
+        ("volatile-random", 5),
+        ("volatile-ttl", 6),
+        ("noeviction", 7),
+        ("exact-lru", 8),
+        ("exact-lfu", 9),
+    ];
+    match fixed.iter().find(|(l, _)| *l == label) {
+        Some((_, i)) => PALETTE[*i],
+        None if label == "fifo" => RGBColor(0, 0, 0),
+        None => PALETTE[position % PALETTE.len()],
+    }
+}
+
+/// One line of a line chart: a mean per x, with the replications' spread.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend text.
+    pub label: String,
+    /// Line colour.
+    pub color: RGBColor,
+    /// `(x, stats over replications)`, sorted by x.
+    pub points: Vec<(f64, Stats)>,
+}
+
+/// One panel (small multiple) of a line chart.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// Panel caption (what is fixed in it).
+    pub title: String,
+    /// Y axis description for this panel, instead of the figure's.
+    pub y_label: Option<String>,
+    /// Its lines.
+    pub series: Vec<Series>,
+}
+
+/// How to draw the spread of replications around a mean line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Band {
+    /// From the smallest to the largest replication.
+    MinMax,
+    /// Mean ± one sample standard deviation.
+    Sd,
+}
+
+/// A line chart of one metric against one parameter, possibly in panels.
+pub struct LineFigure<'a> {
+    /// Big title: what was run.
+    pub title: String,
+    /// Second line: what is fixed, what the band means.
+    pub subtitle: String,
+    /// X axis description with unit.
+    pub x_label: String,
+    /// Y axis description with unit.
+    pub y_label: String,
+    /// Panels, drawn left to right, top to bottom.
+    pub panels: Vec<Panel>,
+    /// Tick text for x values.
+    pub x_fmt: &'a dyn Fn(f64) -> String,
+    /// Tick text for y values.
+    pub y_fmt: &'a dyn Fn(f64) -> String,
+    /// Clamp the y range to this interval (e.g. 0..1 for ratios).
+    pub y_clamp: Option<(f64, f64)>,
+    /// The spread drawn around each line.
+    pub band: Band,
+    /// One y range for all panels (same metric) or one per panel.
+    pub shared_y: bool,
+}
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+fn font(size: u32) -> TextStyle<'static> {
+    TextStyle::from((FAMILY, size).into_font()).color(&BLACK)
+}
+
+/// Title, subtitle and legend strip; returns the area left for the panels.
+fn header<'a>(
+    root: &Area<'a>,
+    title: &str,
+    subtitle: &str,
+    legend: &[(String, RGBColor)],
+    width: u32,
+) -> Result<Area<'a>> {
+    let per_row = legend_per_row(legend, width);
+    let legend_rows = legend.len().div_ceil(per_row.max(1));
+    let head_h = 74 + 30 * legend_rows as u32;
+    let (head, body) = root.split_vertically(head_h);
+    let centre = Pos::new(HPos::Center, VPos::Top);
+    head.draw_text(title, &font(26).pos(centre), (width as i32 / 2, 8))
+        .map_err(pe)?;
+    head.draw_text(
+        subtitle,
+        &font(16).color(&RGBColor(70, 70, 70)).pos(centre),
+        (width as i32 / 2, 44),
+    )
+    .map_err(pe)?;
+    let item_w = (width - 40) / per_row.max(1) as u32;
+    for (i, (label, color)) in legend.iter().enumerate() {
+        let row = (i / per_row) as i32;
+        let col = (i % per_row) as i32;
+        let x = 20 + col * item_w as i32;
+        let y = 80 + row * 30;
+        head.draw(&PathElement::new(
+            vec![(x, y + 8), (x + 34, y + 8)],
+            color.stroke_width(4),
+        ))
+        .map_err(pe)?;
+        head.draw(&Circle::new((x + 17, y + 8), 5, color.filled()))
+            .map_err(pe)?;
+        head.draw_text(
+            label,
+            &font(17).pos(Pos::new(HPos::Left, VPos::Center)),
+            (x + 42, y + 8),
+        )
+        .map_err(pe)?;
+    }
+    Ok(body)
+}
+
+fn legend_per_row(legend: &[(String, RGBColor)], width: u32) -> usize {
+    let longest = legend.iter().map(|(l, _)| l.len()).max().unwrap_or(1);
+    let item = 60 + longest as u32 * 10;
+    ((width - 40) / item).clamp(1, legend.len().max(1) as u32) as usize
+}
+
+fn layout(n: usize) -> (usize, usize) {
+    match n {
+        0 | 1 => (1, 1),
+        2 => (1, 2),
+        3 => (1, 3),
+        4 => (2, 2),
+        5 | 6 => (2, 3),
+        n => (n.div_ceil(3), 3),
+    }
+}
+
+/// Padded range around `lo..hi` that is never empty.
+fn padded(lo: f64, hi: f64, clamp: Option<(f64, f64)>) -> (f64, f64) {
+    let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
+    if hi - lo < 1e-12 {
+        let d = if lo.abs() > 1e-12 {
+            lo.abs() * 0.1
+        } else {
+            1.0
+        };
+        lo -= d;
+        hi += d;
+    }
+    let pad = (hi - lo) * 0.06;
+    lo -= pad;
+    hi += pad;
+    if let Some((a, b)) = clamp {
+        lo = lo.max(a);
+        hi = hi.min(b);
+    }
+    (lo, hi)
+}
+
+/// Draw a line chart (mean lines with a band per series, shared axes across
+/// panels) to `path`.
+pub fn draw_lines(path: &Path, fig: &LineFigure) -> Result<()> {
+    init_fonts();
+    let (rows, cols) = layout(fig.panels.len());
+    let width = if cols == 1 { 1100 } else { 560 * cols as u32 };
+    let mut legend: Vec<(String, RGBColor)> = Vec::new();
+    for p in &fig.panels {
+        for s in &p.series {
+            if !legend.iter().any(|(l, _)| *l == s.label) {
+                legend.push((s.label.clone(), s.color));
+            }
+        }
+    }
+    let per_row = legend_per_row(&legend, width);
+    let panel_h = if rows == 1 && cols == 1 { 620 } else { 430 };
+    let height = 74 + 30 * legend.len().div_ceil(per_row.max(1)) as u32 + panel_h * rows as u32;
+    let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(pe)?;
+    let body = header(&root, &fig.title, &fig.subtitle, &legend, width)?;
+
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for p in &fig.panels {
+        for s in &p.series {
+            for (x, st) in &s.points {
+                let (lo, hi) = band(st, fig.band);
+                x0 = x0.min(*x);
+                x1 = x1.max(*x);
+                y0 = y0.min(lo);
+                y1 = y1.max(hi);
+            }
+        }
+    }
+    let (x0, x1) = padded(x0, x1, None);
+    let shared = padded(y0, y1, fig.y_clamp);
+
+    let areas = body.split_evenly((rows, cols));
+    for (panel, area) in fig.panels.iter().zip(areas.iter()) {
+        let (y0, y1) = if fig.shared_y {
+            shared
+        } else {
+            let pts = panel.series.iter().flat_map(|s| s.points.iter());
+            let lo = pts
+                .clone()
+                .map(|(_, st)| band(st, fig.band).0)
+                .fold(f64::INFINITY, f64::min);
+            let hi = pts
+                .map(|(_, st)| band(st, fig.band).1)
+                .fold(f64::NEG_INFINITY, f64::max);
+            padded(lo, hi, fig.y_clamp)
+        };
+        let mut chart = ChartBuilder::on(area)
+            .caption(&panel.title, font(19))
+            .margin(12)
+            .margin_right(24)
+            .x_label_area_size(52)
+            .y_label_area_size(78)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(pe)?;
+        chart
+            .configure_mesh()
+            .x_desc(&fig.x_label)
+            .y_desc(panel.y_label.as_deref().unwrap_or(&fig.y_label))
+            .x_labels(7)
+            .y_labels(7)
+            .x_label_formatter(&|v| (fig.x_fmt)(*v))
+            .y_label_formatter(&|v| (fig.y_fmt)(*v))
+            .label_style(font(15))
+            .axis_desc_style(font(17))
+            .max_light_lines(2)
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(215, 215, 215))
+            .draw()
+            .map_err(pe)?;
+        for s in &panel.series {
+            if s.points.iter().any(|(_, st)| st.n > 1) {
+                let mut poly: Vec<(f64, f64)> = s
+                    .points
+                    .iter()
+                    .map(|(x, st)| (*x, band(st, fig.band).1))
+                    .collect();
+                poly.extend(
+                    s.points
+                        .iter()
+                        .rev()
+                        .map(|(x, st)| (*x, band(st, fig.band).0)),
+                );
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        poly,
+                        s.color.mix(0.16).filled(),
+                    )))
+                    .map_err(pe)?;
+            }
+        }
+        for s in &panel.series {
+            let pts: Vec<(f64, f64)> = s.points.iter().map(|(x, st)| (*x, st.mean)).collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), s.color.stroke_width(3)))
+                .map_err(pe)?;
+            chart
+                .draw_series(pts.iter().map(|p| Circle::new(*p, 4, s.color.filled())))
+                .map_err(pe)?;
+        }
+        if panel.series.iter().all(|s| s.points.is_empty()) {
+            area.draw_text(
+                "no data",
+                &font(20).pos(Pos::new(HPos::Center, VPos::Center)),
+                (
+                    area.dim_in_pixel().0 as i32 / 2,
+                    area.dim_in_pixel().1 as i32 / 2,
+                ),
+            )
+            .map_err(pe)?;
+        }
+    }
+    root.present().map_err(pe)?;
+    Ok(())
+}
+
+fn band(st: &Stats, b: Band) -> (f64, f64) {
+    match b {
+        Band::MinMax => (st.min, st.max),
+        Band::Sd => (st.mean - st.sd, st.mean + st.sd),
+    }
+}
+
+/// A heat map: rows × columns of optional values, coloured with a
+/// perceptually ordered colour map, each cell labelled with its value.
+pub struct HeatFigure<'a> {
+    /// Big title.
+    pub title: String,
+    /// Second line.
+    pub subtitle: String,
+    /// Column axis description.
+    pub x_label: String,
+    /// Row axis description.
+    pub y_label: String,
+    /// Column tick labels.
+    pub x_ticks: Vec<String>,
+    /// Row tick labels, bottom to top.
+    pub y_ticks: Vec<String>,
+    /// `cells[row][col]`.
+    pub cells: Vec<Vec<Option<f64>>>,
+    /// Cell text.
+    pub fmt: &'a dyn Fn(f64) -> String,
+    /// Name of the coloured quantity, for the colour bar.
+    pub value_label: String,
+}
+
+/// Viridis, sampled at 9 stops; `t` in 0..=1.
+pub fn viridis(t: f64) -> RGBColor {
+    const STOPS: [(u8, u8, u8); 9] = [
+        (68, 1, 84),
+        (71, 44, 122),
+        (59, 81, 139),
+        (44, 113, 142),
+        (33, 144, 141),
+        (39, 173, 129),
+        (92, 200, 99),
+        (170, 220, 50),
+        (253, 231, 37),
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let f = t * (STOPS.len() - 1) as f64;
+    let i = (f.floor() as usize).min(STOPS.len() - 2);
+    let u = f - i as f64;
+    let lerp = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * u).round() as u8;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    RGBColor(lerp(a.0, b.0), lerp(a.1, b.1), lerp(a.2, b.2))
+}
+
+/// Draw a heat map to `path`.
+pub fn draw_heatmap(path: &Path, fig: &HeatFigure) -> Result<()> {
+    init_fonts();
+    let (nx, ny) = (fig.x_ticks.len().max(1), fig.y_ticks.len().max(1));
+    let cell_w = (900 / nx as u32).clamp(90, 200);
+    let cell_h = (560 / ny as u32).clamp(50, 110);
+    let (left, right, top, bottom) = (170u32, 150u32, 84u32, 90u32);
+    let width = (left + cell_w * nx as u32 + right).max(900);
+    let height = top + cell_h * ny as u32 + bottom;
+    let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(pe)?;
+    let centre_top = Pos::new(HPos::Center, VPos::Top);
+    root.draw_text(&fig.title, &font(26).pos(centre_top), (width as i32 / 2, 8))
+        .map_err(pe)?;
+    root.draw_text(
+        &fig.subtitle,
+        &font(16).color(&RGBColor(70, 70, 70)).pos(centre_top),
+        (width as i32 / 2, 44),
+    )
+    .map_err(pe)?;
+    let vals: Vec<f64> = fig.cells.iter().flatten().flatten().copied().collect();
+    let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let norm = |v: f64| {
+        if hi - lo > 1e-12 {
+            (v - lo) / (hi - lo)
+        } else {
+            0.5
+        }
+    };
+    let (l, t) = (left as i32, top as i32);
+    let (cw, ch) = (cell_w as i32, cell_h as i32);
+    for (r, row) in fig.cells.iter().enumerate() {
+        // Row 0 is drawn at the bottom, like a y axis.
+        let y = t + (ny as i32 - 1 - r as i32) * ch;
+        for (c, v) in row.iter().enumerate() {
+            let x = l + c as i32 * cw;
+            let (fill, text) = match v {
+                Some(v) => (viridis(norm(*v)), (fig.fmt)(*v)),
+                None => (RGBColor(230, 230, 230), "—".to_string()),
+            };
+            root.draw(&Rectangle::new([(x, y), (x + cw, y + ch)], fill.filled()))
+                .map_err(pe)?;
+            root.draw(&Rectangle::new(
+                [(x, y), (x + cw, y + ch)],
+                WHITE.stroke_width(2),
+            ))
+            .map_err(pe)?;
+            let ink = match v {
+                Some(v) if norm(*v) > 0.55 => BLACK,
+                Some(_) => WHITE,
+                None => BLACK,
+            };
+            root.draw_text(
+                &text,
+                &font(17)
+                    .color(&ink)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
+                (x + cw / 2, y + ch / 2),
+            )
+            .map_err(pe)?;
+        }
+    }
+    for (c, tick) in fig.x_ticks.iter().enumerate() {
+        root.draw_text(
+            tick,
+            &font(16).pos(centre_top),
+            (l + c as i32 * cw + cw / 2, t + ny as i32 * ch + 8),
+        )
+        .map_err(pe)?;
+    }
+    root.draw_text(
+        &fig.x_label,
+        &font(18).pos(centre_top),
+        (l + nx as i32 * cw / 2, t + ny as i32 * ch + 44),
+    )
+    .map_err(pe)?;
+    for (r, tick) in fig.y_ticks.iter().enumerate() {
+        let y = t + (ny as i32 - 1 - r as i32) * ch + ch / 2;
+        root.draw_text(
+            tick,
+            &font(16).pos(Pos::new(HPos::Right, VPos::Center)),
+            (l - 10, y),
+        )
+        .map_err(pe)?;
+    }
+    root.draw_text(
+        &fig.y_label,
+        &font(18)
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Center, VPos::Top)),
+        (l - 110, t + ny as i32 * ch / 2),
+    )
+    .map_err(pe)?;
+    // Colour bar.
+    let bx = l + nx as i32 * cw + 30;
+    let bh = ny as i32 * ch;
+    for i in 0..bh {
+        let v = 1.0 - i as f64 / bh.max(1) as f64;
+        root.draw(&Rectangle::new(
+            [(bx, t + i), (bx + 22, t + i + 1)],
+            viridis(v).filled(),
+        ))
+        .map_err(pe)?;
+    }
+    if lo.is_finite() {
+        root.draw_text(&(fig.fmt)(hi), &font(15), (bx + 28, t - 6))
+            .map_err(pe)?;
+        root.draw_text(&(fig.fmt)(lo), &font(15), (bx + 28, t + bh - 12))
+            .map_err(pe)?;
+    }
+    root.draw_text(
+        &fig.value_label,
+        &font(15)
+            .transform(FontTransform::Rotate90)
+            .pos(Pos::new(HPos::Center, VPos::Top)),
+        (bx + 100, t + bh / 2),
+    )
+    .map_err(pe)?;
+    root.present().map_err(pe)?;
+    Ok(())
+}
+
+/// One run's memory over time: used memory as a line over stacked areas of
+/// live data and expired-but-resident (stale) data.
+pub struct MemoryPanel {
+    /// Caption: which run.
+    pub title: String,
+    /// `(seconds, MiB)` of `used_memory`.
+    pub used: Vec<(f64, f64)>,
+    /// `(seconds, MiB)` of live data.
+    pub live: Vec<(f64, f64)>,
+    /// `(seconds, MiB)` of stale data.
+    pub stale: Vec<(f64, f64)>,
+    /// The run's `maxmemory` in MiB (0: none), drawn as a dashed limit.
+    pub limit_mib: f64,
+}
+
+/// Draw memory-over-time panels to `path`.
+pub fn draw_memory(path: &Path, title: &str, subtitle: &str, panels: &[MemoryPanel]) -> Result<()> {
+    init_fonts();
+    let (rows, cols) = layout(panels.len());
+    let width = if cols == 1 { 1100 } else { 620 * cols as u32 };
+    let used_c = RGBColor(31, 119, 180);
+    let live_c = RGBColor(44, 160, 44);
+    let stale_c = RGBColor(255, 127, 14);
+    let limit_c = RGBColor(214, 39, 40);
+    let legend = vec![
+        ("used_memory".to_string(), used_c),
+        ("live data".to_string(), live_c),
+        ("expired but resident".to_string(), stale_c),
+        ("maxmemory".to_string(), limit_c),
+    ];
+    let per_row = legend_per_row(&legend, width);
+    let panel_h = if panels.len() == 1 { 600 } else { 430 };
+    let height = 74 + 30 * legend.len().div_ceil(per_row) as u32 + panel_h * rows as u32;
+    let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(pe)?;
+    let body = header(&root, title, subtitle, &legend, width)?;
+    let areas = body.split_evenly((rows, cols));
+    for (p, area) in panels.iter().zip(areas.iter()) {
+        let stacked: Vec<(f64, f64)> = p
+            .live
+            .iter()
+            .map(|&(t, v)| {
+                let s = p
+                    .stale
+                    .iter()
+                    .find(|(ts, _)| *ts == t)
+                    .map(|x| x.1)
+                    .unwrap_or(0.0);
+                (t, v + s)
+            })
+            .collect();
+        let t1 = p
+            .used
+            .iter()
+            .chain(&p.live)
+            .map(|x| x.0)
+            .fold(1.0, f64::max);
+        let y1 = p
+            .used
+            .iter()
+            .chain(&stacked)
+            .map(|x| x.1)
+            .fold(p.limit_mib, f64::max)
+            .max(0.1)
+            * 1.08;
+        let mut chart = ChartBuilder::on(area)
+            .caption(&p.title, font(18))
+            .margin(12)
+            .margin_right(24)
+            .x_label_area_size(52)
+            .y_label_area_size(78)
+            .build_cartesian_2d(0.0..t1, 0.0..y1)
+            .map_err(pe)?;
+        chart
+            .configure_mesh()
+            .x_desc("simulated time (s)")
+            .y_desc("memory (MiB)")
+            .x_labels(7)
+            .y_labels(7)
+            .x_label_formatter(&|v| fmt_num(*v))
+            .y_label_formatter(&|v| fmt_num(*v))
+            .label_style(font(15))
+            .axis_desc_style(font(17))
+            .max_light_lines(2)
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(215, 215, 215))
+            .draw()
+            .map_err(pe)?;
+        if p.live.len() > 1 {
+            let mut poly = p.live.clone();
+            poly.push((p.live.last().unwrap().0, 0.0));
+            poly.push((p.live[0].0, 0.0));
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    poly,
+                    live_c.mix(0.45).filled(),
+                )))
+                .map_err(pe)?;
+            let mut poly = stacked.clone();
+            poly.extend(p.live.iter().rev().copied());
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    poly,
+                    stale_c.mix(0.6).filled(),
+                )))
+                .map_err(pe)?;
+        }
+        chart
+            .draw_series(LineSeries::new(p.used.clone(), used_c.stroke_width(3)))
+            .map_err(pe)?;
+        if p.limit_mib > 0.0 {
+            let mut x = 0.0;
+            let step = t1 / 60.0;
+            while x < t1 {
+                chart
+                    .draw_series(LineSeries::new(
+                        vec![(x, p.limit_mib), ((x + step * 0.6).min(t1), p.limit_mib)],
+                        limit_c.stroke_width(2),
+                    ))
+                    .map_err(pe)?;
+                x += step;
+            }
+        }
+    }
+    root.present().map_err(pe)?;
+    Ok(())
+}
+
+/// One CDF line: `(label, colour, [(x, cumulative fraction)])`.
+pub type CdfSeries = (String, RGBColor, Vec<(f64, f64)>);
+
+/// A cumulative distribution on a log x axis (for expiry lag).
+pub struct CdfFigure {
+    /// Big title.
+    pub title: String,
+    /// Second line.
+    pub subtitle: String,
+    /// X axis description with unit.
+    pub x_label: String,
+    /// The lines.
+    pub series: Vec<CdfSeries>,
+}
+
+/// Draw a CDF figure to `path`.
+pub fn draw_cdf(path: &Path, fig: &CdfFigure) -> Result<()> {
+    init_fonts();
+    let width = 1100;
+    let legend: Vec<(String, RGBColor)> =
+        fig.series.iter().map(|(l, c, _)| (l.clone(), *c)).collect();
+    let per_row = legend_per_row(&legend, width);
+    let height = 74 + 30 * legend.len().div_ceil(per_row.max(1)) as u32 + 620;
+    let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(pe)?;
+    let body = header(&root, &fig.title, &fig.subtitle, &legend, width)?;
+    let xs = fig.series.iter().flat_map(|s| s.2.iter().map(|p| p.0));
+    let x1 = xs.clone().fold(10.0, f64::max) * 1.5;
+    let x0 = xs.fold(f64::INFINITY, f64::min).clamp(0.1, 1.0) * 0.8;
+    let mut chart = ChartBuilder::on(&body)
+        .margin(12)
+        .margin_right(30)
+        .x_label_area_size(56)
+        .y_label_area_size(84)
+        .build_cartesian_2d((x0..x1).log_scale(), 0.0..1.02)
+        .map_err(pe)?;
+    chart
+        .configure_mesh()
+        .x_desc(&fig.x_label)
+        .y_desc("fraction of expired keys with lag ≤ x")
+        .y_labels(11)
+        .x_label_formatter(&|v| fmt_num(*v))
+        .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+        .label_style(font(15))
+        .axis_desc_style(font(17))
+        .max_light_lines(2)
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(pe)?;
+    for (_, color, pts) in &fig.series {
+        let pts: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x.max(x0), y)).collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(3)))
+            .map_err(pe)?;
+        chart
+            .draw_series(pts.iter().map(|p| Circle::new(*p, 4, color.filled())))
+            .map_err(pe)?;
+    }
+    root.present().map_err(pe)?;
+    Ok(())
+}
+
+/// Short human number: 1234 → "1.2k", 0.25 → "0.25", 2000000 → "2M".
+pub fn fmt_num(v: f64) -> String {
+    let a = v.abs();
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if a >= 1e9 {
+        format!("{}G", trim(format!("{:.2}", v / 1e9)))
+    } else if a >= 1e6 {
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
+    } else if a >= 1e4 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else if a >= 100.0 || a == 0.0 {
+        format!("{:.0}", v)
+    } else if a >= 1.0 {
+        trim(format!("{:.2}", v))
+    } else {
+        trim(format!("{:.3}", v))
+    }
+}

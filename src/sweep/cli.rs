@@ -1,0 +1,296 @@
+//! `ttlsim sweep` and `ttlsim merge` on the command line.
+
+use super::exec::{self, Plan, Runner};
+use super::grid::{Grid, Shard, DEFAULT_MAX_RUNS};
+use crate::report;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+
+/// `ttlsim sweep` arguments. Every list flag takes comma-separated values and
+/// may be repeated; a flag replaces the workload's `[sweep]` list of the same
+/// parameter.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// The workload file (TOML); its optional `[sweep]` table lists values.
+    #[arg(required_unless_present = "synthetic")]
+    pub workload: Option<PathBuf>,
+    /// maxmemory values: bytes, sizes (100mb, 2gb) or percentages of the
+    /// workload's unbounded peak memory (50%).
+    #[arg(long)]
+    pub maxmemory: Vec<String>,
+    /// maxmemory-policy values; `all` is Redis's eight policies.
+    #[arg(long = "maxmemory-policy")]
+    pub maxmemory_policy: Vec<String>,
+    /// maxmemory-samples values.
+    #[arg(long = "maxmemory-samples")]
+    pub maxmemory_samples: Vec<String>,
+    /// maxmemory-eviction-tenacity values.
+    #[arg(long = "maxmemory-eviction-tenacity")]
+    pub maxmemory_eviction_tenacity: Vec<String>,
+    /// hz values.
+    #[arg(long)]
+    pub hz: Vec<String>,
+    /// active-expire-effort values.
+    #[arg(long = "active-expire-effort")]
+    pub active_expire_effort: Vec<String>,
+    /// lfu-log-factor values.
+    #[arg(long = "lfu-log-factor")]
+    pub lfu_log_factor: Vec<String>,
+    /// lfu-decay-time values.
+    #[arg(long = "lfu-decay-time")]
+    pub lfu_decay_time: Vec<String>,
+    /// Seeds (replications): a list or a range such as 1..5.
+    #[arg(long)]
+    pub seed: Vec<String>,
+    /// Any other parameter as NAME=V1,V2: a pattern field as
+    /// `<namespace>.<field>` (cache.ttl=1m,5m) or a server setting.
+    #[arg(long = "param", value_name = "NAME=VALUES")]
+    pub params: Vec<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Run only shard K of N (a deterministic slice); join shards with `ttlsim merge`.
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Continue an interrupted sweep: run only the runs it did not finish.
+    #[arg(long)]
+    pub resume: bool,
+    /// Experiment name (default: the workload's name); output in results/<name>/.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Output folder (default: results/<name>/, or results/<name>/shard-K-of-N/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Refuse grids with more runs than this.
+    #[arg(long, default_value_t = DEFAULT_MAX_RUNS)]
+    pub max_runs: u64,
+    /// Hit-ratio target for the report's "cheapest memory" table.
+    #[arg(long, default_value_t = 0.9)]
+    pub target: f64,
+    /// Do not draw the report at the end.
+    #[arg(long)]
+    pub no_report: bool,
+    /// Use made-up results instead of the engine (tests of the sweep machinery).
+    #[arg(long, hide = true)]
+    pub synthetic: bool,
+    /// With --synthetic: wall time per run, ms.
+    #[arg(long, hide = true, default_value_t = 0)]
+    pub synthetic_delay_ms: u64,
+}
+
+/// `ttlsim merge` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' output folders.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the merged output (default: the folder holding the
+    /// shard-K-of-N folders).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Hit-ratio target for the report's "cheapest memory" table.
+    #[arg(long, default_value_t = 0.9)]
+    pub target: f64,
+    /// Do not draw the report.
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+impl SweepArgs {
+    /// The command-line dimensions, `(name, values)`.
+    fn dimensions(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let mut d: Vec<(String, Vec<String>)> = [
+            ("maxmemory", &self.maxmemory),
+            ("maxmemory-policy", &self.maxmemory_policy),
+            ("maxmemory-samples", &self.maxmemory_samples),
+            (
+                "maxmemory-eviction-tenacity",
+                &self.maxmemory_eviction_tenacity,
+            ),
+            ("hz", &self.hz),
+            ("active-expire-effort", &self.active_expire_effort),
+            ("lfu-log-factor", &self.lfu_log_factor),
+            ("lfu-decay-time", &self.lfu_decay_time),
+            ("seed", &self.seed),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+        for p in &self.params {
+            let (k, v) = p.split_once('=').with_context(|| {
+                format!("--param `{p}`: expected NAME=V1,V2 such as cache.ttl=1m,5m")
+            })?;
+            d.push((k.trim().to_string(), vec![v.to_string()]));
+        }
+        Ok(d)
+    }
+}
+
+/// Split a workload file into its `[sweep]` table and the text without it.
+/// The table's lines are blanked rather than removed so that errors in the
+/// rest still point at the right line.
+pub fn split_sweep_table(src: &str, file: &str) -> Result<(Option<toml::Table>, String)> {
+    let doc: toml::Table =
+        toml::from_str(src).with_context(|| format!("{file}: not valid TOML"))?;
+    let sweep = match doc.get("sweep") {
+        None => None,
+        Some(toml::Value::Table(t)) => Some(t.clone()),
+        Some(_) => bail!("{file}: `sweep` must be a table ([sweep])"),
+    };
+    let mut out = String::with_capacity(src.len());
+    let mut in_sweep = false;
+    for line in src.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            let name = t.trim_start_matches('[').trim_start();
+            in_sweep = name.starts_with("sweep") && name[5..].trim_start().starts_with([']', '.']);
+        }
+        if in_sweep {
+            out.push('\n');
+        } else {
+            out.push_str(line);
+        }
+    }
+    Ok((sweep, out))
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Run `ttlsim sweep`.
+pub fn sweep(args: &SweepArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.target) {
+        bail!(
+            "--target must be a hit ratio between 0 and 1, not {}",
+            args.target
+        );
+    }
+    let (file_sweep, runner, default_name): (Option<toml::Table>, Box<dyn Runner>, String) =
+        if args.synthetic {
+            (
+                None,
+                Box::new(super::synthetic::SyntheticRunner {
+                    delay: std::time::Duration::from_millis(args.synthetic_delay_ms),
+                }),
+                "synthetic".into(),
+            )
+        } else {
+            let path = args
+                .workload
+                .as_ref()
+                .context("a workload file is required")?;
+            let src = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let file = path.display().to_string();
+            let (table, rest) = split_sweep_table(&src, &file)?;
+            let (runner, name) = real_runner(&rest, &file)?;
+            (table, runner, name)
+        };
+    let mut grid = Grid::build(file_sweep.as_ref(), &args.dimensions()?)?;
+    let n = grid.check_size(args.max_runs)?;
+    if grid.needs_pilot() {
+        println!("pilot: one run without maxmemory to find the workload's peak memory …");
+        let peak = runner.unbounded_peak()?;
+        println!(
+            "pilot: unbounded peak used_memory = {peak} bytes ({:.1} MiB); percentages are of this",
+            peak as f64 / 1048576.0
+        );
+        grid.resolve_percentages(peak);
+    }
+    for i in 0..n {
+        let p = grid.point(i);
+        runner
+            .check(&p)
+            .with_context(|| format!("run {i} ({})", exec::describe(&p)))?;
+    }
+    let name = args.name.clone().unwrap_or(default_name);
+    let out = match (&args.out, args.shard) {
+        (Some(o), _) => o.clone(),
+        (None, None) => Path::new("results").join(&name),
+        (None, Some(s)) => Path::new("results")
+            .join(&name)
+            .join(format!("shard-{}-of-{}", s.k, s.n)),
+    };
+    let plan = Plan {
+        out: out.clone(),
+        grid,
+        shard: args.shard,
+        jobs: args.jobs.unwrap_or_else(default_jobs).max(1),
+        resume: args.resume,
+        progress: true,
+    };
+    let o = exec::execute(&plan, runner.as_ref())?;
+    if o.ran > 0 {
+        println!(
+            "ran {} runs in {:.1} s with {} jobs: {:.2}M simulated ops, {:.2}M simulated ops/s",
+            o.ran,
+            o.wall_s,
+            plan.jobs,
+            o.sim_ops as f64 / 1e6,
+            o.sim_ops as f64 / o.wall_s.max(1e-9) / 1e6
+        );
+    }
+    println!("results: {}", out.display());
+    if args.shard.is_some() {
+        println!(
+            "this is one shard: join all shards with `ttlsim merge {}/shard-*`",
+            out.parent().unwrap_or(Path::new(".")).display()
+        );
+    } else if !args.no_report {
+        let s = report::generate(
+            &out,
+            &report::Options {
+                target: args.target,
+                ..Default::default()
+            },
+        )?;
+        report::print_summary(&s);
+    }
+    Ok(())
+}
+
+/// Run `ttlsim merge`.
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let out = match &args.out {
+        Some(o) => o.clone(),
+        None => {
+            let first = &args.dirs[0];
+            let is_shard = first
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("shard-"));
+            match first.parent() {
+                Some(p) if is_shard => p.to_path_buf(),
+                _ => bail!(
+                    "give --out DIR: {} is not a shard-K-of-N folder",
+                    first.display()
+                ),
+            }
+        }
+    };
+    let n = exec::merge(&args.dirs, &out)?;
+    println!(
+        "merged {} shards, {n} runs: {}",
+        args.dirs.len(),
+        out.display()
+    );
+    if !args.no_report {
+        let s = report::generate(
+            &out,
+            &report::Options {
+                target: args.target,
+                ..Default::default()
+            },
+        )?;
+        report::print_summary(&s);
+    }
+    Ok(())
+}
+
+/// The engine-backed runner for a workload file's text.
+fn real_runner(_src: &str, file: &str) -> Result<(Box<dyn Runner>, String)> {
+    bail!(
+        "{file}: the engine (issue 4) has not landed yet; try the sweep machinery with --synthetic"
+    )
+}

@@ -1,0 +1,399 @@
+//! Running a grid: in parallel, each finished run saved at once as complete
+//! part files, then the parts assembled in run order into the outputs.
+//!
+//! Layout of `results/<experiment>/` while a sweep runs:
+//!
+//! ```text
+//! grid.csv                 every run of the whole grid and its parameters
+//! parts/<run>.ts.csv       a finished run's timeseries rows
+//! parts/<run>.lat.csv      … its expiry-lag histogram rows
+//! parts/<run>.perf.csv     … its wall-clock figures
+//! parts/<run>.runs.csv     … its runs.csv header and row, written last:
+//!                          the run counts as done once this file exists
+//! ```
+//!
+//! Every file is written to a temporary name, synced and renamed, so a killed
+//! sweep leaves complete files only. When all runs are done the parts are
+//! joined in run order into `runs.csv`, `timeseries.csv`, `latency.csv` and
+//! `perf.csv` (each written the same way) and `parts/` is removed. The
+//! outputs depend only on the runs' results and their order, never on which
+//! thread finished first, so they are byte-identical for any `--jobs`.
+
+use super::grid::{Grid, Shard};
+use super::io::{remove_temporaries, write_atomic, write_atomic_with};
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Header of `timeseries.csv`.
+pub const TIMESERIES_HEADER: &str = "run_id,time_ms,metric,namespace,value";
+/// Header of `latency.csv`.
+pub const LATENCY_HEADER: &str = "run_id,kind,lag_ms_low,lag_ms_high,count";
+/// Header of `perf.csv`.
+pub const PERF_HEADER: &str = "run_id,wall_ms,sim_ops,sim_ops_per_sec";
+
+/// What one run produced, as CSV text keyed by its `run_id`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunOutput {
+    /// `runs.csv` header line (no newline); the same for every run of a sweep.
+    pub runs_header: String,
+    /// The run's `runs.csv` row (no newline), `run_id` first.
+    pub runs_row: String,
+    /// `timeseries.csv` rows, each ending in a newline, `run_id` first.
+    pub timeseries: String,
+    /// `latency.csv` rows, each ending in a newline, `run_id` first.
+    pub latency: String,
+    /// Simulated operations (client commands and cron events).
+    pub sim_ops: u64,
+}
+
+/// Something that runs one point of a grid. The real one plays a workload
+/// on the engine; tests use a synthetic one.
+pub trait Runner: Sync {
+    /// Check every point before the sweep starts (e.g. that each parameter
+    /// exists in the workload and each value is valid).
+    fn check(&self, point: &[(&str, &toml::Value)]) -> Result<()>;
+    /// Peak `used_memory` of the workload with no `maxmemory`, for grids
+    /// that give `maxmemory` as a percentage.
+    fn unbounded_peak(&self) -> Result<u64>;
+    /// Run one point; `run_id` is the run's index in the whole grid.
+    fn run(&self, run_id: u64, point: &[(&str, &toml::Value)]) -> Result<RunOutput>;
+}
+
+/// How to run a grid.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Output folder (`results/<experiment>/`).
+    pub out: PathBuf,
+    /// The grid, percentages already resolved.
+    pub grid: Grid,
+    /// Run only this slice of the grid.
+    pub shard: Option<Shard>,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Keep the runs an interrupted sweep finished; run only the rest.
+    pub resume: bool,
+    /// Draw a progress bar (only when stdout is a terminal).
+    pub progress: bool,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Runs in this shard (or the grid).
+    pub runs: u64,
+    /// Runs done in this invocation.
+    pub ran: u64,
+    /// Runs kept from an earlier, interrupted invocation.
+    pub kept: u64,
+    /// Wall time of this invocation's runs, seconds.
+    pub wall_s: f64,
+    /// Simulated operations of this invocation's runs.
+    pub sim_ops: u64,
+}
+
+fn part(dir: &Path, id: u64, kind: &str) -> PathBuf {
+    dir.join(format!("{id:07}.{kind}.csv"))
+}
+
+/// Run the plan with `runner`; print the grid size first.
+pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
+    let total = plan.grid.size().context("grid too large")?;
+    let ids: Vec<u64> = (0..total)
+        .filter(|i| plan.shard.is_none_or(|s| s.owns(*i)))
+        .collect();
+    fs::create_dir_all(&plan.out)
+        .with_context(|| format!("cannot create {}", plan.out.display()))?;
+    let parts = plan.out.join("parts");
+    let grid_csv = plan.grid.to_csv();
+    let grid_path = plan.out.join("grid.csv");
+
+    let mut done: Vec<u64> = Vec::new();
+    if plan.resume {
+        if let Ok(old) = fs::read_to_string(&grid_path) {
+            if old != grid_csv {
+                bail!(
+                    "{} holds a different grid than this sweep's; --resume only continues the same sweep \
+                     (run without --resume to start over)",
+                    grid_path.display()
+                );
+            }
+            if !parts.exists() && plan.out.join("runs.csv").exists() {
+                println!("{}: the sweep is already complete", plan.out.display());
+                return Ok(Outcome {
+                    runs: ids.len() as u64,
+                    ran: 0,
+                    kept: ids.len() as u64,
+                    wall_s: 0.0,
+                    sim_ops: 0,
+                });
+            }
+        }
+        remove_temporaries(&plan.out)?;
+        remove_temporaries(&parts)?;
+        done = ids
+            .iter()
+            .copied()
+            .filter(|i| part(&parts, *i, "runs").exists())
+            .collect();
+    } else if parts.exists() {
+        fs::remove_dir_all(&parts).with_context(|| format!("cannot remove {}", parts.display()))?;
+    }
+    fs::create_dir_all(&parts).with_context(|| format!("cannot create {}", parts.display()))?;
+    write_atomic(&grid_path, grid_csv.as_bytes())?;
+
+    let todo: Vec<u64> = ids
+        .iter()
+        .copied()
+        .filter(|i| done.binary_search(i).is_err())
+        .collect();
+    let mut msg = format!("grid: {} = {total} runs", plan.grid);
+    if let Some(s) = plan.shard {
+        msg.push_str(&format!("; shard {}/{}: {} runs", s.k, s.n, ids.len()));
+    }
+    if !done.is_empty() {
+        msg.push_str(&format!(
+            "; {} already done, {} to run",
+            done.len(),
+            todo.len()
+        ));
+    }
+    println!("{msg}; {} jobs", plan.jobs);
+
+    let bar = if plan.progress && std::io::stdout().is_terminal() {
+        let b =
+            ProgressBar::with_draw_target(Some(todo.len() as u64), ProgressDrawTarget::stdout());
+        b.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:40.cyan/blue}] {pos}/{len} runs · ETA {eta} · {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let ops = AtomicU64::new(0);
+    let start = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(plan.jobs.max(1))
+        .build()
+        .context("cannot start worker threads")?;
+    let result: Result<()> = pool.install(|| {
+        todo.par_iter()
+            .with_max_len(1)
+            .try_for_each(|&id| -> Result<()> {
+                let point = plan.grid.point(id);
+                let t0 = Instant::now();
+                let out = runner
+                    .run(id, &point)
+                    .with_context(|| format!("run {id} ({})", describe(&point)))?;
+                let wall = t0.elapsed().as_secs_f64();
+                save_part(&parts, id, &out, wall)?;
+                let total_ops = ops.fetch_add(out.sim_ops, Ordering::Relaxed) + out.sim_ops;
+                let secs = start.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!("{:.2}M sim ops/s", total_ops as f64 / secs / 1e6));
+                bar.inc(1);
+                Ok(())
+            })
+    });
+    bar.finish_and_clear();
+    result?;
+    let wall_s = start.elapsed().as_secs_f64();
+
+    assemble(&plan.out, &parts, &ids)?;
+    fs::remove_dir_all(&parts).with_context(|| format!("cannot remove {}", parts.display()))?;
+    Ok(Outcome {
+        runs: ids.len() as u64,
+        ran: todo.len() as u64,
+        kept: done.len() as u64,
+        wall_s,
+        sim_ops: ops.into_inner(),
+    })
+}
+
+/// `name=value, …` for messages.
+pub fn describe(point: &[(&str, &toml::Value)]) -> String {
+    point
+        .iter()
+        .map(|(k, v)| format!("{k}={}", super::grid::show(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn save_part(parts: &Path, id: u64, out: &RunOutput, wall_s: f64) -> Result<()> {
+    write_atomic(&part(parts, id, "ts"), out.timeseries.as_bytes())?;
+    write_atomic(&part(parts, id, "lat"), out.latency.as_bytes())?;
+    let perf = format!(
+        "{id},{:.0},{},{:.0}\n",
+        wall_s * 1000.0,
+        out.sim_ops,
+        out.sim_ops as f64 / wall_s.max(1e-9)
+    );
+    write_atomic(&part(parts, id, "perf"), perf.as_bytes())?;
+    // Written last: its presence marks the run as done.
+    let runs = format!("{}\n{}\n", out.runs_header, out.runs_row);
+    write_atomic(&part(parts, id, "runs"), runs.as_bytes())
+}
+
+/// One run's lines in each output file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Chunk {
+    /// Its `runs.csv` row, newline-terminated.
+    pub runs: String,
+    /// Its `timeseries.csv` rows.
+    pub timeseries: String,
+    /// Its `latency.csv` rows.
+    pub latency: String,
+    /// Its `perf.csv` row.
+    pub perf: String,
+}
+
+fn assemble(out: &Path, parts: &Path, ids: &[u64]) -> Result<()> {
+    let mut header: Option<String> = None;
+    let mut chunks = BTreeMap::new();
+    for &id in ids {
+        let read = |kind: &str| {
+            let p = part(parts, id, kind);
+            fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))
+        };
+        let runs = read("runs")?;
+        let (h, row) = runs.split_once('\n').context("empty runs part")?;
+        match &header {
+            None => header = Some(h.to_string()),
+            Some(x) if x != h => bail!(
+                "run {id} has different runs.csv columns than run {}",
+                ids[0]
+            ),
+            _ => {}
+        }
+        chunks.insert(
+            id,
+            Chunk {
+                runs: row.to_string(),
+                timeseries: read("ts")?,
+                latency: read("lat")?,
+                perf: read("perf")?,
+            },
+        );
+    }
+    write_outputs(out, header.as_deref().unwrap_or("run_id"), &chunks)
+}
+
+/// Write `runs.csv`, `timeseries.csv`, `latency.csv` and `perf.csv` from
+/// chunks in run order (shared by sweeps and `merge`, so both write the same
+/// bytes).
+pub fn write_outputs(out: &Path, runs_header: &str, chunks: &BTreeMap<u64, Chunk>) -> Result<()> {
+    type Pick = fn(&Chunk) -> &str;
+    let files: [(&str, &str, Pick); 4] = [
+        ("timeseries.csv", TIMESERIES_HEADER, |c| &c.timeseries),
+        ("latency.csv", LATENCY_HEADER, |c| &c.latency),
+        ("perf.csv", PERF_HEADER, |c| &c.perf),
+        ("runs.csv", runs_header, |c| &c.runs),
+    ];
+    for (name, header, pick) in files {
+        write_atomic_with(&out.join(name), |w| {
+            writeln!(w, "{header}")?;
+            for c in chunks.values() {
+                w.write_all(pick(c).as_bytes())?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// Split a sweep output file into lines grouped by their leading `run_id`.
+fn split_by_run(path: &Path, header: Option<&str>) -> Result<(String, BTreeMap<u64, String>)> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (h, body) = text.split_once('\n').unwrap_or((&text, ""));
+    if let Some(expected) = header {
+        if h != expected {
+            bail!("{}: unexpected header `{h}`", path.display());
+        }
+    }
+    let mut out: BTreeMap<u64, String> = BTreeMap::new();
+    for (n, line) in body.split_inclusive('\n').enumerate() {
+        let id = line
+            .split(',')
+            .next()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .with_context(|| format!("{}:{}: no run_id", path.display(), n + 2))?;
+        out.entry(id).or_default().push_str(line);
+    }
+    Ok((h.to_string(), out))
+}
+
+/// `ttlsim merge`: join the outputs of shards (`--shard K/N` runs of the same
+/// grid) into `out`, byte-identical to an unsharded sweep's.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<u64> {
+    if dirs.is_empty() {
+        bail!("merge needs at least one shard folder");
+    }
+    let grid = fs::read_to_string(dirs[0].join("grid.csv"))
+        .with_context(|| format!("{} has no grid.csv: not a sweep output", dirs[0].display()))?;
+    let expected: u64 = grid.lines().count().saturating_sub(1) as u64;
+    let mut header: Option<String> = None;
+    let mut chunks: BTreeMap<u64, Chunk> = BTreeMap::new();
+    for d in dirs {
+        let g = fs::read_to_string(d.join("grid.csv"))
+            .with_context(|| format!("{} has no grid.csv: not a sweep output", d.display()))?;
+        if g != grid {
+            bail!(
+                "{} and {} are shards of different grids",
+                dirs[0].display(),
+                d.display()
+            );
+        }
+        if d.join("parts").exists() || !d.join("runs.csv").exists() {
+            bail!(
+                "{} is an unfinished shard: finish it with `ttlsim sweep … --resume` first",
+                d.display()
+            );
+        }
+        let (h, runs) = split_by_run(&d.join("runs.csv"), None)?;
+        match &header {
+            None => header = Some(h),
+            Some(x) if *x != h => bail!("{} has different runs.csv columns", d.display()),
+            _ => {}
+        }
+        let (_, ts) = split_by_run(&d.join("timeseries.csv"), Some(TIMESERIES_HEADER))?;
+        let (_, lat) = split_by_run(&d.join("latency.csv"), Some(LATENCY_HEADER))?;
+        let (_, perf) = split_by_run(&d.join("perf.csv"), Some(PERF_HEADER))?;
+        for (id, row) in runs {
+            if chunks.contains_key(&id) {
+                bail!("run {id} appears in two shards (is a folder given twice?)");
+            }
+            chunks.insert(
+                id,
+                Chunk {
+                    runs: row,
+                    timeseries: ts.get(&id).cloned().unwrap_or_default(),
+                    latency: lat.get(&id).cloned().unwrap_or_default(),
+                    perf: perf.get(&id).cloned().unwrap_or_default(),
+                },
+            );
+        }
+    }
+    let missing: Vec<u64> = (0..expected).filter(|i| !chunks.contains_key(i)).collect();
+    if !missing.is_empty() {
+        bail!(
+            "the shards hold {} of the grid's {expected} runs; missing run_ids {}{} (a shard not given or not run?)",
+            chunks.len(),
+            missing.iter().take(10).map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+            if missing.len() > 10 { ", …" } else { "" }
+        );
+    }
+    fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    write_atomic(&out.join("grid.csv"), grid.as_bytes())?;
+    write_outputs(out, header.as_deref().unwrap_or("run_id"), &chunks)?;
+    Ok(expected)
+}

@@ -1,0 +1,489 @@
+//! The grid: named dimensions, each a list of values, and their product.
+//!
+//! A dimension is named by what it changes in the workload file:
+//!
+//! - a server setting by its Redis config name (`maxmemory`,
+//!   `maxmemory-policy`, `hz`, …) — `[server]` in the file;
+//! - `seed`, `duration` or `warmup` — top-level keys;
+//! - a pattern parameter as `<namespace>.<field>` (`cache.ttl`,
+//!   `session.ttl`) — the field of the `[[pattern]]` with that namespace.
+//!
+//! Values are TOML values, so a `[sweep]` table is written as the workload's
+//! own fields are (`"cache.ttl" = ["1m", "5m", "15m"]`). Special values:
+//! `maxmemory-policy = "all"` is Redis's eight policies, `maxmemory = "50%"` is
+//! half the workload's unbounded peak `used_memory` (found by one pilot run),
+//! and `seed = "1..5"` is the seeds 1 to 5.
+//!
+//! Dimensions are put in a fixed order whatever order they were given in
+//! (server settings in `CONFIG GET` order, then top-level keys, then pattern
+//! parameters by name, then `seed`), and the last varies fastest, so run
+//! indices — and so `run_id`s — depend only on the grid's content.
+
+use crate::store::{config, Policy};
+use anyhow::{bail, Context, Result};
+use std::fmt;
+
+/// Default limit on the number of runs in one grid.
+pub const DEFAULT_MAX_RUNS: u64 = 100_000;
+
+const TOP_LEVEL: [&str; 3] = ["duration", "warmup", "seed"];
+
+/// One swept parameter and its values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dimension {
+    /// Canonical name (`maxmemory-policy`, `cache.ttl`, `seed`).
+    pub name: String,
+    /// The values, in the order given.
+    pub values: Vec<toml::Value>,
+}
+
+/// Where a dimension's values go in the workload file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// `[server]`, by Redis config name.
+    Server(&'a str),
+    /// A top-level key (`seed`, `duration`, `warmup`).
+    Top(&'a str),
+    /// Field `.1` of the pattern with namespace `.0`.
+    Pattern(&'a str, &'a str),
+}
+
+impl Dimension {
+    /// What the dimension changes.
+    pub fn target(&self) -> Target<'_> {
+        if TOP_LEVEL.contains(&self.name.as_str()) {
+            Target::Top(&self.name)
+        } else if let Some((ns, field)) = self.name.split_once('.') {
+            Target::Pattern(ns, field)
+        } else {
+            Target::Server(&self.name)
+        }
+    }
+
+    fn rank(&self) -> (usize, usize, String) {
+        match self.target() {
+            Target::Server(n) => (
+                0,
+                config::NAMES.iter().position(|x| *x == n).unwrap_or(99),
+                String::new(),
+            ),
+            Target::Top("seed") => (3, 0, String::new()),
+            Target::Top(n) => (
+                1,
+                TOP_LEVEL.iter().position(|x| *x == n).unwrap_or(0),
+                String::new(),
+            ),
+            Target::Pattern(..) => (2, 0, self.name.clone()),
+        }
+    }
+}
+
+/// Canonical dimension name: `maxmemory_policy` → `maxmemory-policy`;
+/// `session_ttl` is not guessed at, a pattern parameter needs its dot.
+pub fn canonical_name(name: &str) -> Result<String> {
+    let n = name.trim();
+    if let Some((ns, field)) = n.split_once('.') {
+        if ns.is_empty() || field.is_empty() || field.contains('.') {
+            bail!("sweep parameter `{n}`: a pattern parameter is `<namespace>.<field>`, such as `cache.ttl`");
+        }
+        return Ok(n.to_string());
+    }
+    let dashed = n.replace('_', "-").to_ascii_lowercase();
+    if config::NAMES.contains(&dashed.as_str()) {
+        return Ok(dashed);
+    }
+    if TOP_LEVEL.contains(&n) {
+        return Ok(n.to_string());
+    }
+    bail!(
+        "unknown sweep parameter `{n}`: expected a server setting ({}), {}, or a pattern parameter as `<namespace>.<field>`",
+        config::NAMES.join(", "),
+        TOP_LEVEL.join(", ")
+    )
+}
+
+/// A value as text (strings unquoted), for CSV cells and messages.
+pub fn show(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A command-line value as the TOML value a workload file would hold:
+/// integers, floats and booleans are typed, anything else is a string.
+pub fn infer_value(s: &str) -> toml::Value {
+    let t = s.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        toml::Value::Integer(i)
+    } else if let Ok(f) = t.parse::<f64>() {
+        toml::Value::Float(f)
+    } else if t == "true" || t == "false" {
+        toml::Value::Boolean(t == "true")
+    } else {
+        toml::Value::String(t.to_string())
+    }
+}
+
+/// Expand the special values of a dimension (`all`, `a..b`) and check the
+/// ones that can be checked without the workload.
+fn expand(name: &str, values: Vec<toml::Value>) -> Result<Vec<toml::Value>> {
+    let mut out = Vec::new();
+    for v in values {
+        match (name, &v) {
+            ("maxmemory-policy", toml::Value::String(s)) if s.eq_ignore_ascii_case("all") => {
+                out.extend(
+                    Policy::REDIS
+                        .iter()
+                        .map(|p| toml::Value::String(p.name().into())),
+                );
+            }
+            ("maxmemory-policy", toml::Value::String(s)) => {
+                Policy::parse(s).map_err(|_| {
+                    anyhow::anyhow!(
+                        "maxmemory-policy `{s}` is not a policy; valid: all, {}",
+                        Policy::ALL.map(|p| p.name()).join(", ")
+                    )
+                })?;
+                out.push(v);
+            }
+            ("maxmemory", toml::Value::String(s)) => {
+                if let Some(p) = s.strip_suffix('%') {
+                    let pct: f64 = p
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|x: &f64| x.is_finite() && *x > 0.0)
+                        .with_context(|| format!("maxmemory `{s}`: a percentage must be a positive number, such as `50%`"))?;
+                    if pct > 1000.0 {
+                        bail!(
+                            "maxmemory `{s}`: more than 1000% of the unbounded peak is not a limit"
+                        );
+                    }
+                } else if crate::store::memory::parse_memory(s).is_none() {
+                    bail!("maxmemory `{s}` is not a memory size (bytes, 100mb, 2gb) or a percentage of the unbounded peak (50%)");
+                }
+                out.push(v);
+            }
+            ("maxmemory", toml::Value::Integer(i)) if *i < 0 => bail!("maxmemory {i} is negative"),
+            ("seed", toml::Value::String(s)) => {
+                let (a, b) = s
+                    .split_once("..")
+                    .and_then(|(a, b)| {
+                        Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?))
+                    })
+                    .with_context(|| {
+                        format!("seed `{s}`: expected an integer or a range such as `1..5`")
+                    })?;
+                if b < a || b - a >= DEFAULT_MAX_RUNS {
+                    bail!("seed range `{s}` is empty or too long");
+                }
+                out.extend((a..=b).map(|x| toml::Value::Integer(x as i64)));
+            }
+            ("seed", toml::Value::Integer(i)) if *i < 0 => bail!("seed {i} is negative"),
+            _ => out.push(v),
+        }
+    }
+    Ok(out)
+}
+
+/// The grid: the product of its dimensions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Grid {
+    /// Dimensions in canonical order; the last varies fastest.
+    pub dims: Vec<Dimension>,
+}
+
+impl Grid {
+    /// Build a grid from the workload file's `[sweep]` table (if any) and
+    /// command-line lists; a command-line dimension replaces the file's
+    /// dimension of the same name.
+    pub fn build(file_sweep: Option<&toml::Table>, cli: &[(String, Vec<String>)]) -> Result<Grid> {
+        let mut dims: Vec<Dimension> = Vec::new();
+        let mut put = |name: String, values: Vec<toml::Value>| -> Result<()> {
+            let values = expand(&name, values)?;
+            dims.retain(|d| d.name != name);
+            dims.push(Dimension { name, values });
+            Ok(())
+        };
+        if let Some(t) = file_sweep {
+            for (k, v) in t {
+                match v {
+                    toml::Value::Table(sub) => {
+                        for (f, v) in sub {
+                            put(canonical_name(&format!("{k}.{f}"))?, as_list(v))?;
+                        }
+                    }
+                    v => put(canonical_name(k)?, as_list(v))?,
+                }
+            }
+        }
+        for (k, vals) in cli {
+            let name = canonical_name(k)?;
+            let values: Vec<toml::Value> = vals
+                .iter()
+                .flat_map(|v| v.split(','))
+                .filter(|s| !s.trim().is_empty())
+                .map(infer_value)
+                .collect();
+            if values.is_empty() {
+                bail!("the grid is empty: `--{k}` was given no values");
+            }
+            put(name, values)?;
+        }
+        dims.sort_by_key(|d| d.rank());
+        for d in &dims {
+            if d.values.is_empty() {
+                bail!(
+                    "the grid is empty: sweep parameter `{}` has no values",
+                    d.name
+                );
+            }
+        }
+        Ok(Grid { dims })
+    }
+
+    /// Number of runs, or `None` when it overflows.
+    pub fn size(&self) -> Option<u64> {
+        self.dims
+            .iter()
+            .try_fold(1u64, |acc, d| acc.checked_mul(d.values.len() as u64))
+    }
+
+    /// Refuse an empty or absurdly large grid with a message saying why.
+    pub fn check_size(&self, max_runs: u64) -> Result<u64> {
+        let n = self.size();
+        match n {
+            Some(0) => bail!("the grid is empty"),
+            Some(n) if n <= max_runs => Ok(n),
+            _ => bail!(
+                "the grid has {} runs ({}), more than the limit of {max_runs}; shorten the lists or raise --max-runs",
+                n.map_or("too many".to_string(), |n| n.to_string()),
+                self
+            ),
+        }
+    }
+
+    /// The parameter values of run `index` (0-based), one per dimension.
+    pub fn point(&self, index: u64) -> Vec<(&str, &toml::Value)> {
+        let mut rest = index;
+        let mut out: Vec<(&str, &toml::Value)> = Vec::with_capacity(self.dims.len());
+        for d in self.dims.iter().rev() {
+            let n = d.values.len() as u64;
+            out.push((&d.name, &d.values[(rest % n) as usize]));
+            rest /= n;
+        }
+        out.reverse();
+        out
+    }
+
+    /// The dimension named `name`.
+    pub fn dim_mut(&mut self, name: &str) -> Option<&mut Dimension> {
+        self.dims.iter_mut().find(|d| d.name == name)
+    }
+
+    /// `grid.csv`: a `run_id` column then one column per dimension, one row
+    /// per run of the whole grid (every shard writes the same file).
+    pub fn to_csv(&self) -> String {
+        let mut s = String::from("run_id");
+        for d in &self.dims {
+            s.push(',');
+            s.push_str(&csv_cell(&d.name));
+        }
+        s.push('\n');
+        for i in 0..self.size().unwrap_or(0) {
+            s.push_str(&i.to_string());
+            for (_, v) in self.point(i) {
+                s.push(',');
+                s.push_str(&csv_cell(&show(v)));
+            }
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Whether any `maxmemory` value is a percentage (needs a pilot run).
+    pub fn needs_pilot(&self) -> bool {
+        self.dims.iter().any(|d| {
+            d.name == "maxmemory"
+                && d.values
+                    .iter()
+                    .any(|v| matches!(v, toml::Value::String(s) if s.ends_with('%')))
+        })
+    }
+
+    /// Replace every `maxmemory` percentage by bytes of `peak`.
+    pub fn resolve_percentages(&mut self, peak: u64) {
+        if let Some(d) = self.dim_mut("maxmemory") {
+            for v in &mut d.values {
+                if let toml::Value::String(s) = v {
+                    if let Some(p) = s
+                        .strip_suffix('%')
+                        .and_then(|p| p.trim().parse::<f64>().ok())
+                    {
+                        *v = toml::Value::Integer((peak as f64 * p / 100.0).round() as i64);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Grid {
+    /// `8 maxmemory-policy × 5 maxmemory × 2 seed`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.dims.is_empty() {
+            return f.write_str("a single run");
+        }
+        let parts: Vec<String> = self
+            .dims
+            .iter()
+            .map(|d| format!("{} {}", d.values.len(), d.name))
+            .collect();
+        f.write_str(&parts.join(" × "))
+    }
+}
+
+fn as_list(v: &toml::Value) -> Vec<toml::Value> {
+    match v {
+        toml::Value::Array(a) => a.clone(),
+        v => vec![v.clone()],
+    }
+}
+
+/// Quote a CSV cell when it needs it.
+pub fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// `K/N` for `--shard`: a 1-based shard number out of N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, 1..=n.
+    pub k: u64,
+    /// Number of shards.
+    pub n: u64,
+}
+
+impl Shard {
+    /// Parse `K/N`.
+    pub fn parse(s: &str) -> Result<Shard> {
+        let (k, n) = s
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?)))
+            .with_context(|| format!("--shard `{s}`: expected K/N, such as 1/4"))?;
+        if n == 0 || k == 0 || k > n {
+            bail!("--shard `{s}`: K must be between 1 and N");
+        }
+        Ok(Shard { k, n })
+    }
+
+    /// Whether run `index` belongs to this shard (round robin, so each shard
+    /// gets a similar mix of cheap and expensive runs).
+    pub fn owns(&self, index: u64) -> bool {
+        index % self.n == self.k - 1
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Shard> {
+        Shard::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(pairs: &[(&str, &str)]) -> Vec<(String, Vec<String>)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+            .collect()
+    }
+
+    #[test]
+    fn product_order_and_points() {
+        let g = Grid::build(
+            None,
+            &cli(&[
+                ("seed", "1,2"),
+                ("maxmemory-policy", "allkeys-lru,volatile-lru"),
+                ("cache.ttl", "60,300,900"),
+            ]),
+        )
+        .unwrap();
+        let names: Vec<&str> = g.dims.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["maxmemory-policy", "cache.ttl", "seed"]);
+        assert_eq!(g.size(), Some(12));
+        let p = g.point(0);
+        assert_eq!(show(p[0].1), "allkeys-lru");
+        let p = g.point(11);
+        assert_eq!(
+            (show(p[0].1), show(p[1].1), show(p[2].1)),
+            ("volatile-lru".into(), "900".into(), "2".into())
+        );
+        assert_eq!(show(g.point(1)[2].1), "2");
+    }
+
+    #[test]
+    fn specials_expand() {
+        let g = Grid::build(None, &cli(&[("maxmemory_policy", "all"), ("seed", "1..3")])).unwrap();
+        assert_eq!(g.dims[0].values.len(), 8);
+        assert_eq!(g.dims[1].values.len(), 3);
+        let mut g = Grid::build(None, &cli(&[("maxmemory", "50%,10mb")])).unwrap();
+        assert!(g.needs_pilot());
+        g.resolve_percentages(1000);
+        assert_eq!(show(&g.dims[0].values[0]), "500");
+        assert_eq!(show(&g.dims[0].values[1]), "10mb");
+    }
+
+    #[test]
+    fn file_table_and_cli_override() {
+        let t: toml::Table = toml::from_str(
+            "maxmemory-policy = \"all\"\nseed = [1, 2]\n[cache]\nttl = [\"1m\", \"5m\"]\n",
+        )
+        .unwrap();
+        let g = Grid::build(Some(&t), &cli(&[("seed", "7")])).unwrap();
+        assert_eq!(g.size(), Some(16));
+        assert_eq!(g.dims[1].name, "cache.ttl");
+        assert_eq!(g.dims[2].values, vec![toml::Value::Integer(7)]);
+    }
+
+    #[test]
+    fn refusals() {
+        assert!(Grid::build(None, &cli(&[("maxmemory-policy", "lru")]))
+            .unwrap_err()
+            .to_string()
+            .contains("allkeys-lru"));
+        assert!(Grid::build(None, &cli(&[("colour", "red")])).is_err());
+        assert!(Grid::build(None, &cli(&[("seed", ",")]))
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
+        let big = Grid::build(
+            None,
+            &cli(&[
+                ("seed", "1..1000"),
+                (
+                    "hz",
+                    &(1..=200)
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
+            ]),
+        )
+        .unwrap();
+        let e = big.check_size(DEFAULT_MAX_RUNS).unwrap_err().to_string();
+        assert!(e.contains("200000 runs"), "{e}");
+        assert!(Shard::parse("3/2").is_err());
+        let s = Shard::parse("2/3").unwrap();
+        assert!(s.owns(1) && s.owns(4) && !s.owns(0));
+    }
+}

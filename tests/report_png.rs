@@ -1,0 +1,74 @@
+//! `ttlsim report` on the committed CSV of a small sweep draws every chart:
+//! valid PNGs of the expected size that are not blank.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ttlsim");
+
+fn decode(path: &Path) -> (u32, u32, usize) {
+    let dec = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = dec.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let bpp = info.line_size / info.width as usize;
+    let colours: HashSet<&[u8]> = buf[..info.buffer_size()].chunks(bpp).collect();
+    (info.width, info.height, colours.len())
+}
+
+#[test]
+fn report_draws_every_chart_from_the_committed_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/report_fixture");
+    for f in ["runs.csv", "timeseries.csv", "latency.csv"] {
+        std::fs::copy(fixture.join(f), tmp.path().join(f)).unwrap();
+    }
+    let out = Command::new(BIN)
+        .args(["report", "--target", "0.6"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("not drawn"), "{stdout}");
+
+    let pngs: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    let has = |prefix: &str| pngs.iter().any(|p| p.starts_with(prefix));
+    for kind in [
+        "hit_ratio_vs_maxmemory",
+        "hit_ratio_vs_",
+        "memory_over_time",
+        "expiry_lag",
+        "outcomes_",
+        "heatmap_ttl_memory",
+    ] {
+        assert!(has(kind), "no {kind}*.png among {pngs:?}");
+    }
+    assert!(pngs
+        .iter()
+        .any(|p| p.starts_with("hit_ratio_vs_") && p.contains("ttl")));
+    let index = std::fs::read_to_string(tmp.path().join("index.html")).unwrap();
+    for p in &pngs {
+        let (w, h, colours) = decode(&tmp.path().join(p));
+        assert!(
+            (900..=2000).contains(&w) && (450..=2000).contains(&h),
+            "{p}: {w}×{h}"
+        );
+        assert!(colours > 50, "{p} looks blank: {colours} colours");
+        assert!(
+            index.contains(&format!("src=\"{p}\"")),
+            "index.html does not show {p}"
+        );
+    }
+    assert!(index.contains("Best policy at each memory size"));
+    assert!(index.contains("Cheapest memory with hit ratio ≥ 0.60"));
+}
