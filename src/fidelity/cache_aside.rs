@@ -65,17 +65,44 @@ pub fn run_at(
     value_len: u32,
     ttl_s: impl Fn(usize) -> u64,
 ) -> Outcome {
-    let start: Micros = T0_MS * 1000;
-    let mut store: Store<SimValue> = Store::new(cfg, seed, start);
-    let period = store.cron_period();
-    let mut next_cron = start + period;
-    let mut out = Outcome::default();
-    let value = SimValue::Blob(value_len);
+    let mut replay = Replay::new(cfg, seed, value_len);
     for (i, (&k, &t)) in requests.iter().zip(times_us).enumerate() {
-        let now = start + t;
-        while next_cron <= now {
-            store.cron(next_cron);
-            next_cron += period;
+        replay.request(k, T0_MS * 1000 + t, ttl_s(i));
+    }
+    replay.outcome()
+}
+
+/// A cache-aside client and its server, replaying requests one at a time (the
+/// benches keep one warm replay across iterations).
+pub struct Replay {
+    store: Store<SimValue>,
+    next_cron: Micros,
+    value: SimValue,
+    out: Outcome,
+}
+
+impl Replay {
+    /// A fresh server at [`T0_MS`], filling misses with `value_len` bytes.
+    pub fn new(cfg: Config, seed: u64, value_len: u32) -> Replay {
+        let start: Micros = T0_MS * 1000;
+        let store: Store<SimValue> = Store::new(cfg, seed, start);
+        let next_cron = start + store.cron_period();
+        Replay {
+            store,
+            next_cron,
+            value: SimValue::Blob(value_len),
+            out: Outcome::default(),
+        }
+    }
+
+    /// One request for key `k` at simulated time `now`: GET, and on a miss
+    /// SET with a TTL of `ttl_s` seconds (0: none). Runs any cron tick due.
+    #[inline]
+    pub fn request(&mut self, k: u32, now: Micros, ttl_s: u64) {
+        let store = &mut self.store;
+        while self.next_cron <= now {
+            store.cron(self.next_cron);
+            self.next_cron += store.cron_period();
         }
         let key = Key {
             id: k as u64,
@@ -83,23 +110,34 @@ pub fn run_at(
         };
         let _ = store.begin(now, false);
         if store.get(key).is_some() {
-            out.hits += 1;
-            continue;
+            self.out.hits += 1;
+            return;
         }
-        out.misses += 1;
+        self.out.misses += 1;
         if store.begin(now, true).is_err() {
-            out.oom += 1;
-            continue;
+            self.out.oom += 1;
+            return;
         }
-        let ttl = match ttl_s(i) {
+        let ttl = match ttl_s {
             0 => SetTtl::Clear,
             s => SetTtl::At(store.now_ms() + s as i64 * 1000),
         };
-        store.set(key, value, SetCond::Always, ttl, false);
+        store.set(key, self.value, SetCond::Always, ttl, false);
         store.before_sleep(now);
     }
-    out.evicted = store.stats().evicted_keys;
-    out.resident = store.dbsize() as u64;
-    out.used_memory = store.used_memory();
-    out
+
+    /// The store (for inspection).
+    pub fn store(&self) -> &Store<SimValue> {
+        &self.store
+    }
+
+    /// Counters so far.
+    pub fn outcome(&self) -> Outcome {
+        Outcome {
+            evicted: self.store.stats().evicted_keys,
+            resident: self.store.dbsize() as u64,
+            used_memory: self.store.used_memory(),
+            ..self.out
+        }
+    }
 }
