@@ -92,7 +92,7 @@ fn cache_aside_eviction(c: &mut Criterion) {
                 let mut play = |n: usize, replay: &mut Replay| {
                     for _ in 0..n {
                         let k = requests[i % requests.len()];
-                        replay.request(k, T0_MS * 1000 + i as u64, 0);
+                        replay.request(k, T0_MS * 1000 + i as u64, 0, u64::MAX);
                         i += 1;
                     }
                 };

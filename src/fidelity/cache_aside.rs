@@ -65,11 +65,26 @@ pub fn run_at(
     value_len: u32,
     ttl_s: impl Fn(usize) -> u64,
 ) -> Outcome {
+    let next = next_uses(requests);
     let mut replay = Replay::new(cfg, seed, value_len);
     for (i, (&k, &t)) in requests.iter().zip(times_us).enumerate() {
-        replay.request(k, T0_MS * 1000 + t, ttl_s(i));
+        replay.request(k, T0_MS * 1000 + t, ttl_s(i), next[i]);
     }
     replay.outcome()
+}
+
+/// For each request, the index of the next request for the same key
+/// (`u64::MAX` if none): the future Belady's policy needs.
+pub fn next_uses(requests: &[u32]) -> Vec<u64> {
+    let mut next = vec![u64::MAX; requests.len()];
+    let mut last_seen: rustc_hash::FxHashMap<u32, usize> = Default::default();
+    for (i, &k) in requests.iter().enumerate().rev() {
+        if let Some(&j) = last_seen.get(&k) {
+            next[i] = j as u64;
+        }
+        last_seen.insert(k, i);
+    }
+    next
 }
 
 /// A cache-aside client and its server, replaying requests one at a time (the
@@ -97,8 +112,10 @@ impl Replay {
 
     /// One request for key `k` at simulated time `now`: GET, and on a miss
     /// SET with a TTL of `ttl_s` seconds (0: none). Runs any cron tick due.
+    /// `next_use` is when the key is requested next (only the `belady`
+    /// policy reads it; pass `u64::MAX` if unknown).
     #[inline]
-    pub fn request(&mut self, k: u32, now: Micros, ttl_s: u64) {
+    pub fn request(&mut self, k: u32, now: Micros, ttl_s: u64, next_use: u64) {
         let store = &mut self.store;
         while self.next_cron <= now {
             store.cron(self.next_cron);
@@ -111,6 +128,7 @@ impl Replay {
         let _ = store.begin(now, false);
         if store.get(key).is_some() {
             self.out.hits += 1;
+            store.set_next_use(key.id, next_use);
             return;
         }
         self.out.misses += 1;
@@ -123,6 +141,7 @@ impl Replay {
             s => SetTtl::At(store.now_ms() + s as i64 * 1000),
         };
         store.set(key, self.value, SetCond::Always, ttl, false);
+        store.set_next_use(key.id, next_use);
         store.before_sleep(now);
     }
 

@@ -31,6 +31,11 @@ pub enum Policy {
     ExactLfu,
     /// Reference, not Redis: the oldest written key.
     Fifo,
+    /// Reference, not Redis: Belady's optimum, the key whose next use is
+    /// farthest in the future. Needs the future: the driver must tell the
+    /// store each key's next use ([`Store::set_next_use`](super::Store::set_next_use)),
+    /// as trace replay can.
+    Belady,
 }
 
 impl Policy {
@@ -47,7 +52,7 @@ impl Policy {
     ];
 
     /// Every policy the model accepts.
-    pub const ALL: [Policy; 11] = [
+    pub const ALL: [Policy; 12] = [
         Policy::NoEviction,
         Policy::AllKeysLru,
         Policy::AllKeysLfu,
@@ -59,6 +64,7 @@ impl Policy {
         Policy::ExactLru,
         Policy::ExactLfu,
         Policy::Fifo,
+        Policy::Belady,
     ];
 
     /// The config name.
@@ -75,6 +81,7 @@ impl Policy {
             Policy::ExactLru => "exact-lru",
             Policy::ExactLfu => "exact-lfu",
             Policy::Fifo => "fifo",
+            Policy::Belady => "belady",
         }
     }
 
@@ -119,7 +126,10 @@ impl Policy {
 
     /// True for the reference policies that are not Redis's.
     pub fn is_reference(self) -> bool {
-        matches!(self, Policy::ExactLru | Policy::ExactLfu | Policy::Fifo)
+        matches!(
+            self,
+            Policy::ExactLru | Policy::ExactLfu | Policy::Fifo | Policy::Belady
+        )
     }
 }
 

@@ -18,7 +18,9 @@
 //!   then over the chain).
 //! * `exact-lru`, `exact-lfu`, `fifo` are references for comparison: true
 //!   least-recently-used, least-frequently-used (ties: least recent) and
-//!   first-written keys, kept in exact order.
+//!   first-written keys, kept in exact order. `belady` evicts the key whose
+//!   next use is farthest away (never-used-again keys first), from next-use
+//!   times the driver supplies: the optimum where the future is known.
 
 use super::{Payload, Policy, Removal, Store, NO_TTL};
 use rand::{Rng, RngCore};
@@ -51,9 +53,11 @@ pub struct State {
     head: u32,
     tail: u32,
     /// Exact LFU: access count and version per slot, and a lazy min-heap.
+    /// Belady reuses `count` for the next-use time and `far` as a max-heap.
     count: Vec<u64>,
     version: Vec<u64>,
     heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    far: BinaryHeap<(u64, u64, u32)>,
     seq: u64,
     live: usize,
 }
@@ -69,6 +73,7 @@ impl Default for State {
             count: Vec::new(),
             version: Vec::new(),
             heap: BinaryHeap::new(),
+            far: BinaryHeap::new(),
             seq: 0,
             live: 0,
         }
@@ -98,7 +103,9 @@ impl<P: Payload> Store<P> {
         while freed < tofree {
             let victim = match policy {
                 Policy::AllKeysRandom | Policy::VolatileRandom => self.random_victim(),
-                Policy::ExactLru | Policy::ExactLfu | Policy::Fifo => self.reference_victim(),
+                Policy::ExactLru | Policy::ExactLfu | Policy::Fifo | Policy::Belady => {
+                    self.reference_victim()
+                }
                 _ => self.pool_victim(),
             };
             let Some(id) = victim else {
@@ -329,6 +336,23 @@ impl<P: Payload> Store<P> {
         }
     }
 
+    /// Belady: (re)files slot `id` under its next-use time.
+    fn far_push(&mut self, id: u32) {
+        let st = &mut self.evict_state;
+        st.seq += 1;
+        st.version[id as usize] = st.seq;
+        st.far.push((st.count[id as usize], st.seq, id));
+        if st.far.len() > 4 * st.live + 1024 {
+            let version = &st.version;
+            let live: Vec<_> = st
+                .far
+                .drain()
+                .filter(|(_, v, i)| version[*i as usize] == *v)
+                .collect();
+            st.far.extend(live);
+        }
+    }
+
     /// A key was added (slot `id`).
     pub(super) fn reference_insert(&mut self, id: u32) {
         if !self.reference_on() {
@@ -341,7 +365,25 @@ impl<P: Payload> Store<P> {
                 self.evict_state.count[id as usize] = 1;
                 self.lfu_push(id);
             }
+            // Unknown future until the driver says: treat as never used again.
+            Policy::Belady => {
+                self.evict_state.count[id as usize] = u64::MAX;
+                self.far_push(id);
+            }
             _ => self.list_push_back(id),
+        }
+    }
+
+    /// Belady's input: the next time (any monotone unit, e.g. request index)
+    /// `key` will be requested, or `u64::MAX` if never. Call after each
+    /// command on the key; ignored for other policies or absent keys.
+    pub fn set_next_use(&mut self, key: u64, next: u64) {
+        if self.cfg.policy != Policy::Belady {
+            return;
+        }
+        if let Some(id) = self.main.find_no_rehash(key) {
+            self.evict_state.count[id as usize] = next;
+            self.far_push(id);
         }
     }
 
@@ -371,7 +413,7 @@ impl<P: Payload> Store<P> {
         self.evict_state.live -= 1;
         match self.cfg.policy {
             // The heap entry goes stale: its version no longer matches.
-            Policy::ExactLfu => self.evict_state.version[id as usize] = 0,
+            Policy::ExactLfu | Policy::Belady => self.evict_state.version[id as usize] = 0,
             _ => self.list_unlink(id),
         }
     }
@@ -382,12 +424,19 @@ impl<P: Payload> Store<P> {
         st.head = NONE;
         st.tail = NONE;
         st.heap.clear();
+        st.far.clear();
         st.live = 0;
         st.version.iter_mut().for_each(|v| *v = 0);
     }
 
     fn reference_victim(&mut self) -> Option<u32> {
         match self.cfg.policy {
+            Policy::Belady => loop {
+                let (_, v, id) = self.evict_state.far.pop()?;
+                if self.evict_state.version[id as usize] == v {
+                    return Some(id);
+                }
+            },
             Policy::ExactLfu => loop {
                 let Reverse((c, v, id)) = self.evict_state.heap.pop()?;
                 let st = &self.evict_state;
