@@ -34,10 +34,12 @@ pub const CRON_REHASH_BUCKETS: usize = 100_000;
 /// Bytes per bucket pointer (`sizeof(dictEntry*)`).
 pub const BUCKET_BYTES: u64 = 8;
 
+/// 16 bytes: the key, the low 32 bits of its hash (enough to place it in any
+/// table of up to 2^32 buckets when rehashing), and the chain link.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     key: u64,
-    hash: u64,
+    hash: u32,
     next: u32,
 }
 
@@ -201,7 +203,7 @@ impl Dict {
     pub fn insert(&mut self, key: u64, guard: &impl GrowthGuard) -> u32 {
         self.rehash_step();
         self.expand_if_needed(guard);
-        let hash = self.hash(key);
+        let hash = self.hash(key) as u32;
         let id = match self.free.pop() {
             Some(id) => {
                 self.entries[id as usize] = Entry {
