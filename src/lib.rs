@@ -13,8 +13,11 @@
 
 pub mod command;
 pub mod fidelity;
+pub mod metrics;
 pub mod reply;
 pub mod report;
 pub mod shell;
+pub mod sim;
 pub mod store;
 pub mod sweep;
+pub mod workload;

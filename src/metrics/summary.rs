@@ -1,0 +1,206 @@
+//! The readable summary `ttlsim run` prints.
+
+use super::result::RunResult;
+
+/// Per-namespace columns every namespace has (after `<ns>_`).
+pub const NS_COLUMNS: [&str; 12] = [
+    "hit_ratio",
+    "requests",
+    "hits",
+    "misses",
+    "misses_expired",
+    "misses_evicted",
+    "evicted_keys",
+    "expired_keys",
+    "oom_rejections",
+    "keys_mean",
+    "created_per_s",
+    "residence_mean_s",
+];
+
+fn thousands(v: f64) -> String {
+    if v.fract() != 0.0 || v.abs() >= 1e15 {
+        return format!("{v:.3}");
+    }
+    let s = format!("{}", v.abs() as u64);
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0.0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn bytes(v: f64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    if v >= MIB {
+        format!("{:.1} MiB", v / MIB)
+    } else if v >= 1024.0 {
+        format!("{:.1} KiB", v / 1024.0)
+    } else {
+        format!("{v:.0} B")
+    }
+}
+
+/// The summary table of a run, ending with the simulation speed.
+pub fn summary(r: &RunResult) -> String {
+    let s = |c: &str| r.get(c).unwrap_or("?").to_string();
+    let n = |c: &str| r.num(c).unwrap_or(0.0);
+    let mut out = String::new();
+    let mut line = |l: String| {
+        out.push_str(&l);
+        out.push('\n');
+    };
+    let maxmemory = if n("maxmemory") == 0.0 {
+        "no maxmemory".to_string()
+    } else {
+        format!("maxmemory {}", bytes(n("maxmemory")))
+    };
+    line(format!(
+        "ttlsim run `{}`: {:.0} s simulated (warm-up {}), seed {}; {maxmemory}, {}, samples {}, hz {}",
+        s("workload"),
+        n("duration_ms") / 1000.0,
+        match s("warmup").strip_suffix("ms").and_then(|v| v.parse::<u64>().ok()) {
+            Some(ms) => crate::workload::dist::Dur(ms * 1000).to_string(),
+            None if s("warmup") == "0" => "none".to_string(),
+            None => format!("{} requests", s("warmup")),
+        },
+        s("seed"),
+        s("maxmemory_policy"),
+        s("maxmemory_samples"),
+        s("hz"),
+    ));
+    line(String::new());
+    let row = |k: &str, v: String| format!("  {k:<16} {v}");
+    line(row(
+        "requests",
+        format!(
+            "{} (hits {}, misses {})",
+            thousands(n("requests")),
+            thousands(n("hits")),
+            thousands(n("misses"))
+        ),
+    ));
+    line(row(
+        "hit ratio",
+        format!(
+            "{:.4}   misses: cold {}, expired {}, evicted {}",
+            n("hit_ratio"),
+            thousands(n("misses_cold")),
+            thousands(n("misses_expired")),
+            thousands(n("misses_evicted"))
+        ),
+    ));
+    line(row(
+        "evictions",
+        format!(
+            "{} ({} before their TTL ran out)   OOM rejections {}",
+            thousands(n("evicted_keys")),
+            thousands(n("evicted_premature")),
+            thousands(n("oom_rejections"))
+        ),
+    ));
+    line(row(
+        "expirations",
+        format!(
+            "{} (lazy {}, active {}); never reclaimed at the end: {}",
+            thousands(n("expired_keys")),
+            thousands(n("expired_lazy")),
+            thousands(n("expired_active")),
+            thousands(n("never_reclaimed_keys"))
+        ),
+    ));
+    line(row(
+        "used memory",
+        format!(
+            "mean {}, p99 {}, peak {}; live data mean {}",
+            bytes(n("used_memory_mean")),
+            bytes(n("used_memory_p99")),
+            bytes(n("used_memory_peak")),
+            bytes(n("live_memory_mean"))
+        ),
+    ));
+    line(row(
+        "stale memory",
+        format!(
+            "mean {}, peak {} ({} expired keys still resident at peak)",
+            bytes(n("stale_memory_mean")),
+            bytes(n("stale_memory_peak")),
+            thousands(n("stale_keys_peak"))
+        ),
+    ));
+    line(row(
+        "expiry lag",
+        format!(
+            "mean {:.1} ms, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            n("expiry_lag_mean_ms"),
+            n("expiry_lag_p50_ms"),
+            n("expiry_lag_p99_ms"),
+            n("expiry_lag_max_ms")
+        ),
+    ));
+    line(row(
+        "server blocked",
+        format!(
+            "longest {:.2} ms, {:.3} ms per s; expire cycles at the time cap: {}",
+            n("blocked_ms_max"),
+            n("blocked_ms_per_s"),
+            thousands(n("expire_time_cap_reached"))
+        ),
+    ));
+    let namespaces: Vec<String> = r
+        .columns
+        .iter()
+        .filter_map(|(c, _)| c.strip_suffix("_hit_ratio"))
+        .map(str::to_string)
+        .collect();
+    if !namespaces.is_empty() {
+        line(String::new());
+        line(format!(
+            "  {:<14} {:>11} {:>9} {:>11} {:>11} {:>11}  outcomes",
+            "namespace", "requests", "hit ratio", "evicted", "expired", "keys (mean)"
+        ));
+        for ns in &namespaces {
+            let g = |m: &str| n(&format!("{ns}_{m}"));
+            let outcomes: Vec<String> = r
+                .columns
+                .iter()
+                .filter_map(|(c, v)| {
+                    let m = c.strip_prefix(ns.as_str())?.strip_prefix('_')?;
+                    if NS_COLUMNS.contains(&m)
+                        || namespaces.iter().any(|o| {
+                            o != ns && c.starts_with(&format!("{o}_")) && o.len() > ns.len()
+                        })
+                    {
+                        return None;
+                    }
+                    Some(format!("{m} {v}"))
+                })
+                .collect();
+            line(format!(
+                "  {:<14} {:>11} {:>9.4} {:>11} {:>11} {:>11}  {}",
+                ns,
+                thousands(g("requests")),
+                g("hit_ratio"),
+                thousands(g("evicted_keys")),
+                thousands(g("expired_keys")),
+                thousands(g("keys_mean").round()),
+                outcomes.join(", ")
+            ));
+        }
+    }
+    line(String::new());
+    line(format!(
+        "  speed: {} simulated ops in {:.2} s of wall time = {} sim ops/s",
+        thousands(r.sim_ops as f64),
+        r.wall_ms / 1000.0,
+        thousands(r.sim_ops_per_sec().round())
+    ));
+    out
+}

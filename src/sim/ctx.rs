@@ -1,0 +1,379 @@
+//! [`Ctx`]: what a client sees while it handles one event: the clock, its
+//! own timers, and typed Redis commands against the store.
+//!
+//! Every command is run the way `processCommand` runs it: `Store::begin`
+//! (eviction first; a DENYOOM write refused with OOM when nothing can be
+//! freed), the operation, then the key events the command caused are
+//! absorbed into the metrics (expiry lag, evictions, each key's fate) before
+//! the reply is classified, so a miss knows whether the key had expired or
+//! been evicted. With a trace writer attached, each command is also recorded.
+
+use std::io::Write;
+
+use super::keys::{Fate, KeyBook, Namespaces, SimKey};
+use super::queue::{Class, EventQueue};
+use crate::metrics::recorder::{MissCause, Recorder};
+use crate::store::{
+    ExpireCond, GetexAction, Key, Micros, Removal, SetCond, SetTtl, SimValue, Store,
+};
+use crate::workload::trace::{Op, Request, TraceWriter};
+
+/// A recording sink for generated workloads.
+pub type TraceSink = TraceWriter<Box<dyn Write + Send>>;
+
+/// The reply to a read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// The key's value.
+    Hit(SimValue),
+    /// No key, and why.
+    Miss(MissCause),
+}
+
+impl Read {
+    /// True on a hit.
+    pub fn is_hit(self) -> bool {
+        matches!(self, Read::Hit(_))
+    }
+}
+
+/// Moves the store's key events into the key book and the recorder.
+pub fn absorb(
+    store: &mut Store<SimValue>,
+    ns: &Namespaces,
+    book: &mut KeyBook,
+    rec: &mut Recorder,
+) {
+    for ev in store.drain_events() {
+        let Some(n) = ns.of(ev.key) else { continue };
+        let fate = match ev.cause {
+            Removal::ExpiredLazy | Removal::ExpiredActive => Fate::Expired,
+            Removal::Evicted => Fate::Evicted,
+            Removal::Deleted => Fate::Deleted,
+        };
+        let (_, born) = book.set(n, ev.key, fate, ev.at);
+        rec.removed(n as usize, &ev, born);
+    }
+}
+
+/// The engine's state a client acts on during one event.
+pub struct Ctx<'a> {
+    pub(crate) now: Micros,
+    pub(crate) start: Micros,
+    pub(crate) src: u32,
+    pub(crate) store: &'a mut Store<SimValue>,
+    pub(crate) rec: &'a mut Recorder,
+    pub(crate) book: &'a mut KeyBook,
+    pub(crate) names: &'a mut Namespaces,
+    pub(crate) queue: &'a mut EventQueue,
+    pub(crate) trace: Option<&'a mut TraceSink>,
+    pub(crate) trace_err: &'a mut Option<std::io::Error>,
+}
+
+/// Rounds a delay up to whole milliseconds: clients act on ms boundaries,
+/// Redis's expiry resolution, which is also what a trace can say.
+#[inline]
+pub fn ceil_ms(us: Micros) -> Micros {
+    us.div_ceil(1000) * 1000
+}
+
+impl Ctx<'_> {
+    /// Current simulated time (µs since the Unix epoch).
+    #[inline]
+    pub fn now(&self) -> Micros {
+        self.now
+    }
+
+    /// Current time in Unix ms.
+    #[inline]
+    pub fn now_ms(&self) -> i64 {
+        (self.now / 1000) as i64
+    }
+
+    /// Milliseconds since the start of the run.
+    #[inline]
+    pub fn rel_ms(&self) -> u64 {
+        (self.now - self.start) / 1000
+    }
+
+    /// Start of the run (µs since the Unix epoch).
+    pub fn start(&self) -> Micros {
+        self.start
+    }
+
+    /// True once the warm-up is over: outcomes count only then.
+    #[inline]
+    pub fn measuring(&self) -> bool {
+        self.rec.measuring
+    }
+
+    /// Schedules this client's event `token` after `delay_us` (rounded up to
+    /// the ms).
+    #[inline]
+    pub fn schedule_in(&mut self, delay_us: Micros, token: u64) {
+        self.queue
+            .push(self.now + ceil_ms(delay_us), Class::Client, self.src, token);
+    }
+
+    /// Schedules this client's event `token` at `rel_us` µs from the start of
+    /// the run (rounded up to the ms, never before now).
+    #[inline]
+    pub fn schedule_rel(&mut self, rel_us: f64, token: u64) {
+        let at = self.start + ceil_ms(rel_us.max(0.0).ceil() as Micros);
+        self.queue
+            .push(at.max(self.now), Class::Client, self.src, token);
+    }
+
+    /// Registers a namespace (for trace replay, which meets them as it goes).
+    pub fn namespace(&mut self, name: &str, col: &str) -> u32 {
+        if let Some(i) = self.names.find(name) {
+            return i;
+        }
+        let i = self.names.register(name);
+        self.book.ensure_ns(i);
+        self.rec.add_ns(name, col);
+        i
+    }
+
+    /// The namespace table.
+    pub fn names(&self) -> &Namespaces {
+        self.names
+    }
+
+    /// What happened to a key last (as the metrics know it).
+    pub fn fate(&self, k: SimKey) -> Fate {
+        self.book.fate(k.ns, k.id)
+    }
+
+    #[inline]
+    fn begin(&mut self, k: SimKey, denyoom: bool) -> bool {
+        self.rec.request(k.ns as usize);
+        if self.store.begin(self.now, denyoom).is_err() {
+            self.rec.oom(k.ns as usize);
+            self.finish();
+            return false;
+        }
+        true
+    }
+
+    #[inline]
+    fn finish(&mut self) {
+        absorb(self.store, self.names, self.book, self.rec);
+        let evict = self.store.stats().eviction_time_us;
+        self.rec.blocked(evict - self.rec.eviction_seen_us);
+        self.rec.eviction_seen_us = evict;
+        self.rec.memory(self.store.used_memory());
+    }
+
+    #[inline]
+    fn written(&mut self, k: SimKey) {
+        let (old, _) = self.book.set(k.ns, k.id, Fate::Live, self.now);
+        if old != Fate::Live {
+            self.rec.created(k.ns as usize);
+        }
+    }
+
+    #[inline]
+    fn classify(&mut self, k: SimKey, v: Option<SimValue>) -> Read {
+        let r = match v {
+            Some(v) => Read::Hit(v),
+            None => Read::Miss(match self.book.fate(k.ns, k.id) {
+                Fate::Expired => MissCause::Expired,
+                Fate::Evicted => MissCause::Evicted,
+                _ => MissCause::Cold,
+            }),
+        };
+        self.rec.read(
+            k.ns as usize,
+            match r {
+                Read::Hit(_) => None,
+                Read::Miss(c) => Some(c),
+            },
+        );
+        r
+    }
+
+    #[inline]
+    fn record(&mut self, op: Op, k: SimKey, size: u32, ttl_ms: u64) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            let r = Request {
+                time_ms: (self.now - self.start) / 1000,
+                op,
+                ns: k.ns,
+                number: k.number(),
+                len: k.len,
+                size,
+                ttl_ms,
+            };
+            if let Err(e) = t.request(r) {
+                self.trace_err.get_or_insert(e);
+            }
+        }
+    }
+
+    #[inline]
+    fn record_get(&mut self, k: SimKey, fill: Option<(u32, u64)>, missed: bool) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            let (size, ttl_ms) = fill.unwrap_or((0, 0));
+            let r = Request {
+                time_ms: (self.now - self.start) / 1000,
+                op: Op::Get,
+                ns: k.ns,
+                number: k.number(),
+                len: k.len,
+                size,
+                ttl_ms,
+            };
+            if let Err(e) = t.get(r, fill.is_some(), missed) {
+                self.trace_err.get_or_insert(e);
+            }
+        }
+    }
+
+    #[inline]
+    fn key(k: SimKey) -> Key {
+        Key {
+            id: k.id,
+            len: k.len,
+        }
+    }
+
+    #[inline]
+    fn ttl_at(&self, ttl_ms: u64) -> SetTtl {
+        if ttl_ms == 0 {
+            SetTtl::Clear
+        } else {
+            SetTtl::At(self.now_ms() + ttl_ms as i64)
+        }
+    }
+
+    /// GET.
+    pub fn get(&mut self, k: SimKey) -> Read {
+        self.get_inner(k, None)
+    }
+
+    /// GET by a client that, on a miss, will at once SET the key with
+    /// `size` bytes and `ttl_ms` (0: no TTL). The same as [`Ctx::get`] for
+    /// the store; a trace records the fill in the `get` row.
+    pub fn get_for_fill(&mut self, k: SimKey, size: u32, ttl_ms: u64) -> Read {
+        self.get_inner(k, Some((size, ttl_ms)))
+    }
+
+    #[inline]
+    fn get_inner(&mut self, k: SimKey, fill: Option<(u32, u64)>) -> Read {
+        self.begin(k, false);
+        let v = self.store.get(Self::key(k)).copied();
+        self.finish();
+        self.record_get(k, fill, v.is_none());
+        self.classify(k, v)
+    }
+
+    /// GETEX key PX ttl_ms (0: plain GETEX).
+    pub fn getex(&mut self, k: SimKey, ttl_ms: u64) -> Read {
+        self.begin(k, false);
+        let action = if ttl_ms == 0 {
+            GetexAction::None
+        } else {
+            GetexAction::At(self.now_ms() + ttl_ms as i64)
+        };
+        let v = self.store.getex(Self::key(k), action);
+        self.finish();
+        self.record(Op::Getex, k, 0, ttl_ms);
+        self.classify(k, v)
+    }
+
+    /// SET key <size bytes> [PX ttl_ms] (0: no TTL). False if refused (OOM).
+    pub fn set(&mut self, k: SimKey, size: u32, ttl_ms: u64) -> bool {
+        self.set_value(k, SimValue::Blob(size.max(1)), ttl_ms)
+    }
+
+    /// SET with any value (integers are stored as Redis stores them).
+    pub fn set_value(&mut self, k: SimKey, v: SimValue, ttl_ms: u64) -> bool {
+        if !self.begin(k, true) {
+            self.record(Op::Set, k, sim_len(v), ttl_ms);
+            return false;
+        }
+        let ttl = self.ttl_at(ttl_ms);
+        let (ok, _) = self.store.set(Self::key(k), v, SetCond::Always, ttl, false);
+        self.finish();
+        if ok {
+            self.written(k);
+        }
+        self.record(Op::Set, k, sim_len(v), ttl_ms);
+        ok
+    }
+
+    /// SET key <size bytes> NX [PX ttl_ms]: true if written. Also returns the
+    /// key's fate before the command (after any lazy expiry it caused).
+    pub fn set_nx(&mut self, k: SimKey, size: u32, ttl_ms: u64) -> (bool, Fate) {
+        if !self.begin(k, true) {
+            self.record(Op::Setnx, k, size, ttl_ms);
+            return (false, self.fate(k));
+        }
+        let ttl = self.ttl_at(ttl_ms);
+        let (ok, _) = self.store.set(
+            Self::key(k),
+            SimValue::Blob(size.max(1)),
+            SetCond::Nx,
+            ttl,
+            false,
+        );
+        self.finish();
+        let before = self.fate(k);
+        if ok {
+            self.written(k);
+        }
+        self.record(Op::Setnx, k, size, ttl_ms);
+        (ok, before)
+    }
+
+    /// DEL: true if a live key was deleted; otherwise the key's fate says why not.
+    pub fn del(&mut self, k: SimKey) -> bool {
+        self.begin(k, false);
+        let ok = self.store.del(Self::key(k));
+        self.finish();
+        self.record(Op::Del, k, 0, 0);
+        ok
+    }
+
+    /// INCR: the new value, or `None` if refused (OOM) or not an integer.
+    pub fn incr(&mut self, k: SimKey) -> Option<i64> {
+        if !self.begin(k, true) {
+            self.record(Op::Incr, k, 0, 0);
+            return None;
+        }
+        let r = self.store.incr_by(Self::key(k), 1).ok();
+        self.finish();
+        if r.is_some() {
+            self.written(k);
+        }
+        self.record(Op::Incr, k, 0, 0);
+        r
+    }
+
+    /// PEXPIRE key ttl_ms: true if the TTL was set.
+    pub fn expire(&mut self, k: SimKey, ttl_ms: u64) -> bool {
+        self.begin(k, false);
+        let when = self.now_ms() + ttl_ms as i64;
+        let ok = self.store.expire(Self::key(k), when, ExpireCond::default());
+        self.finish();
+        self.record(Op::Expire, k, 0, ttl_ms);
+        ok
+    }
+
+    /// PERSIST: true if a TTL was removed.
+    pub fn persist(&mut self, k: SimKey) -> bool {
+        self.begin(k, false);
+        let ok = self.store.persist(Self::key(k));
+        self.finish();
+        self.record(Op::Persist, k, 0, 0);
+        ok
+    }
+}
+
+fn sim_len(v: SimValue) -> u32 {
+    match v {
+        SimValue::Blob(n) => n,
+        SimValue::Int(i) => crate::store::value::decimal_len(i) as u32,
+    }
+}

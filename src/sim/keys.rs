@@ -1,0 +1,260 @@
+//! Key ids and per-key bookkeeping.
+//!
+//! A key id is `tag << 48 | number`: `tag` is a 16-bit hash of the
+//! namespace (so the same namespace gets the same ids in a generated run and
+//! in the replay of its trace, and the store's hash table sees the same
+//! keys), `number` the key's number within the namespace. Keys of a trace
+//! whose suffix is not a number get `1 << 47 | counter`.
+//!
+//! [`KeyBook`] keeps, per key, what happened to it last (never written,
+//! live, expired, evicted, deleted) and when it was written, in dense arrays
+//! per namespace: that is how a miss is classified and how long keys stay
+//! resident is measured.
+
+use rustc_hash::FxHashMap;
+
+use crate::store::Micros;
+
+/// Bits of a key id below the namespace tag.
+pub const NS_SHIFT: u32 = 48;
+/// The number part of a key id.
+pub const NUM_MASK: u64 = (1 << NS_SHIFT) - 1;
+/// Marks numbers assigned to non-numeric trace keys.
+pub const MAPPED_BIT: u64 = 1 << 47;
+/// Key numbers below this are tracked in dense arrays; others in a map.
+const DENSE_LIMIT: u64 = 1 << 26;
+
+/// A key as clients address it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimKey {
+    /// Namespace index.
+    pub ns: u32,
+    /// Key id in the store.
+    pub id: u64,
+    /// Byte length of the key name.
+    pub len: u32,
+}
+
+impl SimKey {
+    /// The key's number within its namespace.
+    #[inline]
+    pub fn number(self) -> u64 {
+        self.id & NUM_MASK
+    }
+}
+
+/// A namespace handle: builds keys from numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NsRef {
+    /// Namespace index.
+    pub ns: u32,
+    /// `tag << 48`.
+    pub base: u64,
+    /// Byte length of key names.
+    pub len: u32,
+}
+
+impl NsRef {
+    /// Key number `n`.
+    #[inline]
+    pub fn key(self, n: u64) -> SimKey {
+        SimKey {
+            ns: self.ns,
+            id: self.base | (n & NUM_MASK),
+            len: self.len,
+        }
+    }
+}
+
+fn tag_of(name: &str) -> u16 {
+    // FNV-1a, folded to 16 bits: stable across runs and platforms.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    (h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) as u16
+}
+
+/// The namespaces of a run, in registration order.
+#[derive(Clone, Debug)]
+pub struct Namespaces {
+    names: Vec<String>,
+    tags: Vec<u16>,
+    by_tag: Vec<u32>,
+}
+
+impl Default for Namespaces {
+    fn default() -> Self {
+        Namespaces {
+            names: Vec::new(),
+            tags: Vec::new(),
+            by_tag: vec![u32::MAX; 1 << 16],
+        }
+    }
+}
+
+impl Namespaces {
+    /// The index of `name`, registering it if new.
+    pub fn register(&mut self, name: &str) -> u32 {
+        if let Some(i) = self.find(name) {
+            return i;
+        }
+        let mut tag = tag_of(name);
+        while self.by_tag[tag as usize] != u32::MAX {
+            tag = tag.wrapping_add(1);
+        }
+        let i = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.tags.push(tag);
+        self.by_tag[tag as usize] = i;
+        i
+    }
+
+    /// A handle for keys of `ns` that are `len` bytes long.
+    pub fn handle(&self, ns: u32, len: u32) -> NsRef {
+        NsRef {
+            ns,
+            base: (self.tags[ns as usize] as u64) << NS_SHIFT,
+            len,
+        }
+    }
+
+    /// The index of a registered namespace.
+    pub fn find(&self, name: &str) -> Option<u32> {
+        self.names.iter().position(|n| n == name).map(|i| i as u32)
+    }
+
+    /// The namespace of a key id.
+    #[inline]
+    pub fn of(&self, id: u64) -> Option<u32> {
+        match self.by_tag[(id >> NS_SHIFT) as usize] {
+            u32::MAX => None,
+            i => Some(i),
+        }
+    }
+
+    /// Names in registration order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// What happened to a key last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Fate {
+    /// Never written.
+    #[default]
+    Never = 0,
+    /// Resident.
+    Live = 1,
+    /// Removed by expiry.
+    Expired = 2,
+    /// Removed by eviction.
+    Evicted = 3,
+    /// Deleted by a command.
+    Deleted = 4,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Dense {
+    fate: Vec<Fate>,
+    born: Vec<Micros>,
+}
+
+/// Per-key fate and write time.
+#[derive(Clone, Debug, Default)]
+pub struct KeyBook {
+    dense: Vec<Dense>,
+    sparse: FxHashMap<u64, (Fate, Micros)>,
+}
+
+impl KeyBook {
+    /// Books for `n` namespaces.
+    pub fn new(namespaces: usize) -> Self {
+        KeyBook {
+            dense: vec![Dense::default(); namespaces],
+            sparse: FxHashMap::default(),
+        }
+    }
+
+    /// Makes room for namespace `ns`.
+    pub fn ensure_ns(&mut self, ns: u32) {
+        if self.dense.len() <= ns as usize {
+            self.dense.resize(ns as usize + 1, Dense::default());
+        }
+    }
+
+    /// The fate of a key.
+    #[inline]
+    pub fn fate(&self, ns: u32, id: u64) -> Fate {
+        let n = id & NUM_MASK;
+        if n < DENSE_LIMIT {
+            let d = &self.dense[ns as usize];
+            d.fate.get(n as usize).copied().unwrap_or_default()
+        } else {
+            self.sparse.get(&id).map_or(Fate::Never, |e| e.0)
+        }
+    }
+
+    /// Sets the fate; returns the previous fate and write time.
+    #[inline]
+    pub fn set(&mut self, ns: u32, id: u64, fate: Fate, now: Micros) -> (Fate, Micros) {
+        let n = id & NUM_MASK;
+        if n < DENSE_LIMIT {
+            let d = &mut self.dense[ns as usize];
+            let i = n as usize;
+            if d.fate.len() <= i {
+                let len = (i + 1).max(d.fate.len() * 3 / 2).min(DENSE_LIMIT as usize);
+                d.fate.resize(len, Fate::Never);
+                d.born.resize(len, 0);
+            }
+            let old = (d.fate[i], d.born[i]);
+            d.fate[i] = fate;
+            if fate == Fate::Live && old.0 != Fate::Live {
+                d.born[i] = now;
+            }
+            old
+        } else {
+            let e = self.sparse.entry(id).or_insert((Fate::Never, 0));
+            let old = *e;
+            e.0 = fate;
+            if fate == Fate::Live && old.0 != Fate::Live {
+                e.1 = now;
+            }
+            old
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_get_stable_distinct_tags() {
+        let mut a = Namespaces::default();
+        let s = a.register("session");
+        let c = a.register("cache");
+        assert_ne!(a.handle(s, 40).base, a.handle(c, 18).base);
+        let mut b = Namespaces::default();
+        let c2 = b.register("cache");
+        assert_eq!(a.handle(c, 18).base, b.handle(c2, 18).base);
+        let k = a.handle(s, 40).key(77);
+        assert_eq!(a.of(k.id), Some(s));
+        assert_eq!(k.number(), 77);
+    }
+
+    #[test]
+    fn book_tracks_fates() {
+        let mut b = KeyBook::new(1);
+        assert_eq!(b.fate(0, 5), Fate::Never);
+        b.set(0, 5, Fate::Live, 10);
+        assert_eq!(b.set(0, 5, Fate::Evicted, 20), (Fate::Live, 10));
+        assert_eq!(b.fate(0, 5), Fate::Evicted);
+        let big = MAPPED_BIT | 3;
+        b.set(0, big, Fate::Live, 1);
+        assert_eq!(b.fate(0, big), Fate::Live);
+    }
+}

@@ -1,0 +1,415 @@
+//! The discrete-event engine: clients and the server cron on one simulated
+//! clock.
+//!
+//! [`run`] plays a [`RunSpec`] and returns its [`RunResult`]. The clock
+//! starts at a fixed epoch ([`START_MS`]), never the system clock. Events pop
+//! from an [`queue::EventQueue`] ordered by (time, class, sequence): client
+//! requests, then the cron (every `1/hz` s: `serverCron`'s active expire
+//! cycle), then metric samples (every `sample_interval`). After all events
+//! that share a timestamp, the engine calls `beforeSleep` (the fast expire
+//! cycle). Clients act on whole milliseconds, so a run and the replay of its
+//! recorded trace see the same event order.
+//!
+//! A run is single-threaded and deterministic: the same spec gives the same
+//! result, byte for byte once written. Parallelism belongs to sweeps, which
+//! run many `RunSpec`s (it is `Send + Clone`) at once.
+
+pub mod ctx;
+pub mod keys;
+pub mod queue;
+
+use anyhow::{bail, Context, Result};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::metrics::recorder::Recorder;
+use crate::metrics::result::{Row, RunResult};
+use crate::store::{Micros, SimValue, Store};
+use crate::workload::dist::Dur;
+use crate::workload::patterns::{self, replay::Replay, Client};
+use crate::workload::spec::{sanitize, Warmup, Workload};
+use ctx::{absorb, Ctx, TraceSink};
+use keys::{KeyBook, Namespaces};
+use queue::{Class, EventQueue};
+
+/// Simulated start of every run: 2023-11-14T22:13:20Z, in Unix ms.
+pub const START_MS: u64 = 1_700_000_000_000;
+
+/// Where the requests come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// The workload's patterns.
+    Patterns,
+    /// A trace file, replayed (`fill`: GET misses write the row's value).
+    Trace {
+        /// The trace.
+        path: PathBuf,
+        /// Fill on a miss (off with `--no-fill`).
+        fill: bool,
+    },
+}
+
+/// Everything one run needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    /// Id of the run in the output files (`"0"` for a single run).
+    pub run_id: String,
+    /// The workload, with command-line overrides applied.
+    pub workload: Workload,
+    /// Patterns or a trace.
+    pub source: Source,
+    /// Time between metric samples.
+    pub sample_interval: Dur,
+}
+
+impl RunSpec {
+    /// A single run of a workload's patterns, sampled every second.
+    pub fn new(workload: Workload) -> Self {
+        RunSpec {
+            run_id: "0".into(),
+            workload,
+            source: Source::Patterns,
+            sample_interval: Dur(1_000_000),
+        }
+    }
+}
+
+/// Runs a spec.
+pub fn run(spec: &RunSpec) -> Result<RunResult> {
+    simulate(spec, None)
+}
+
+/// Runs a spec while writing every request its clients send as a trace to
+/// `out` (see `workload::trace`). Returns the result and the rows written.
+pub fn record(spec: &RunSpec, out: Box<dyn Write + Send>) -> Result<(RunResult, u64)> {
+    if spec.source != Source::Patterns {
+        bail!("only generated workloads can be recorded");
+    }
+    let mut sink = TraceSink::new(out)?;
+    let r = simulate(spec, Some(&mut sink))?;
+    let (_, rows) = sink.finish().context("cannot write the trace")?;
+    Ok((r, rows))
+}
+
+/// Records a spec's trace into the file `path`, atomically (a temporary
+/// file in the same directory, renamed when complete).
+pub fn record_to_path(spec: &RunSpec, path: &std::path::Path) -> Result<(RunResult, u64)> {
+    let tmp = crate::metrics::output::temp_path(path)?;
+    let result = (|| {
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        let out = std::io::BufWriter::with_capacity(1 << 16, file);
+        let r = record(spec, Box::new(out))?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+        Ok(r)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Mixes the run seed into the seed of a stream (`0`: the store).
+fn stream_seed(seed: u64, stream: u64) -> u64 {
+    patterns::mix(seed ^ patterns::mix(stream))
+}
+
+fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResult> {
+    let wall = Instant::now();
+    let w = &spec.workload;
+    let start: Micros = START_MS * 1000;
+    let mut store: Store<SimValue> = Store::new(w.server.clone(), stream_seed(w.seed, 0), start);
+    store.record_events(true);
+
+    let mut names = Namespaces::default();
+    let mut clients: Vec<Box<dyn Client>> = match &spec.source {
+        Source::Patterns => {
+            if w.patterns.is_empty() {
+                bail!("workload `{}` has no patterns", w.name);
+            }
+            w.patterns
+                .iter()
+                .enumerate()
+                .map(|(i, p)| patterns::build(p, i, w.seed, &mut names))
+                .collect()
+        }
+        Source::Trace { path, fill } => vec![Box::new(Replay::open(path, *fill)?)],
+    };
+    let end_fixed = match (&spec.source, w.duration) {
+        (_, Some(d)) => Some(start + d.us()),
+        (Source::Trace { .. }, None) => None,
+        (Source::Patterns, None) => bail!("a generated workload needs a duration"),
+    };
+    if spec.sample_interval.us() < 1000 {
+        bail!("the sample interval must be at least 1ms");
+    }
+    let cols: Vec<(String, String)> = names
+        .names()
+        .iter()
+        .map(|n| (n.clone(), sanitize(n)))
+        .collect();
+    let mut rec = Recorder::new(&cols);
+    let mut book = KeyBook::new(cols.len());
+    if let Some(t) = trace.as_deref_mut() {
+        t.set_names(names.names());
+    }
+    let mut queue = EventQueue::default();
+    let mut trace_err: Option<std::io::Error> = None;
+    if w.warmup == Warmup::None {
+        rec.start_measuring(start, store.used_memory());
+    }
+
+    macro_rules! ctx {
+        ($now:expr, $src:expr) => {
+            Ctx {
+                now: $now,
+                start,
+                src: $src,
+                store: &mut store,
+                rec: &mut rec,
+                book: &mut book,
+                names: &mut names,
+                queue: &mut queue,
+                trace: trace.as_deref_mut(),
+                trace_err: &mut trace_err,
+            }
+        };
+    }
+
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.start(&mut ctx!(start, i as u32))?;
+    }
+    let period = store.cron_period();
+    let interval = spec.sample_interval.us();
+    queue.push(start + period, Class::Cron, 0, 0);
+    queue.push(start + interval, Class::Sample, 0, 0);
+
+    let mut end = end_fixed;
+    let mut cur = start;
+    // Time the last client event ran (the end of a trace without a duration).
+    let mut last_client = start;
+    while let Some(ev) = queue.pop() {
+        if end.is_some_and(|e| ev.time > e) {
+            break;
+        }
+        if ev.time != cur {
+            store.before_sleep(cur);
+            server_work(&mut store, &names, &mut book, &mut rec);
+            cur = ev.time;
+            if !rec.measuring {
+                let go = match w.warmup {
+                    Warmup::None => true,
+                    Warmup::Time(d) => ev.time >= start + d.us(),
+                    Warmup::Requests(n) => rec.sim_ops >= n,
+                };
+                if go {
+                    rec.start_measuring(ev.time, store.used_memory());
+                }
+            }
+        }
+        match ev.class {
+            Class::Client => {
+                clients[ev.src as usize].event(ev.token, &mut ctx!(ev.time, ev.src))?;
+                last_client = ev.time;
+            }
+            Class::Cron => {
+                store.cron(ev.time);
+                server_work(&mut store, &names, &mut book, &mut rec);
+                queue.push(ev.time + period, Class::Cron, 0, 0);
+            }
+            Class::Sample => {
+                rec.sample((ev.time - start) / 1000, &store);
+                queue.push(ev.time + interval, Class::Sample, 0, 0);
+            }
+        }
+        if end.is_none() && queue.client_events() == 0 {
+            end = Some(last_client);
+        }
+        if let Some(e) = trace_err.take() {
+            return Err(e).context("cannot write the trace");
+        }
+    }
+    store.before_sleep(cur);
+    server_work(&mut store, &names, &mut book, &mut rec);
+    let end = end.unwrap_or(cur);
+    if !rec.measuring {
+        bail!(
+            "the warm-up ({}) never ended: the run sent only {} requests in {}",
+            match w.warmup {
+                Warmup::Requests(n) => format!("{n} requests"),
+                other => other.to_string(),
+            },
+            rec.sim_ops,
+            Dur(end - start)
+        );
+    }
+    let measured_s = (end.saturating_sub(rec.measure_start)) as f64 / 1e6;
+    let columns = columns(spec, &rec, &store, &clients, end - start, measured_s);
+    let wall_ms = wall.elapsed().as_secs_f64() * 1000.0;
+    Ok(RunResult {
+        run_id: spec.run_id.clone(),
+        columns,
+        timeseries: rec.series.clone(),
+        latency: rec.latency_buckets(),
+        sim_ops: rec.sim_ops,
+        wall_ms,
+    })
+}
+
+/// After server work (cron, beforeSleep): absorb key events and account the
+/// cycle's modelled time as blocking.
+fn server_work(
+    store: &mut Store<SimValue>,
+    names: &Namespaces,
+    book: &mut KeyBook,
+    rec: &mut Recorder,
+) {
+    absorb(store, names, book, rec);
+    let used = store.stats().expire_cycle_time_used_us;
+    rec.blocked(used - rec.expire_seen_us);
+    rec.expire_seen_us = used;
+    rec.memory(store.used_memory());
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// The `runs.csv` row: parameters, then metrics, then per-namespace metrics.
+fn columns(
+    spec: &RunSpec,
+    rec: &Recorder,
+    store: &Store<SimValue>,
+    clients: &[Box<dyn Client>],
+    duration_us: Micros,
+    measured_s: f64,
+) -> Vec<(String, String)> {
+    let w = &spec.workload;
+    let c = &w.server;
+    let mut row = Row::default();
+    row.put("run_id", &spec.run_id);
+    row.put("workload", &w.name);
+    row.put("seed", w.seed);
+    row.put("duration_ms", duration_us / 1000);
+    row.put("warmup", w.warmup);
+    row.put("hz", c.hz);
+    row.put("active_expire_effort", c.active_expire_effort);
+    row.put("maxmemory", c.maxmemory);
+    row.put("maxmemory_policy", c.policy.name());
+    row.put("maxmemory_samples", c.samples);
+    row.put("maxmemory_eviction_tenacity", c.eviction_tenacity);
+    row.put("lfu_log_factor", c.lfu_log_factor);
+    row.put("lfu_decay_time", c.lfu_decay_time);
+    match &spec.source {
+        Source::Patterns => {
+            let d = Dur(duration_us);
+            for p in &w.patterns {
+                let ns = sanitize(p.namespace());
+                for (k, v) in p.params(d) {
+                    row.put(format!("param_{ns}_{k}"), v);
+                }
+            }
+        }
+        Source::Trace { path, fill } => {
+            let name = path
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+            row.put("param_trace_file", name.replace(',', "_"));
+            row.put("param_trace_fill", fill);
+        }
+    }
+
+    let mut t = crate::metrics::recorder::NsCounters::default();
+    for n in &rec.ns {
+        let x = &n.total;
+        t.requests += x.requests;
+        t.hits += x.hits;
+        t.misses += x.misses;
+        t.misses_cold += x.misses_cold;
+        t.misses_expired += x.misses_expired;
+        t.misses_evicted += x.misses_evicted;
+        t.evicted += x.evicted;
+        t.expired += x.expired;
+    }
+    let (mem_mean, mem_p99, live_mean, stale_mean) = rec.memory_stats();
+    let (lag_mean, lag_p50, lag_p99, lag_max) = rec.lag_stats();
+    row.put("requests", t.requests);
+    row.put("hits", t.hits);
+    row.put("misses", t.misses);
+    row.float("hit_ratio", ratio(t.hits, t.hits + t.misses));
+    row.put("misses_cold", t.misses_cold);
+    row.put("misses_expired", t.misses_expired);
+    row.put("misses_evicted", t.misses_evicted);
+    row.put("evicted_keys", t.evicted);
+    row.put("evicted_premature", rec.evicted_premature);
+    row.put("expired_keys", t.expired);
+    row.put("expired_lazy", rec.expired_lazy);
+    row.put("expired_active", rec.expired_active);
+    row.put("oom_rejections", rec.oom_rejections);
+    row.float("used_memory_mean", mem_mean.round());
+    row.put("used_memory_p99", mem_p99);
+    row.put("used_memory_peak", rec.used_memory_peak);
+    row.float("live_memory_mean", live_mean.round());
+    row.put("stale_keys_peak", rec.stale_keys_peak);
+    row.float("stale_memory_mean", stale_mean.round());
+    row.put("stale_memory_peak", rec.stale_memory_peak);
+    row.float("expiry_lag_mean_ms", lag_mean);
+    row.float("expiry_lag_p50_ms", lag_p50);
+    row.float("expiry_lag_p99_ms", lag_p99);
+    row.float("expiry_lag_max_ms", lag_max);
+    row.put("never_reclaimed_keys", store.stale().0);
+    row.put(
+        "expire_time_cap_reached",
+        store.stats().expired_time_cap_reached_count,
+    );
+    row.float("blocked_ms_max", rec.blocked_max_us as f64 / 1000.0);
+    row.float(
+        "blocked_ms_per_s",
+        if measured_s > 0.0 {
+            rec.blocked_total_us as f64 / 1000.0 / measured_s
+        } else {
+            0.0
+        },
+    );
+    row.put("sim_ops", rec.sim_ops);
+
+    for n in &rec.ns {
+        let x = &n.total;
+        let p = &n.col;
+        row.float(format!("{p}_hit_ratio"), ratio(x.hits, x.hits + x.misses));
+        row.put(format!("{p}_requests"), x.requests);
+        row.put(format!("{p}_hits"), x.hits);
+        row.put(format!("{p}_misses"), x.misses);
+        row.put(format!("{p}_misses_expired"), x.misses_expired);
+        row.put(format!("{p}_misses_evicted"), x.misses_evicted);
+        row.put(format!("{p}_evicted_keys"), x.evicted);
+        row.put(format!("{p}_expired_keys"), x.expired);
+        row.put(format!("{p}_oom_rejections"), x.oom);
+        row.float(
+            format!("{p}_keys_mean"),
+            if rec.samples() > 0 {
+                n.resident_sum / rec.samples() as f64
+            } else {
+                0.0
+            },
+        );
+        row.float(
+            format!("{p}_created_per_s"),
+            ratio(x.created, 1) / measured_s.max(1e-9),
+        );
+        row.float(
+            format!("{p}_residence_mean_s"),
+            ratio(x.residence_us, x.removed) / 1e6,
+        );
+    }
+    for c in clients {
+        c.outcomes(&rec.ns, measured_s, &mut row);
+    }
+    row.0
+}

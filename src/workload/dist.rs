@@ -1,0 +1,857 @@
+//! Building blocks of workloads: durations, key popularity, value sizes,
+//! delays and arrival processes.
+//!
+//! Each block has a serde form (an inline TOML table with a `kind`, such as
+//! `{ kind = "zipf", s = 0.99 }`), a `validate` that refuses impossible values
+//! before a run starts, a `describe` that prints it compactly for the
+//! `param_*` columns of `runs.csv` (no commas), and a sampler that draws from
+//! a seeded generator without allocating.
+
+use rand::distributions::{Distribution, WeightedIndex};
+use rand::Rng;
+use rand_distr::{Exp, LogNormal, Zipf};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+use crate::store::Micros;
+
+/// Formats a float with a fixed, platform-independent format: integers print
+/// without a fraction, other values with up to 6 decimals (trailing zeros
+/// trimmed). Used for every float ttlsim writes.
+pub fn fmt_f64(v: f64) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "nan".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    if v == v.trunc() && v.abs() < 1e15 {
+        return format!("{}", v as i64);
+    }
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A span of simulated time, written as a string with a unit: `"500ms"`,
+/// `"30s"`, `"10m"`, `"1h"`, `"2d"` (also `"us"`; decimals such as `"1.5s"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Dur(pub Micros);
+
+impl Dur {
+    /// Microseconds.
+    pub fn us(self) -> Micros {
+        self.0
+    }
+    /// Whole milliseconds (rounded down).
+    pub fn ms(self) -> u64 {
+        self.0 / 1000
+    }
+    /// Seconds as a float.
+    pub fn secs(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+    /// Parses `"30s"` and friends.
+    pub fn parse(s: &str) -> Result<Dur, String> {
+        let t = s.trim();
+        if t.starts_with('-') {
+            return Err(format!("duration `{s}` is negative: it must be >= 0"));
+        }
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| {
+                format!("duration `{s}` has no unit (use ms, s, m, h or d, as in \"30s\")")
+            })?;
+        let (num, unit) = t.split_at(split);
+        let n: f64 = num.parse().map_err(|_| {
+            format!("`{s}` is not a duration (expected e.g. \"500ms\", \"30s\", \"10m\", \"1h\")")
+        })?;
+        let mul = match unit.trim() {
+            "us" => 1.0,
+            "ms" => 1e3,
+            "s" => 1e6,
+            "m" | "min" => 60e6,
+            "h" => 3600e6,
+            "d" => 86400e6,
+            u => {
+                return Err(format!(
+                    "unknown unit `{u}` in duration `{s}` (use us, ms, s, m, h or d)"
+                ))
+            }
+        };
+        Ok(Dur((n * mul).round() as Micros))
+    }
+}
+
+impl fmt::Display for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let us = self.0;
+        if !us.is_multiple_of(1000) {
+            write!(f, "{us}us")
+        } else if !us.is_multiple_of(1_000_000) {
+            write!(f, "{}ms", us / 1000)
+        } else if us.is_multiple_of(3_600_000_000) && us > 0 {
+            write!(f, "{}h", us / 3_600_000_000)
+        } else if us.is_multiple_of(60_000_000) && us > 0 {
+            write!(f, "{}m", us / 60_000_000)
+        } else {
+            write!(f, "{}s", us / 1_000_000)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Dur;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration string such as \"30s\", \"10m\", \"500ms\", \"1h\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Dur, E> {
+                Dur::parse(v).map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Dur, E> {
+                Err(E::custom(format!(
+                    "a duration needs a unit: write \"{v}s\" or \"{v}ms\", not {v}"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for Dur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+fn positive(v: f64, what: &str) -> Result<(), String> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(format!("{what} must be > 0, got {}", fmt_f64(v)))
+    }
+}
+
+fn fraction(v: f64, what: &str) -> Result<(), String> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} must be between 0 and 1, got {}",
+            fmt_f64(v)
+        ))
+    }
+}
+
+// ----- popularity -------------------------------------------------------
+
+/// Which key of `keys` a request touches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Popularity {
+    /// Every key equally likely.
+    Uniform,
+    /// Zipf with exponent `s`: key 0 is the most popular (rank order).
+    Zipf {
+        /// Exponent (0 = uniform, ~1 = typical web caches).
+        s: f64,
+    },
+    /// Zipf whose popular keys are spread over the key space (YCSB's
+    /// scrambled Zipfian), by a fixed affine permutation of the ranks.
+    ScrambledZipf {
+        /// Exponent.
+        s: f64,
+    },
+    /// A hot set: `hot_share` of requests go to the first `hot_fraction` of
+    /// keys, the rest uniformly to the others.
+    Hotspot {
+        /// Fraction of keys that are hot (0..1).
+        hot_fraction: f64,
+        /// Fraction of requests that go to the hot keys (0..1).
+        hot_share: f64,
+    },
+}
+
+impl Popularity {
+    /// Refuses impossible parameters.
+    pub fn validate(&self) -> Result<(), String> {
+        match *self {
+            Popularity::Uniform => Ok(()),
+            Popularity::Zipf { s } | Popularity::ScrambledZipf { s } => {
+                if s.is_finite() && s >= 0.0 {
+                    Ok(())
+                } else {
+                    Err(format!("zipf exponent s must be >= 0, got {}", fmt_f64(s)))
+                }
+            }
+            Popularity::Hotspot {
+                hot_fraction,
+                hot_share,
+            } => {
+                fraction(hot_fraction, "hot_fraction")?;
+                fraction(hot_share, "hot_share")
+            }
+        }
+    }
+
+    /// Compact text for a CSV cell.
+    pub fn describe(&self) -> String {
+        match *self {
+            Popularity::Uniform => "uniform".into(),
+            Popularity::Zipf { s } => format!("zipf:{}", fmt_f64(s)),
+            Popularity::ScrambledZipf { s } => format!("scrambled-zipf:{}", fmt_f64(s)),
+            Popularity::Hotspot {
+                hot_fraction,
+                hot_share,
+            } => format!("hotspot:{}:{}", fmt_f64(hot_fraction), fmt_f64(hot_share)),
+        }
+    }
+
+    /// A sampler over `n` keys.
+    pub fn sampler(&self, n: u64) -> KeySampler {
+        let n = n.max(1);
+        let zipf = |s: f64| Zipf::new(n, s).expect("validated zipf");
+        match *self {
+            Popularity::Uniform => KeySampler::Uniform(n),
+            Popularity::Zipf { s } => KeySampler::Zipf(zipf(s), n, None),
+            Popularity::ScrambledZipf { s } => {
+                // An affine map x -> (a x + b) mod n with gcd(a, n) = 1 is a
+                // bijection: ranks are spread without a table.
+                let mut a = ((n / 2 + 0x9E37_79B9) % n.max(2)) | 1;
+                while gcd(a, n) != 1 {
+                    a += 2;
+                }
+                KeySampler::Zipf(zipf(s), n, Some((a % n, n / 3)))
+            }
+            Popularity::Hotspot {
+                hot_fraction,
+                hot_share,
+            } => {
+                let hot = ((n as f64 * hot_fraction).round() as u64).clamp(0, n);
+                KeySampler::Hotspot { n, hot, hot_share }
+            }
+        }
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Draws key numbers in `0..n` from a [`Popularity`].
+#[derive(Clone, Debug)]
+pub enum KeySampler {
+    /// Uniform over `0..n`.
+    Uniform(u64),
+    /// Zipf ranks over `n` keys, optionally permuted by `(a, b)`:
+    /// `(a·rank + b) mod n`.
+    Zipf(Zipf<f64>, u64, Option<(u64, u64)>),
+    /// Hot set.
+    Hotspot {
+        /// Keys.
+        n: u64,
+        /// Hot keys (the first `hot`).
+        hot: u64,
+        /// Share of requests to hot keys.
+        hot_share: f64,
+    },
+}
+
+impl KeySampler {
+    /// One key number.
+    #[inline]
+    pub fn sample<R: Rng>(&self, rng: &mut R) -> u64 {
+        match *self {
+            KeySampler::Uniform(n) => rng.gen_range(0..n),
+            KeySampler::Zipf(ref z, n, perm) => {
+                let rank = (z.sample(rng) as u64).clamp(1, n) - 1;
+                match perm {
+                    None => rank,
+                    Some((a, b)) => ((a as u128 * rank as u128 + b as u128) % n as u128) as u64,
+                }
+            }
+            KeySampler::Hotspot { n, hot, hot_share } => {
+                if hot > 0 && (hot == n || rng.gen::<f64>() < hot_share) {
+                    rng.gen_range(0..hot)
+                } else {
+                    rng.gen_range(hot..n)
+                }
+            }
+        }
+    }
+}
+
+// ----- sizes -------------------------------------------------------------
+
+/// Value sizes in bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum SizeDist {
+    /// Always `bytes`.
+    Fixed {
+        /// Size in bytes.
+        bytes: u32,
+    },
+    /// Uniform in `min..=max`.
+    Uniform {
+        /// Smallest size.
+        min: u32,
+        /// Largest size.
+        max: u32,
+    },
+    /// Lognormal with the given median and shape, clamped to `1..=max`.
+    Lognormal {
+        /// Median size in bytes.
+        median: f64,
+        /// Shape (standard deviation of ln size).
+        sigma: f64,
+        /// Upper clamp (default 1 MiB).
+        #[serde(default)]
+        max: Option<u32>,
+    },
+    /// An empirical table: `sizes[i]` with probability proportional to `weights[i]`.
+    Table {
+        /// Sizes in bytes.
+        sizes: Vec<u32>,
+        /// Relative weights.
+        weights: Vec<f64>,
+    },
+}
+
+impl SizeDist {
+    /// Refuses zero sizes and malformed tables.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            SizeDist::Fixed { bytes } => {
+                if *bytes == 0 {
+                    return Err("size bytes must be > 0".into());
+                }
+            }
+            SizeDist::Uniform { min, max } => {
+                if *min == 0 || max < min {
+                    return Err(format!(
+                        "size needs 0 < min <= max, got min {min} max {max}"
+                    ));
+                }
+            }
+            SizeDist::Lognormal { median, sigma, max } => {
+                positive(*median, "size median")?;
+                if !(sigma.is_finite() && *sigma >= 0.0) {
+                    return Err(format!("size sigma must be >= 0, got {}", fmt_f64(*sigma)));
+                }
+                if *max == Some(0) {
+                    return Err("size max must be > 0".into());
+                }
+            }
+            SizeDist::Table { sizes, weights } => {
+                if sizes.is_empty() || sizes.len() != weights.len() {
+                    return Err(
+                        "size table needs as many weights as sizes, and at least one".into(),
+                    );
+                }
+                if sizes.contains(&0) {
+                    return Err("size table sizes must be > 0".into());
+                }
+                if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+                    || weights.iter().sum::<f64>() <= 0.0
+                {
+                    return Err("size table weights must be >= 0 with a positive sum".into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Compact text for a CSV cell.
+    pub fn describe(&self) -> String {
+        match self {
+            SizeDist::Fixed { bytes } => format!("fixed:{bytes}"),
+            SizeDist::Uniform { min, max } => format!("uniform:{min}:{max}"),
+            SizeDist::Lognormal { median, sigma, .. } => {
+                format!("lognormal:{}:{}", fmt_f64(*median), fmt_f64(*sigma))
+            }
+            SizeDist::Table { sizes, weights } => {
+                let parts: Vec<String> = sizes
+                    .iter()
+                    .zip(weights)
+                    .map(|(s, w)| format!("{s}x{}", fmt_f64(*w)))
+                    .collect();
+                format!("table:{}", parts.join(";"))
+            }
+        }
+    }
+
+    /// The sampler.
+    pub fn sampler(&self) -> SizeSampler {
+        match self {
+            SizeDist::Fixed { bytes } => SizeSampler::Fixed(*bytes),
+            SizeDist::Uniform { min, max } => SizeSampler::Uniform(*min, *max),
+            SizeDist::Lognormal { median, sigma, max } => SizeSampler::Lognormal(
+                LogNormal::new(median.ln(), *sigma).expect("validated lognormal"),
+                max.unwrap_or(1 << 20),
+            ),
+            SizeDist::Table { sizes, weights } => SizeSampler::Table(
+                sizes.clone(),
+                WeightedIndex::new(weights).expect("validated table"),
+            ),
+        }
+    }
+}
+
+/// Draws value sizes.
+#[derive(Clone, Debug)]
+pub enum SizeSampler {
+    /// Constant.
+    Fixed(u32),
+    /// Uniform in `min..=max`.
+    Uniform(u32, u32),
+    /// Lognormal with a clamp.
+    Lognormal(LogNormal<f64>, u32),
+    /// Empirical.
+    Table(Vec<u32>, WeightedIndex<f64>),
+}
+
+impl SizeSampler {
+    /// One size (at least 1 byte).
+    #[inline]
+    pub fn sample<R: Rng>(&self, rng: &mut R) -> u32 {
+        match self {
+            SizeSampler::Fixed(b) => *b,
+            SizeSampler::Uniform(a, b) => rng.gen_range(*a..=*b),
+            SizeSampler::Lognormal(d, max) => (d.sample(rng).round() as u32).clamp(1, *max),
+            SizeSampler::Table(sizes, w) => sizes[w.sample(rng)],
+        }
+    }
+}
+
+// ----- delays ------------------------------------------------------------
+
+/// A random delay (think time, redemption delay, lock hold time).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DelayDist {
+    /// Always `value`.
+    Fixed {
+        /// The delay.
+        value: Dur,
+    },
+    /// Uniform in `min..=max`.
+    Uniform {
+        /// Shortest.
+        min: Dur,
+        /// Longest.
+        max: Dur,
+    },
+    /// Exponential with the given mean (memoryless think times).
+    Exponential {
+        /// Mean delay.
+        mean: Dur,
+    },
+    /// Lognormal with the given median and shape.
+    Lognormal {
+        /// Median delay.
+        median: Dur,
+        /// Shape (standard deviation of ln delay).
+        sigma: f64,
+    },
+}
+
+impl DelayDist {
+    /// Refuses zero means and inverted ranges.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            DelayDist::Fixed { .. } => Ok(()),
+            DelayDist::Uniform { min, max } if max < min => {
+                Err(format!("delay needs min <= max, got {min} > {max}"))
+            }
+            DelayDist::Uniform { .. } => Ok(()),
+            DelayDist::Exponential { mean } if mean.0 == 0 => Err("delay mean must be > 0".into()),
+            DelayDist::Exponential { .. } => Ok(()),
+            DelayDist::Lognormal { median, sigma } => {
+                if median.0 == 0 {
+                    return Err("delay median must be > 0".into());
+                }
+                if !(sigma.is_finite() && *sigma >= 0.0) {
+                    return Err(format!("delay sigma must be >= 0, got {}", fmt_f64(*sigma)));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Mean delay in seconds.
+    pub fn mean_secs(&self) -> f64 {
+        match self {
+            DelayDist::Fixed { value } => value.secs(),
+            DelayDist::Uniform { min, max } => (min.secs() + max.secs()) / 2.0,
+            DelayDist::Exponential { mean } => mean.secs(),
+            DelayDist::Lognormal { median, sigma } => median.secs() * (sigma * sigma / 2.0).exp(),
+        }
+    }
+
+    /// Compact text for a CSV cell.
+    pub fn describe(&self) -> String {
+        match self {
+            DelayDist::Fixed { value } => format!("fixed:{value}"),
+            DelayDist::Uniform { min, max } => format!("uniform:{min}:{max}"),
+            DelayDist::Exponential { mean } => format!("exponential:{mean}"),
+            DelayDist::Lognormal { median, sigma } => {
+                format!("lognormal:{median}:{}", fmt_f64(*sigma))
+            }
+        }
+    }
+
+    /// The sampler.
+    pub fn sampler(&self) -> DelaySampler {
+        match self {
+            DelayDist::Fixed { value } => DelaySampler::Fixed(value.0),
+            DelayDist::Uniform { min, max } => DelaySampler::Uniform(min.0, max.0),
+            DelayDist::Exponential { mean } => {
+                DelaySampler::Exp(Exp::new(1.0 / mean.0 as f64).expect("validated mean"))
+            }
+            DelayDist::Lognormal { median, sigma } => DelaySampler::Lognormal(
+                LogNormal::new((median.0 as f64).ln(), *sigma).expect("validated lognormal"),
+            ),
+        }
+    }
+}
+
+/// Draws delays in µs.
+#[derive(Clone, Debug)]
+pub enum DelaySampler {
+    /// Constant.
+    Fixed(Micros),
+    /// Uniform.
+    Uniform(Micros, Micros),
+    /// Exponential (rate per µs).
+    Exp(Exp<f64>),
+    /// Lognormal (in µs).
+    Lognormal(LogNormal<f64>),
+}
+
+impl DelaySampler {
+    /// One delay in µs.
+    #[inline]
+    pub fn sample<R: Rng>(&self, rng: &mut R) -> Micros {
+        match self {
+            DelaySampler::Fixed(v) => *v,
+            DelaySampler::Uniform(a, b) => rng.gen_range(*a..=*b),
+            DelaySampler::Exp(d) => d.sample(rng).min(1e15) as Micros,
+            DelaySampler::Lognormal(d) => d.sample(rng).min(1e15) as Micros,
+        }
+    }
+}
+
+// ----- arrivals ----------------------------------------------------------
+
+/// When a client's requests (or logins, or campaigns) arrive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Arrival {
+    /// Evenly spaced, `rate` per second.
+    Constant {
+        /// Arrivals per second.
+        rate: f64,
+    },
+    /// A Poisson process, `rate` per second on average.
+    Poisson {
+        /// Arrivals per second.
+        rate: f64,
+    },
+    /// Bursts of `count` arrivals, evenly spread over `spread`, starting at
+    /// each time of `at`, or at `start` and then every `every`.
+    Bursts {
+        /// Burst start times (from the start of the run).
+        #[serde(default)]
+        at: Vec<Dur>,
+        /// First burst when `every` is used.
+        #[serde(default)]
+        start: Dur,
+        /// Period of repeated bursts.
+        #[serde(default)]
+        every: Option<Dur>,
+        /// Arrivals per burst.
+        count: u64,
+        /// How long one burst lasts.
+        #[serde(default)]
+        spread: Dur,
+    },
+    /// A Poisson process whose rate follows a daily cycle:
+    /// `rate · (1 + amplitude · cos(2π (t − peak) / period))`.
+    Daily {
+        /// Mean arrivals per second.
+        rate: f64,
+        /// Relative swing (0..1).
+        amplitude: f64,
+        /// Time of the peak within the period (e.g. "14h").
+        #[serde(default)]
+        peak: Dur,
+        /// Period (default "24h").
+        #[serde(default)]
+        period: Option<Dur>,
+    },
+}
+
+impl Arrival {
+    /// Refuses zero or negative rates and empty bursts.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Arrival::Constant { rate } | Arrival::Poisson { rate } => positive(*rate, "rate"),
+            Arrival::Bursts {
+                at, every, count, ..
+            } => {
+                if *count == 0 {
+                    return Err("bursts need count > 0".into());
+                }
+                match every {
+                    Some(e) if e.0 == 0 => Err("bursts `every` must be > 0".into()),
+                    Some(_) if !at.is_empty() => {
+                        Err("bursts take either `at` or `start` + `every`, not both".into())
+                    }
+                    None if at.is_empty() => Err("bursts need `at` times or `every`".into()),
+                    _ => Ok(()),
+                }
+            }
+            Arrival::Daily {
+                rate,
+                amplitude,
+                period,
+                ..
+            } => {
+                positive(*rate, "rate")?;
+                fraction(*amplitude, "amplitude")?;
+                if period.is_some_and(|p| p.0 == 0) {
+                    return Err("daily period must be > 0".into());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Mean arrivals per second over `duration` (for reports and tests).
+    pub fn mean_rate(&self, duration: Dur) -> f64 {
+        match self {
+            Arrival::Constant { rate }
+            | Arrival::Poisson { rate }
+            | Arrival::Daily { rate, .. } => *rate,
+            Arrival::Bursts {
+                at,
+                start,
+                every,
+                count,
+                ..
+            } => {
+                let d = duration.secs().max(1e-9);
+                let bursts = match every {
+                    Some(e) if duration.0 > start.0 => ((duration.0 - start.0) / e.0 + 1) as f64,
+                    Some(_) => 0.0,
+                    None => at.iter().filter(|t| t.0 < duration.0).count() as f64,
+                };
+                bursts * *count as f64 / d
+            }
+        }
+    }
+
+    /// Compact text for a CSV cell.
+    pub fn describe(&self) -> String {
+        match self {
+            Arrival::Constant { rate } => format!("constant:{}", fmt_f64(*rate)),
+            Arrival::Poisson { rate } => format!("poisson:{}", fmt_f64(*rate)),
+            Arrival::Bursts {
+                at,
+                start,
+                every,
+                count,
+                spread,
+            } => match every {
+                Some(e) => format!("bursts:{count}:every:{e}:from:{start}:over:{spread}"),
+                None => {
+                    let ts: Vec<String> = at.iter().map(|t| t.to_string()).collect();
+                    format!("bursts:{count}:at:{}:over:{spread}", ts.join(";"))
+                }
+            },
+            Arrival::Daily {
+                rate,
+                amplitude,
+                peak,
+                period,
+            } => format!(
+                "daily:{}:{}:peak:{peak}:period:{}",
+                fmt_f64(*rate),
+                fmt_f64(*amplitude),
+                period.unwrap_or(Dur(86_400_000_000))
+            ),
+        }
+    }
+
+    /// A generator of arrival times.
+    pub fn generator(&self) -> ArrivalGen {
+        let mut at = match self {
+            Arrival::Bursts { at, .. } => at.iter().map(|d| d.0).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        at.sort_unstable();
+        ArrivalGen {
+            spec: self.clone(),
+            t: 0.0,
+            burst: 0,
+            in_burst: 0,
+            at,
+        }
+    }
+}
+
+/// Successive arrival times of an [`Arrival`], in µs from the start of the run.
+#[derive(Clone, Debug)]
+pub struct ArrivalGen {
+    spec: Arrival,
+    t: f64,
+    burst: u64,
+    in_burst: u64,
+    at: Vec<Micros>,
+}
+
+impl ArrivalGen {
+    /// The next arrival time (µs since the start of the run), or `None` when
+    /// the process has no more arrivals.
+    pub fn next<R: Rng>(&mut self, rng: &mut R) -> Option<f64> {
+        match self.spec {
+            Arrival::Constant { rate } => {
+                self.t += 1e6 / rate;
+                Some(self.t)
+            }
+            Arrival::Poisson { rate } => {
+                self.t += -(1.0 - rng.gen::<f64>()).ln() * 1e6 / rate;
+                Some(self.t)
+            }
+            Arrival::Daily {
+                rate,
+                amplitude,
+                peak,
+                period,
+            } => {
+                let period = period.unwrap_or(Dur(86_400_000_000)).0 as f64;
+                let max = rate * (1.0 + amplitude);
+                loop {
+                    self.t += -(1.0 - rng.gen::<f64>()).ln() * 1e6 / max;
+                    let phase = 2.0 * std::f64::consts::PI * (self.t - peak.0 as f64) / period;
+                    let r = rate * (1.0 + amplitude * phase.cos());
+                    if rng.gen::<f64>() * max <= r {
+                        return Some(self.t);
+                    }
+                }
+            }
+            Arrival::Bursts {
+                start,
+                every,
+                count,
+                spread,
+                ..
+            } => {
+                if self.in_burst == count {
+                    self.in_burst = 0;
+                    self.burst += 1;
+                }
+                let begin = match every {
+                    Some(e) => start.0 + self.burst * e.0,
+                    None => *self.at.get(self.burst as usize)?,
+                };
+                let t = begin as f64 + spread.0 as f64 * self.in_burst as f64 / count as f64;
+                self.in_burst += 1;
+                Some(t)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_pcg::Pcg64Mcg;
+
+    #[test]
+    fn durations() {
+        assert_eq!(Dur::parse("30s").unwrap(), Dur(30_000_000));
+        assert_eq!(Dur::parse("500ms").unwrap(), Dur(500_000));
+        assert_eq!(Dur::parse("10m").unwrap(), Dur(600_000_000));
+        assert_eq!(Dur::parse("1h").unwrap(), Dur(3_600_000_000));
+        assert_eq!(Dur::parse("1.5s").unwrap(), Dur(1_500_000));
+        assert!(Dur::parse("30").is_err());
+        assert!(Dur::parse("-3s").is_err());
+        assert!(Dur::parse("3 weeks").is_err());
+        assert_eq!(Dur(600_000_000).to_string(), "10m");
+        assert_eq!(Dur(1_500_000).to_string(), "1500ms");
+    }
+
+    #[test]
+    fn floats_have_a_fixed_format() {
+        assert_eq!(fmt_f64(1.0), "1");
+        assert_eq!(fmt_f64(0.25), "0.25");
+        assert_eq!(fmt_f64(1.0 / 3.0), "0.333333");
+        assert_eq!(fmt_f64(-0.0000001), "0");
+    }
+
+    #[test]
+    fn samplers_stay_in_range() {
+        let mut rng = Pcg64Mcg::seed_from_u64(7);
+        for pop in [
+            Popularity::Uniform,
+            Popularity::Zipf { s: 0.99 },
+            Popularity::ScrambledZipf { s: 1.2 },
+            Popularity::Hotspot {
+                hot_fraction: 0.1,
+                hot_share: 0.9,
+            },
+        ] {
+            let s = pop.sampler(1000);
+            let mut seen = [0u32; 1000];
+            for _ in 0..20_000 {
+                seen[s.sample(&mut rng) as usize] += 1;
+            }
+            assert!(seen.iter().filter(|&&c| c > 0).count() > 100, "{pop:?}");
+        }
+        let z = Popularity::Zipf { s: 1.0 }.sampler(1000);
+        let zeros = (0..10_000).filter(|_| z.sample(&mut rng) == 0).count();
+        assert!(zeros > 1000, "key 0 is the most popular: {zeros}");
+    }
+
+    #[test]
+    fn poisson_rate_is_right() {
+        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let mut g = Arrival::Poisson { rate: 100.0 }.generator();
+        let mut n = 0;
+        while g.next(&mut rng).unwrap() < 100e6 {
+            n += 1;
+        }
+        assert!((9_500..10_500).contains(&n), "{n}");
+    }
+
+    #[test]
+    fn bursts_repeat() {
+        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let a = Arrival::Bursts {
+            at: vec![],
+            start: Dur(1_000_000),
+            every: Some(Dur(10_000_000)),
+            count: 4,
+            spread: Dur(4000),
+        };
+        let mut g = a.generator();
+        let ts: Vec<f64> = (0..6).map(|_| g.next(&mut rng).unwrap()).collect();
+        assert_eq!(ts, vec![1e6, 1.001e6, 1.002e6, 1.003e6, 11e6, 11.001e6]);
+    }
+}

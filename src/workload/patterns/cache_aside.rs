@@ -1,0 +1,80 @@
+//! Cache-aside: GET; on a miss, fetch from the origin and SET with a TTL
+//! (plus optional jitter). Outcome: origin fetches (per second).
+
+use anyhow::Result;
+use rand::Rng;
+use rand_pcg::Pcg64Mcg;
+
+use super::{key_size, ms, next_arrival, per_s, Client};
+use crate::metrics::recorder::NsStats;
+use crate::metrics::result::Row;
+use crate::sim::ctx::{Ctx, Read};
+use crate::sim::keys::NsRef;
+use crate::workload::dist::{ArrivalGen, KeySampler, SizeSampler};
+use crate::workload::spec::CacheAsideSpec;
+
+/// The cache-aside client.
+pub struct CacheAside {
+    ns: NsRef,
+    col: String,
+    rng: Pcg64Mcg,
+    arrivals: ArrivalGen,
+    keys: KeySampler,
+    sizes: SizeSampler,
+    size_seed: u64,
+    ttl_ms: u64,
+    jitter_ms: u64,
+    fetches: u64,
+}
+
+impl CacheAside {
+    /// From its spec.
+    pub fn new(s: &CacheAsideSpec, ns: NsRef, col: String, mut rng: Pcg64Mcg) -> Self {
+        CacheAside {
+            ns,
+            col,
+            size_seed: rng.gen(),
+            rng,
+            arrivals: s.arrival.generator(),
+            keys: s.popularity.sampler(s.keys),
+            sizes: s.value_size.sampler(),
+            ttl_ms: s.ttl.map_or(0, ms),
+            jitter_ms: s.ttl_jitter.map_or(0, |d| d.ms()),
+            fetches: 0,
+        }
+    }
+}
+
+impl Client for CacheAside {
+    fn start(&mut self, ctx: &mut Ctx) -> Result<()> {
+        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
+        Ok(())
+    }
+
+    fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
+        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
+        let n = self.keys.sample(&mut self.rng);
+        let k = self.ns.key(n);
+        let size = key_size(&self.sizes, self.size_seed, n);
+        let mut ttl = self.ttl_ms;
+        if self.jitter_ms > 0 {
+            ttl += self.rng.gen_range(0..=self.jitter_ms);
+        }
+        if let Read::Miss(_) = ctx.get_for_fill(k, size, ttl) {
+            if ctx.measuring() {
+                self.fetches += 1;
+            }
+            ctx.set(k, size, ttl);
+        }
+        Ok(())
+    }
+
+    fn outcomes(&self, _ns: &[NsStats], measured_s: f64, out: &mut Row) {
+        let c = &self.col;
+        out.put(format!("{c}_origin_fetches"), self.fetches);
+        out.float(
+            format!("{c}_origin_fetches_per_s"),
+            per_s(self.fetches, measured_s),
+        );
+    }
+}

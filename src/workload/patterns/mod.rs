@@ -1,0 +1,117 @@
+//! Client patterns: small state machines that send commands through a
+//! [`Ctx`], read the replies, schedule their next step, and count their own
+//! outcomes (sessions logged out early, tokens lost, requests wrongly
+//! allowed, ...). One file per pattern; [`build`] makes one from its spec.
+//!
+//! Every pattern draws from its own seeded generator, derived from the run
+//! seed and the pattern's position in the file, so adding a pattern does not
+//! change the others' random streams.
+
+mod cache_aside;
+mod locks;
+mod persistent;
+mod rate_limit;
+pub mod replay;
+mod sessions;
+mod swr;
+mod tokens;
+
+use anyhow::Result;
+use rand::SeedableRng;
+use rand_pcg::Pcg64Mcg;
+
+use super::dist::{ArrivalGen, SizeSampler};
+use super::spec::PatternSpec;
+use crate::metrics::recorder::NsStats;
+use crate::metrics::result::Row;
+use crate::sim::ctx::Ctx;
+use crate::sim::keys::Namespaces;
+
+/// A client of the simulated server.
+pub trait Client: Send {
+    /// Schedules the first events.
+    fn start(&mut self, ctx: &mut Ctx) -> Result<()>;
+    /// Handles one of its events.
+    fn event(&mut self, token: u64, ctx: &mut Ctx) -> Result<()>;
+    /// Appends its outcome metrics as `<ns>_<metric>` columns; `ns` holds the
+    /// recorder's view of each namespace, `measured_s` the measured time.
+    fn outcomes(&self, ns: &[NsStats], measured_s: f64, out: &mut Row);
+}
+
+/// The token of a pattern's arrival event.
+pub(crate) const ARRIVAL: u64 = u64::MAX;
+
+/// A pattern's generator: `seed` mixed with its index (SplitMix64).
+pub fn pattern_rng(seed: u64, index: u64) -> Pcg64Mcg {
+    Pcg64Mcg::seed_from_u64(mix(seed ^ mix(index.wrapping_add(0x5EED))))
+}
+
+/// SplitMix64's finaliser: a good 64-bit mix.
+pub fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The size of key `n`'s value: drawn once per key from the key's own
+/// stream, so a key keeps its size across fills.
+#[inline]
+pub(crate) fn key_size(sizes: &SizeSampler, seed: u64, n: u64) -> u32 {
+    if let SizeSampler::Fixed(b) = sizes {
+        return *b;
+    }
+    let mut r = Pcg64Mcg::new(((mix(seed ^ n) as u128) << 64) | mix(n ^ 0xA5A5) as u128 | 1);
+    sizes.sample(&mut r)
+}
+
+/// Schedules the next arrival of `gen` with the [`ARRIVAL`] token.
+#[inline]
+pub(crate) fn next_arrival(gen: &mut ArrivalGen, rng: &mut Pcg64Mcg, ctx: &mut Ctx) {
+    if let Some(t) = gen.next(rng) {
+        ctx.schedule_rel(t, ARRIVAL);
+    }
+}
+
+/// Whole milliseconds of a duration (at least 1).
+#[inline]
+pub(crate) fn ms(d: super::dist::Dur) -> u64 {
+    d.ms().max(1)
+}
+
+/// Per-second rate of a count over the measured time.
+pub(crate) fn per_s(count: u64, measured_s: f64) -> f64 {
+    if measured_s > 0.0 {
+        count as f64 / measured_s
+    } else {
+        0.0
+    }
+}
+
+/// Builds the client for pattern `index` of a workload, registering its
+/// namespaces.
+pub fn build(
+    spec: &PatternSpec,
+    index: usize,
+    seed: u64,
+    names: &mut Namespaces,
+) -> Box<dyn Client> {
+    let rng = pattern_rng(seed, index as u64);
+    let ns = names.register(spec.namespace());
+    let h = names.handle(ns, spec.key_bytes());
+    let col = super::spec::sanitize(spec.namespace());
+    match spec {
+        PatternSpec::CacheAside(s) => Box::new(cache_aside::CacheAside::new(s, h, col, rng)),
+        PatternSpec::Sessions(s) => Box::new(sessions::Sessions::new(s, h, col, rng)),
+        PatternSpec::Tokens(s) => Box::new(tokens::Tokens::new(s, h, col, rng)),
+        PatternSpec::RateLimit(s) => Box::new(rate_limit::RateLimit::new(s, h, col, rng)),
+        PatternSpec::Swr(s) => {
+            let ts_name = format!("{}:ts", s.namespace);
+            let ts = names.register(&ts_name);
+            let ts = names.handle(ts, spec.key_bytes() + 3);
+            Box::new(swr::Swr::new(s, h, ts, col, rng))
+        }
+        PatternSpec::Locks(s) => Box::new(locks::Locks::new(s, h, col, rng)),
+        PatternSpec::Persistent(s) => Box::new(persistent::Persistent::new(s, h, col, rng)),
+    }
+}

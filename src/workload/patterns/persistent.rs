@@ -1,0 +1,88 @@
+//! Persistent keys (user profiles, preferences): SET without a TTL, reads
+//! that reload a missing key from the database, and occasional EXPIRE and
+//! PERSIST. Outcome: reloads (misses that went to the database).
+
+use anyhow::Result;
+use rand::Rng;
+use rand_pcg::Pcg64Mcg;
+
+use super::{key_size, ms, next_arrival, per_s, Client};
+use crate::metrics::recorder::NsStats;
+use crate::metrics::result::Row;
+use crate::sim::ctx::{Ctx, Read};
+use crate::sim::keys::NsRef;
+use crate::workload::dist::{ArrivalGen, KeySampler, SizeSampler};
+use crate::workload::spec::PersistentSpec;
+
+/// The persistent-keys client.
+pub struct Persistent {
+    ns: NsRef,
+    col: String,
+    rng: Pcg64Mcg,
+    arrivals: ArrivalGen,
+    keys: KeySampler,
+    sizes: SizeSampler,
+    size_seed: u64,
+    write: f64,
+    expire: f64,
+    persist: f64,
+    expire_ms: u64,
+    reloads: u64,
+}
+
+impl Persistent {
+    /// From its spec.
+    pub fn new(s: &PersistentSpec, ns: NsRef, col: String, mut rng: Pcg64Mcg) -> Self {
+        Persistent {
+            ns,
+            col,
+            size_seed: rng.gen(),
+            rng,
+            arrivals: s.arrival.generator(),
+            keys: s.popularity.sampler(s.keys),
+            sizes: s.value_size.sampler(),
+            write: s.write_fraction,
+            expire: s.write_fraction + s.expire_fraction,
+            persist: s.write_fraction + s.expire_fraction + s.persist_fraction,
+            expire_ms: s.expire_ttl.map_or(0, ms),
+            reloads: 0,
+        }
+    }
+}
+
+impl Client for Persistent {
+    fn start(&mut self, ctx: &mut Ctx) -> Result<()> {
+        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
+        Ok(())
+    }
+
+    fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
+        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
+        let n = self.keys.sample(&mut self.rng);
+        let k = self.ns.key(n);
+        let size = key_size(&self.sizes, self.size_seed, n);
+        let u: f64 = self.rng.gen();
+        if u < self.write {
+            ctx.set(k, size, 0);
+        } else if u < self.expire {
+            ctx.expire(k, self.expire_ms);
+        } else if u < self.persist {
+            ctx.persist(k);
+        } else if let Read::Miss(_) = ctx.get_for_fill(k, size, 0) {
+            if ctx.measuring() {
+                self.reloads += 1;
+            }
+            ctx.set(k, size, 0);
+        }
+        Ok(())
+    }
+
+    fn outcomes(&self, _ns: &[NsStats], measured_s: f64, out: &mut Row) {
+        let c = &self.col;
+        out.put(format!("{c}_reloads"), self.reloads);
+        out.float(
+            format!("{c}_reloads_per_s"),
+            per_s(self.reloads, measured_s),
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! Trace replay: a client that sends a trace's rows at their times.
+//!
+//! A `get` that misses is followed by a fill (SET with the row's size and
+//! TTL) when the row's size is not 0, unless filling is off (`--no-fill`).
+//! Keys are strings: the namespace is the part before the last `:`; a
+//! numeric suffix becomes the key number (so a recorded workload replays
+//! with the very key ids it was generated with), any other suffix gets a
+//! number of its own.
+
+use anyhow::{Context, Result};
+use rustc_hash::FxHashMap;
+use std::io::Read as IoRead;
+use std::path::Path;
+
+use super::Client;
+use crate::metrics::recorder::NsStats;
+use crate::metrics::result::Row;
+use crate::sim::ctx::{Ctx, Read};
+use crate::sim::keys::{SimKey, MAPPED_BIT};
+use crate::workload::spec::sanitize;
+use crate::workload::trace::{Op, TraceReader};
+
+/// Most significant digits of a numeric suffix used as a key number (fits
+/// below [`MAPPED_BIT`]); leading zeros do not count.
+const MAX_DIGITS: usize = 14;
+
+struct NsInfo {
+    ns: u32,
+    base: u64,
+    /// Width of the numeric suffixes of this namespace (first one seen).
+    width: Option<usize>,
+    next_mapped: u64,
+}
+
+/// The replay client.
+pub struct Replay {
+    reader: TraceReader<Box<dyn IoRead + Send>>,
+    fill: bool,
+    namespaces: FxHashMap<String, usize>,
+    info: Vec<NsInfo>,
+    mapped: FxHashMap<Box<str>, u64>,
+    // The row to send next.
+    op: Op,
+    key: String,
+    size: u32,
+    ttl_ms: u64,
+    rows: u64,
+}
+
+impl Replay {
+    /// Opens a trace file (streamed, not loaded) and checks its header.
+    pub fn open(path: &Path, fill: bool) -> Result<Self> {
+        let f = std::fs::File::open(path)
+            .with_context(|| format!("cannot open trace {}", path.display()))?;
+        let input: Box<dyn IoRead + Send> = Box::new(std::io::BufReader::with_capacity(1 << 16, f));
+        Self::new(input, &path.display().to_string(), fill)
+    }
+
+    /// Replays from any reader; `file` names it in errors.
+    pub fn new(input: Box<dyn IoRead + Send>, file: &str, fill: bool) -> Result<Self> {
+        Ok(Replay {
+            reader: TraceReader::new(input, file)?,
+            fill,
+            namespaces: FxHashMap::default(),
+            info: Vec::new(),
+            mapped: FxHashMap::default(),
+            op: Op::Get,
+            key: String::new(),
+            size: 0,
+            ttl_ms: 0,
+            rows: 0,
+        })
+    }
+
+    /// Reads the next row and schedules it.
+    fn advance(&mut self, ctx: &mut Ctx) -> Result<()> {
+        if let Some(row) = self.reader.next_row()? {
+            self.op = row.op;
+            self.key.clear();
+            self.key.push_str(row.key);
+            self.size = row.size;
+            self.ttl_ms = row.ttl_ms;
+            ctx.schedule_rel(row.time_ms as f64 * 1000.0, 0);
+        }
+        Ok(())
+    }
+
+    fn resolve(&mut self, ctx: &mut Ctx) -> SimKey {
+        let key = self.key.as_str();
+        let (ns_name, suffix) = match key.rfind(':') {
+            Some(i) => (&key[..i], &key[i + 1..]),
+            None => ("", key),
+        };
+        let idx = match self.namespaces.get(ns_name) {
+            Some(&i) => i,
+            None => {
+                let col = match sanitize(ns_name) {
+                    c if c.is_empty() => "default".to_string(),
+                    c => c,
+                };
+                let ns = ctx.namespace(ns_name, &col);
+                let base = ctx.names().handle(ns, 0).base;
+                self.info.push(NsInfo {
+                    ns,
+                    base,
+                    width: None,
+                    next_mapped: 0,
+                });
+                self.namespaces
+                    .insert(ns_name.to_string(), self.info.len() - 1);
+                self.info.len() - 1
+            }
+        };
+        let info = &mut self.info[idx];
+        let digits = suffix.trim_start_matches('0');
+        let numeric = !suffix.is_empty()
+            && digits.len() <= MAX_DIGITS
+            && suffix.bytes().all(|b| b.is_ascii_digit());
+        if numeric && info.width.is_none() {
+            info.width = Some(suffix.len());
+        }
+        let n = if numeric && info.width == Some(suffix.len()) {
+            digits.parse::<u64>().unwrap_or(0)
+        } else {
+            match self.mapped.get(key) {
+                Some(&n) => n,
+                None => {
+                    let n = MAPPED_BIT | info.next_mapped;
+                    info.next_mapped += 1;
+                    self.mapped.insert(key.into(), n);
+                    n
+                }
+            }
+        };
+        SimKey {
+            ns: info.ns,
+            id: info.base | n,
+            len: key.len() as u32,
+        }
+    }
+}
+
+impl Client for Replay {
+    fn start(&mut self, ctx: &mut Ctx) -> Result<()> {
+        self.advance(ctx)
+    }
+
+    fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
+        let k = self.resolve(ctx);
+        let (size, ttl) = (self.size, self.ttl_ms);
+        match self.op {
+            Op::Get if self.fill && size > 0 => {
+                if let Read::Miss(_) = ctx.get_for_fill(k, size, ttl) {
+                    ctx.set(k, size, ttl);
+                }
+            }
+            Op::Get => {
+                ctx.get(k);
+            }
+            Op::Set => {
+                ctx.set(k, size, ttl);
+            }
+            Op::Del => {
+                ctx.del(k);
+            }
+            Op::Expire => {
+                ctx.expire(k, ttl);
+            }
+            Op::Persist => {
+                ctx.persist(k);
+            }
+            Op::Incr => {
+                ctx.incr(k);
+            }
+            Op::Getex => {
+                ctx.getex(k, ttl);
+            }
+            Op::Setnx => {
+                ctx.set_nx(k, size, ttl);
+            }
+        }
+        self.rows += 1;
+        self.advance(ctx)
+    }
+
+    fn outcomes(&self, _ns: &[NsStats], _measured_s: f64, out: &mut Row) {
+        out.put("trace_rows", self.rows);
+    }
+}
