@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use crate::metrics::recorder::Recorder;
 use crate::metrics::result::{Row, RunResult};
-use crate::store::{Micros, SimValue, Store};
+use crate::store::{Micros, Policy, SimValue, Store};
 use crate::workload::dist::Dur;
 use crate::workload::patterns::{self, replay::Replay, Client};
 use crate::workload::spec::{sanitize, Warmup, Workload};
@@ -129,13 +129,25 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
             if w.patterns.is_empty() {
                 bail!("workload `{}` has no patterns", w.name);
             }
+            if w.server.policy == Policy::Belady {
+                bail!(
+                    "maxmemory-policy belady needs the future: use it with --trace \
+                     (record the workload with `ttlsim record` first)"
+                );
+            }
             w.patterns
                 .iter()
                 .enumerate()
                 .map(|(i, p)| patterns::build(p, i, w.seed, &mut names))
                 .collect()
         }
-        Source::Trace { path, fill } => vec![Box::new(Replay::open(path, *fill)?)],
+        Source::Trace { path, fill } => {
+            let mut replay = Replay::open(path, *fill)?;
+            if w.server.policy == Policy::Belady {
+                replay.load_future(path)?;
+            }
+            vec![Box::new(replay)]
+        }
     };
     let end_fixed = match (&spec.source, w.duration) {
         (_, Some(d)) => Some(start + d.us()),

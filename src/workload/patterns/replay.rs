@@ -45,21 +45,25 @@ pub struct Replay {
     size: u32,
     ttl_ms: u64,
     rows: u64,
+    /// For the `belady` policy: per row, the index of the next row with the
+    /// same key (`u64::MAX`: never again).
+    next_use: Option<Vec<u64>>,
 }
 
 impl Replay {
     /// Opens a trace file (streamed, not loaded) and checks its header.
     pub fn open(path: &Path, fill: bool) -> Result<Self> {
-        let f = std::fs::File::open(path)
-            .with_context(|| format!("cannot open trace {}", path.display()))?;
-        let input: Box<dyn IoRead + Send> = Box::new(std::io::BufReader::with_capacity(1 << 16, f));
-        Self::new(input, &path.display().to_string(), fill)
+        Ok(Self::from_reader(open_reader(path)?, fill))
     }
 
     /// Replays from any reader; `file` names it in errors.
     pub fn new(input: Box<dyn IoRead + Send>, file: &str, fill: bool) -> Result<Self> {
-        Ok(Replay {
-            reader: TraceReader::new(input, file)?,
+        Ok(Self::from_reader(TraceReader::new(input, file)?, fill))
+    }
+
+    fn from_reader(reader: TraceReader<Box<dyn IoRead + Send>>, fill: bool) -> Self {
+        Replay {
+            reader,
             fill,
             namespaces: FxHashMap::default(),
             info: Vec::new(),
@@ -69,7 +73,32 @@ impl Replay {
             size: 0,
             ttl_ms: 0,
             rows: 0,
-        })
+            next_use: None,
+        }
+    }
+
+    /// Reads the whole trace once ahead of the replay to learn, for every
+    /// row, when its key is requested next: the future that the `belady`
+    /// reference policy evicts by (the key needed farthest ahead goes first).
+    pub fn load_future(&mut self, path: &Path) -> Result<()> {
+        let mut reader = open_reader(path)?;
+        let mut next = Vec::new();
+        let mut last: FxHashMap<Box<str>, usize> = FxHashMap::default();
+        while let Some(row) = reader.next_row()? {
+            let i = next.len();
+            next.push(u64::MAX);
+            match last.get_mut(row.key) {
+                Some(prev) => {
+                    next[*prev] = i as u64;
+                    *prev = i;
+                }
+                None => {
+                    last.insert(row.key.into(), i);
+                }
+            }
+        }
+        self.next_use = Some(next);
+        Ok(())
     }
 
     /// Reads the next row and schedules it.
@@ -140,6 +169,14 @@ impl Replay {
     }
 }
 
+/// A streaming reader over a trace file, header checked.
+fn open_reader(path: &Path) -> Result<TraceReader<Box<dyn IoRead + Send>>> {
+    let f = std::fs::File::open(path)
+        .with_context(|| format!("cannot open trace {}", path.display()))?;
+    let input: Box<dyn IoRead + Send> = Box::new(std::io::BufReader::with_capacity(1 << 16, f));
+    TraceReader::new(input, &path.display().to_string())
+}
+
 impl Client for Replay {
     fn start(&mut self, ctx: &mut Ctx) -> Result<()> {
         self.advance(ctx)
@@ -178,6 +215,9 @@ impl Client for Replay {
             Op::Setnx => {
                 ctx.set_nx(k, size, ttl);
             }
+        }
+        if let Some(next) = &self.next_use {
+            ctx.store.set_next_use(k.id, next[self.rows as usize]);
         }
         self.rows += 1;
         self.advance(ctx)
