@@ -60,7 +60,7 @@ fn report_draws_every_chart_from_the_committed_csv() {
     for p in &pngs {
         let (w, h, colours) = decode(&tmp.path().join(p));
         assert!(
-            (900..=2000).contains(&w) && (450..=2000).contains(&h),
+            (900..=2000).contains(&w) && (450..=4000).contains(&h),
             "{p}: {w}×{h}"
         );
         assert!(colours > 50, "{p} looks blank: {colours} colours");

@@ -577,6 +577,8 @@ pub fn draw_memory(path: &Path, title: &str, subtitle: &str, panels: &[MemoryPan
             .chain(&p.live)
             .map(|x| x.0)
             .fold(1.0, f64::max);
+        let t0 = p.used.iter().chain(&p.live).map(|x| x.0).fold(t1, f64::min);
+        let t0 = if t1 - t0 > 1e-9 { t0 } else { 0.0 };
         let y1 = p
             .used
             .iter()
@@ -591,7 +593,7 @@ pub fn draw_memory(path: &Path, title: &str, subtitle: &str, panels: &[MemoryPan
             .margin_right(24)
             .x_label_area_size(52)
             .y_label_area_size(78)
-            .build_cartesian_2d(0.0..t1, 0.0..y1)
+            .build_cartesian_2d(t0..t1, 0.0..y1)
             .map_err(pe)?;
         chart
             .configure_mesh()
@@ -631,8 +633,8 @@ pub fn draw_memory(path: &Path, title: &str, subtitle: &str, panels: &[MemoryPan
             .draw_series(LineSeries::new(p.used.clone(), used_c.stroke_width(3)))
             .map_err(pe)?;
         if p.limit_mib > 0.0 {
-            let mut x = 0.0;
-            let step = t1 / 60.0;
+            let mut x = t0;
+            let step = (t1 - t0) / 60.0;
             while x < t1 {
                 chart
                     .draw_series(LineSeries::new(

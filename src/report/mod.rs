@@ -310,6 +310,25 @@ fn x_value(col: &str, v: &str) -> Option<f64> {
     }
 }
 
+/// The unit of a metric column, from its name.
+fn unit_label(col: &str) -> &'static str {
+    if col.ends_with("ratio") {
+        "ratio"
+    } else if col.ends_with("_per_s") {
+        "per second"
+    } else if col.ends_with("_ms") {
+        "ms"
+    } else if col.ends_with("_s") {
+        "seconds"
+    } else if col.ends_with("_mean") {
+        "mean"
+    } else if col.contains("memory") || col.ends_with("_bytes") {
+        "bytes"
+    } else {
+        "count per run"
+    }
+}
+
 fn ratio_fmt(v: f64) -> String {
     format!("{:.2}", v)
 }
@@ -412,7 +431,16 @@ pub fn generate(dir: &Path, opts: &Options) -> Result<Summary> {
             skipped.push(format!("{ns} outcomes: no numeric parameter was swept"));
             break;
         };
-        let cols = cx.t.outcome_columns(&ns);
+        let all_cols = cx.t.outcome_columns(&ns);
+        // Columns with one value in every run (often all zero) say nothing
+        // against a parameter: listed in the subtitle instead of drawn.
+        let (cols, constant): (Vec<String>, Vec<String>) = all_cols
+            .into_iter()
+            .partition(|c| cx.t.distinct(c).len() > 1);
+        if cols.is_empty() {
+            skipped.push(format!("{ns} outcomes: every outcome column is constant"));
+            continue;
+        }
         let mut panels = Vec::new();
         let mut fixed = Vec::new();
         for col in &cols {
@@ -420,18 +448,23 @@ pub fn generate(dir: &Path, opts: &Options) -> Result<Summary> {
             fixed = f;
             let mut panel = p.remove(0);
             panel.title = col.clone();
-            panel.y_label = Some(if col.ends_with("ratio") {
-                "ratio".into()
-            } else {
-                "count per run".into()
-            });
+            panel.y_label = Some(unit_label(col).into());
             panels.push(panel);
         }
+        let constant_text = if constant.is_empty() {
+            String::new()
+        } else {
+            let parts: Vec<String> = constant
+                .iter()
+                .map(|c| format!("{c}={}", cx.t.distinct(c)[0]))
+                .collect();
+            format!("; the same in every run: {}", parts.join(", "))
+        };
         let file = format!("outcomes_{ns}.png");
         let mut fig = cx.figure(
             format!("{name}{ns}: pattern outcomes vs {}", short_name(x)),
             format!(
-                "{}{}{}",
+                "{}{}{}{constant_text}",
                 cx.grid_text,
                 cx.fixed_text(&fixed),
                 cx.band_text()

@@ -42,6 +42,16 @@ pub struct SweepArgs {
     /// Seeds (replications): a list or a range such as 1..5.
     #[arg(long)]
     pub seed: Vec<String>,
+    /// Simulated durations, warm-up included (e.g. 10m).
+    #[arg(long)]
+    pub duration: Vec<String>,
+    /// Warm-ups: request counts or durations (e.g. 2m).
+    #[arg(long)]
+    pub warmup: Vec<String>,
+    /// Time between samples in timeseries.csv (a sweep of many runs keeps
+    /// this coarse so the file stays small).
+    #[arg(long, default_value = "10s")]
+    pub sample_interval: String,
     /// Any other parameter as NAME=V1,V2: a pattern field as
     /// `<namespace>.<field>` (cache.ttl=1m,5m) or a server setting.
     #[arg(long = "param", value_name = "NAME=VALUES")]
@@ -112,6 +122,8 @@ impl SweepArgs {
             ("lfu-log-factor", &self.lfu_log_factor),
             ("lfu-decay-time", &self.lfu_decay_time),
             ("seed", &self.seed),
+            ("duration", &self.duration),
+            ("warmup", &self.warmup),
         ]
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
@@ -167,7 +179,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             args.target
         );
     }
-    let (file_sweep, runner, default_name): (Option<toml::Table>, Box<dyn Runner>, String) =
+    let (file_sweep, mut runner, default_name): (Option<toml::Table>, Box<dyn Runner>, String) =
         if args.synthetic {
             (
                 None,
@@ -185,11 +197,19 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let file = path.display().to_string();
             let (table, rest) = split_sweep_table(&src, &file)?;
-            let (runner, name) = real_runner(&rest, &file)?;
-            (table, runner, name)
+            let (mut runner, name) = super::workload::WorkloadRunner::new(&rest, &file)?;
+            runner.sample_interval = crate::workload::dist::Dur::parse(&args.sample_interval)
+                .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
+            (table, Box::new(runner) as Box<dyn Runner>, name)
         };
     let mut grid = Grid::build(file_sweep.as_ref(), &args.dimensions()?)?;
     let n = grid.check_size(args.max_runs)?;
+    let first: Vec<(String, toml::Value)> = grid
+        .point(0)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    runner.set_pilot_point(first);
     if grid.needs_pilot() {
         println!("pilot: one run without maxmemory to find the workload's peak memory …");
         let peak = runner.unbounded_peak()?;
@@ -286,11 +306,4 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         report::print_summary(&s);
     }
     Ok(())
-}
-
-/// The engine-backed runner for a workload file's text.
-fn real_runner(_src: &str, file: &str) -> Result<(Box<dyn Runner>, String)> {
-    bail!(
-        "{file}: the engine (issue 4) has not landed yet; try the sweep machinery with --synthetic"
-    )
 }

@@ -11,3 +11,4 @@ pub mod exec;
 pub mod grid;
 pub mod io;
 pub mod synthetic;
+pub mod workload;

@@ -1,0 +1,84 @@
+//! `ttlsim sweep` on the real engine (a short cut of workloads/mixed.toml):
+//! byte-identical CSV with 1 and 2 threads, and shards merged equal the
+//! unsharded sweep.
+
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ttlsim");
+
+fn sweep(out: &Path, extra: &[&str]) {
+    let workload = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/mixed.toml");
+    let o = Command::new(BIN)
+        .arg("sweep")
+        .arg(&workload)
+        .args([
+            "--maxmemory-policy",
+            "allkeys-lru,volatile-lru",
+            "--maxmemory",
+            "8mb",
+            "--param",
+            "cache.ttl=1m,5m",
+            "--seed",
+            "1",
+            "--duration",
+            "40s",
+            "--warmup",
+            "10s",
+            "--no-report",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn same(a: &Path, b: &Path) {
+    for f in ["runs.csv", "timeseries.csv", "latency.csv", "grid.csv"] {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
+        assert!(
+            x == y,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+#[test]
+fn real_sweep_is_thread_count_independent_and_shards_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    sweep(&t.join("j1"), &["--jobs", "1"]);
+    sweep(&t.join("j2"), &["--jobs", "2"]);
+    same(&t.join("j1"), &t.join("j2"));
+    let runs = std::fs::read_to_string(t.join("j1/runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 5);
+    assert!(runs
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("run_id,workload,seed,"));
+
+    sweep(
+        &t.join("s/shard-1-of-2"),
+        &["--shard", "1/2", "--jobs", "1"],
+    );
+    sweep(
+        &t.join("s/shard-2-of-2"),
+        &["--shard", "2/2", "--jobs", "1"],
+    );
+    let o = Command::new(BIN)
+        .args(["merge", "--no-report"])
+        .arg(t.join("s/shard-2-of-2"))
+        .arg(t.join("s/shard-1-of-2"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    same(&t.join("j1"), &t.join("s"));
+}
