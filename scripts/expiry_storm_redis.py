@@ -152,6 +152,9 @@ def main():
     ap.add_argument("--max-other-cpu", type=float, default=0.15,
                     help="wait for / redo runs while other processes use more cores than this")
     ap.add_argument("--attempts", type=int, default=4, help="max tries per run when noisy")
+    ap.add_argument("--update", action="store_true",
+                    help="keep rows of other configs already in the output files, replace only "
+                         "the configs run now")
     a = ap.parse_args()
     os.makedirs(DATA, exist_ok=True)
     offsets = make_offsets()
@@ -181,6 +184,20 @@ def main():
             sum_rows.append([name, rep] + [("%.1f" % s[k]) if isinstance(s[k], float) else s[k]
                                            for k in fields])
         sum_rows.append([name, "mean"] + ["%.2f" % (sum(p[k] for p in per) / len(per)) for k in fields])
+    if a.update:
+        names = {"hz%d_effort%d" % c for c in configs}
+        order = ["hz%d_effort%d" % c for c in configs]
+        for suffix, rows in (("_timeseries.csv", ts_rows), ("_summary.csv", sum_rows)):
+            try:
+                with open(a.out_prefix + suffix, newline="") as f:
+                    old = [row for row in list(csv.reader(f))[1:] if row[0] not in names]
+            except FileNotFoundError:
+                old = []
+            canon = ["hz%d_effort%d" % (h, e) for h in (10, 100) for e in (1, 10)]
+            order = list(dict.fromkeys(canon + [row[0] for row in old] + order))
+            merged = old + rows
+            merged.sort(key=lambda row: order.index(row[0]))  # stable: keeps rep order
+            rows[:] = merged
     with open(a.out_prefix + "_timeseries.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["config", "rep", "t_ms", "keys", "live", "stale", "expired_keys", "cap_reached",

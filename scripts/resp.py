@@ -19,10 +19,12 @@ command(), returned in place by pipeline() unless raise_errors=True).
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
-__all__ = ["Redis", "RedisServer", "RespError", "encode_command", "free_port"]
+__all__ = ["Redis", "RedisServer", "RespError", "encode_command", "free_port", "parse_info",
+           "cpu_snapshot", "other_cpu", "wait_quiet"]
 
 
 class RespError(Exception):
@@ -294,6 +296,49 @@ class RedisServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+# ----------------------------------------------------------------------------
+# Machine-noise helpers (the box has 2 cores; other work disturbs timing runs)
+# ----------------------------------------------------------------------------
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(pids):
+    """(busy jiffies of the whole machine, jiffies of the given pids, wall s)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    busy = sum(v) - v[3] - v[4]  # minus idle, iowait
+    own = 0
+    for pid in pids:
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            own += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            pass
+    return busy, own, time.time()
+
+
+def other_cpu(a, b):
+    """Cores used by processes other than ours between snapshots a and b."""
+    dt = max(1e-6, b[2] - a[2])
+    return max(0.0, ((b[0] - a[0]) - (b[1] - a[1])) / CLK / dt)
+
+
+def wait_quiet(max_other, window=3.0, timeout=600):
+    """Wait until the rest of the machine used < max_other cores over `window` s."""
+    t_end = time.time() + timeout
+    while time.time() < t_end:
+        a = cpu_snapshot(["self"])
+        time.sleep(window)
+        o = other_cpu(a, cpu_snapshot(["self"]))
+        if o < max_other:
+            return o
+        print("  machine busy (other processes use %.2f cores), waiting" % o, file=sys.stderr, flush=True)
+    return None
+
 
 
 if __name__ == "__main__":  # smoke test

@@ -75,7 +75,10 @@ pub fn run(
     let mut sorted = offsets_ms.to_vec();
     sorted.sort_unstable();
     let period = store.cron_period();
-    let mut next_cron = start_us + period;
+    // The server's cron ticks are not aligned with the observer's samples:
+    // on a real server their phase is arbitrary, so put them half a period
+    // off the sampling grid (the expected offset), not on it.
+    let mut next_cron = start_us + period + period / 2;
     let mut samples = Vec::new();
     let end_us = (T0_MS + span_ms) * 1000;
     let mut t_us = T0_MS * 1000;

@@ -134,6 +134,11 @@ struct FileSpec {
     server: BTreeMap<String, toml::Spanned<ConfValue>>,
     #[serde(rename = "pattern", default)]
     patterns: Vec<PatternSpec>,
+    /// The `[sweep]` table: lists of values `ttlsim sweep` runs the product
+    /// of. A single `ttlsim run` of the file ignores it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    sweep: Option<toml::Table>,
 }
 
 /// How a session's TTL is refreshed on each request.
