@@ -14,6 +14,8 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     let mut args = Vec::new();
     let mut p = 0;
     let at = |i: usize| line.get(i).copied().unwrap_or(0);
+    // A closing quote must be followed by a space or the end of the line.
+    let closes_ok = |i: usize| at(i + 1) == 0 || at(i + 1).is_ascii_whitespace();
     loop {
         while p < line.len() && at(p).is_ascii_whitespace() {
             p += 1;
@@ -45,7 +47,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                         other => other,
                     });
                 } else if c == b'"' {
-                    if at(p + 1) != 0 && !at(p + 1).is_ascii_whitespace() {
+                    if !closes_ok(p) {
                         return None;
                     }
                     p += 1;
@@ -60,7 +62,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     p += 1;
                     cur.push(b'\'');
                 } else if c == b'\'' {
-                    if at(p + 1) != 0 && !at(p + 1).is_ascii_whitespace() {
+                    if !closes_ok(p) {
                         return None;
                     }
                     p += 1;

@@ -51,21 +51,28 @@ impl Policy {
         Policy::VolatileTtl,
     ];
 
-    /// Every policy the model accepts.
-    pub const ALL: [Policy; 12] = [
-        Policy::NoEviction,
-        Policy::AllKeysLru,
-        Policy::AllKeysLfu,
-        Policy::AllKeysRandom,
-        Policy::VolatileLru,
-        Policy::VolatileLfu,
-        Policy::VolatileRandom,
-        Policy::VolatileTtl,
+    /// The reference policies that are not Redis's.
+    pub const REFERENCE: [Policy; 4] = [
         Policy::ExactLru,
         Policy::ExactLfu,
         Policy::Fifo,
         Policy::Belady,
     ];
+
+    /// Every policy the model accepts: Redis's, then the references.
+    pub const ALL: [Policy; 12] = {
+        let mut all = [Policy::NoEviction; 12];
+        let mut i = 0;
+        while i < 12 {
+            all[i] = if i < 8 {
+                Policy::REDIS[i]
+            } else {
+                Policy::REFERENCE[i - 8]
+            };
+            i += 1;
+        }
+        all
+    };
 
     /// The config name.
     pub fn name(self) -> &'static str {
@@ -126,10 +133,7 @@ impl Policy {
 
     /// True for the reference policies that are not Redis's.
     pub fn is_reference(self) -> bool {
-        matches!(
-            self,
-            Policy::ExactLru | Policy::ExactLfu | Policy::Fifo | Policy::Belady
-        )
+        Policy::REFERENCE.contains(&self)
     }
 }
 
