@@ -78,38 +78,38 @@ enum Command {
 #[derive(Args)]
 struct RunOpts {
     /// maxmemory (bytes, or 64mb, 1gb, ...; 0 = no limit).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     maxmemory: Option<String>,
     /// maxmemory-policy (noeviction, allkeys-lru, volatile-lru, ...).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     maxmemory_policy: Option<String>,
     /// maxmemory-samples.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     maxmemory_samples: Option<String>,
     /// maxmemory-eviction-tenacity (0..100).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     maxmemory_eviction_tenacity: Option<String>,
     /// hz (server cron frequency, 1..500).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     hz: Option<String>,
     /// active-expire-effort (1..10).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     active_expire_effort: Option<String>,
     /// lfu-log-factor.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     lfu_log_factor: Option<String>,
     /// lfu-decay-time (minutes).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     lfu_decay_time: Option<String>,
     /// Run seed (every random stream derives from it).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     seed: Option<u64>,
     /// Warm-up excluded from metrics: a request count (10000) or a duration (30s).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     warmup: Option<String>,
     /// Simulated duration, warm-up included (30s, 10m, 1h; default: the
     /// workload's, or until the last request of a trace).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     duration: Option<String>,
     /// Time between metric samples.
     #[arg(long, default_value = "1s")]

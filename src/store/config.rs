@@ -296,6 +296,16 @@ impl Config {
         Ok(())
     }
 
+    /// [`Config::set`] for workload files and command-line flags: a value
+    /// Redis would silently clamp (`hz` outside 1..500) is refused instead, so
+    /// a simulation never runs with a setting other than the one asked for.
+    pub fn set_strict(&mut self, name: &str, value: &str) -> Result<(), Option<String>> {
+        if name.eq_ignore_ascii_case("hz") {
+            parse_int(value, 1, 500)?;
+        }
+        self.set(name, value)
+    }
+
     /// `activeExpireCycle`'s effort-scaled constants.
     pub fn expire_params(&self) -> ExpireParams {
         let e = (self.active_expire_effort.clamp(1, 10) - 1) as u64;
@@ -380,6 +390,10 @@ mod tests {
         let mut c = Config::default();
         c.set("hz", "1000").unwrap();
         assert_eq!(c.get("hz").unwrap(), "500");
+        assert!(c.set_strict("hz", "1000").is_err());
+        assert!(c.set_strict("hz", "0").is_err());
+        c.set_strict("hz", "100").unwrap();
+        assert_eq!(c.hz, 100);
         assert!(c.set("active-expire-effort", "11").is_err());
         assert_eq!(c.set("nope", "1"), Err(None));
         c.set("maxmemory", "1mb").unwrap();

@@ -806,7 +806,7 @@ pub fn parse_workload(src: &str, file: &str) -> Result<Workload, SpecError> {
     let mut server = Config::default();
     for (name, value) in &spec.server {
         let off = value.span().start;
-        if let Err(e) = server.set(name, &value.get_ref().to_string()) {
+        if let Err(e) = server.set_strict(name, &value.get_ref().to_string()) {
             let off = find_key(src, server_header(src).unwrap_or(off), name).unwrap_or(off);
             return Err(err_at(
                 off,
@@ -909,7 +909,7 @@ impl Workload {
     /// Overrides a server setting by its Redis name (`maxmemory`,
     /// `maxmemory-policy`, ...), with Redis's value syntax and checks.
     pub fn set_server(&mut self, name: &str, value: &str) -> Result<(), String> {
-        self.server.set(name, value).map_err(|e| match e {
+        self.server.set_strict(name, value).map_err(|e| match e {
             None => format!(
                 "unknown server setting `{name}`, expected one of {}",
                 config::NAMES.join(", ")
