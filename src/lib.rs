@@ -11,6 +11,8 @@
 //! and [`shell`] prints replies as `redis-cli` does, which is how the model is
 //! checked against a real redis-server.
 
+#![warn(missing_docs)]
+
 pub mod command;
 pub mod fidelity;
 pub mod metrics;
