@@ -301,3 +301,101 @@ proptest! {
         }
     }
 }
+
+fn word() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "SET",
+            "GET",
+            "GETEX",
+            "GETDEL",
+            "SETEX",
+            "PSETEX",
+            "SETNX",
+            "MSET",
+            "MGET",
+            "DEL",
+            "EXISTS",
+            "TOUCH",
+            "TYPE",
+            "INCR",
+            "INCRBY",
+            "DECRBY",
+            "EXPIRE",
+            "PEXPIRE",
+            "EXPIREAT",
+            "PEXPIREAT",
+            "TTL",
+            "PTTL",
+            "EXPIRETIME",
+            "PERSIST",
+            "CONFIG",
+            "GET",
+            "SET",
+            "OBJECT",
+            "MEMORY",
+            "USAGE",
+            "FREQ",
+            "ENCODING",
+            "IDLETIME",
+            "DEBUG",
+            "SLEEP",
+            "INFO",
+            "FLUSHALL",
+            "DBSIZE",
+            "EX",
+            "PX",
+            "EXAT",
+            "PXAT",
+            "NX",
+            "XX",
+            "GT",
+            "LT",
+            "KEEPTTL",
+            "PERSIST",
+            "hz",
+            "maxmemory",
+            "maxmemory-policy",
+            "allkeys-lfu",
+            "volatile-ttl",
+            "fifo",
+            "belady",
+            "1kb",
+            "0",
+            "-1",
+            "1",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "1e300",
+            "k",
+        ])
+        .prop_map(String::from),
+        "[a-z0-9 ]{0,6}",
+        any::<i64>().prop_map(|n| n.to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// Any argument vector, however malformed, gets a reply: never a panic,
+    /// and the store's invariants hold after every command.
+    #[test]
+    fn arbitrary_commands_never_panic(
+        commands in prop::collection::vec(prop::collection::vec(word(), 1..7), 1..60),
+    ) {
+        let mut server = Server::new(Config::default(), 3, T0_MS as u64 * 1000);
+        let mut now = T0_MS as u64 * 1000;
+        for argv in &commands {
+            let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.clone().into_bytes()).collect();
+            let (_, effect) = server.execute(&argv, now);
+            if let ttlsim::command::Effect::Sleep(us) = effect {
+                now = now.saturating_add(us);
+            }
+            now += 1000;
+            server.store_mut().cron(now);
+            prop_assert!(server.store().validate().is_ok(), "{:?}", server.store().validate());
+        }
+    }
+}

@@ -9,8 +9,8 @@ use crate::reply::Reply;
 use crate::store::config::{glob_match, NAMES};
 use crate::store::memory;
 use crate::store::{
-    Config, ExpireCond, GetexAction, IncrError, Key, Micros, Oom, Payload, SetCond, SetTtl, Store,
-    TtlState,
+    Config, ExpireCond, GetexAction, IncrError, Key, Micros, Oom, Payload, Policy, SetCond, SetTtl,
+    Store, TtlState,
 };
 use rustc_hash::FxHashMap;
 use std::fmt::Write;
@@ -565,6 +565,11 @@ impl Server {
                         )));
                     }
                 }
+                if cfg.policy == Policy::Belady {
+                    return Err(Reply::err(
+                        "CONFIG SET failed (possibly related to argument 'maxmemory-policy') - belady needs the future: use it with ttlsim run --trace",
+                    ));
+                }
                 let policy_changed = cfg.policy != self.store.config().policy;
                 let policy = cfg.policy;
                 *self.store.config_mut() = cfg;
@@ -618,8 +623,15 @@ impl Server {
     fn debug_command(&mut self, argv: &[Vec<u8>]) -> Result<(Reply, Effect), Reply> {
         let sub = lower(&argv[1]);
         if sub == "sleep" && argv.len() == 3 {
+            // strtod semantics: unparsable is 0. Capped at 100 years so the
+            // simulated clock cannot overflow.
             let secs: f64 = text(&argv[2]).trim().parse().unwrap_or(0.0);
-            let us = (secs * 1e6).max(0.0) as Micros;
+            let secs = if secs.is_finite() {
+                secs.clamp(0.0, 3.2e9)
+            } else {
+                0.0
+            };
+            let us = (secs * 1e6) as Micros;
             return Ok((Reply::ok(), Effect::Sleep(us)));
         }
         Err(Reply::err(format!(

@@ -503,3 +503,13 @@ fn idletime_has_one_second_resolution_from_the_cron_clock() {
     r.s.store_mut().cron(r.now);
     assert_eq!(r.cmd("OBJECT IDLETIME k"), "(integer) 5");
 }
+
+#[test]
+fn debug_sleep_never_overflows_the_clock() {
+    let mut r = R::new();
+    assert_eq!(r.cmd("DEBUG SLEEP 1e300"), "OK");
+    assert_eq!(r.cmd("DEBUG SLEEP 1e300"), "OK");
+    assert_eq!(r.cmd("DEBUG SLEEP nan"), "OK");
+    assert_eq!(r.cmd("SET k v EX 10"), "OK");
+    assert_eq!(r.cmd("TTL k"), "(integer) 10");
+}
