@@ -348,15 +348,17 @@ impl<P: Payload> Store<P> {
     }
 
     /// Keys that are logically expired but still resident, and their bytes.
-    /// O(volatile keys): call it at sampling intervals, not per request.
+    /// A linear scan of the dense per-key arrays: call it at sampling
+    /// intervals, not per request.
     pub fn stale(&self) -> (u64, u64) {
         let now = self.now_ms();
         let mut keys = 0;
         let mut bytes = 0;
-        for eid in self.expires.ids() {
-            if now > self.exp_when[eid as usize] {
+        for (i, &eid) in self.slots.exp_id.iter().enumerate() {
+            // Freed slots have no expires link (delete_slot clears it).
+            if eid != NIL && now > self.exp_when[eid as usize] {
                 keys += 1;
-                bytes += self.slots.bytes[self.exp_main[eid as usize] as usize] as u64;
+                bytes += self.slots.bytes[i] as u64;
             }
         }
         (keys, bytes)
