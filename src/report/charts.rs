@@ -144,12 +144,10 @@ fn header<'a>(
     let centre = Pos::new(HPos::Center, VPos::Top);
     head.draw_text(title, &font(26).pos(centre), (width as i32 / 2, 8))
         .map_err(pe)?;
-    head.draw_text(
-        subtitle,
-        &font(16).color(&RGBColor(70, 70, 70)).pos(centre),
-        (width as i32 / 2, 44),
-    )
-    .map_err(pe)?;
+    let sub_style = font(16).color(&RGBColor(70, 70, 70)).pos(centre);
+    let subtitle = fit_text(&head, subtitle, &sub_style, width.saturating_sub(40));
+    head.draw_text(&subtitle, &sub_style, (width as i32 / 2, 44))
+        .map_err(pe)?;
     let item_w = (width - 40) / per_row.max(1) as u32;
     for (i, (label, color)) in legend.iter().enumerate() {
         let row = (i / per_row) as i32;
@@ -171,6 +169,21 @@ fn header<'a>(
         .map_err(pe)?;
     }
     Ok(body)
+}
+
+/// `text`, cut at a character boundary and ended with "…" if it is wider
+/// than `max_px` in `style` (a centred line longer than the image would lose
+/// both ends).
+fn fit_text(area: &Area<'_>, text: &str, style: &TextStyle<'_>, max_px: u32) -> String {
+    let width = |t: &str| area.estimate_text_size(t, style).map_or(0, |(w, _)| w);
+    if width(text) <= max_px {
+        return text.to_string();
+    }
+    let mut cut: String = text.to_string();
+    while !cut.is_empty() && width(&format!("{cut}…")) > max_px {
+        cut.pop();
+    }
+    format!("{}…", cut.trim_end())
 }
 
 fn legend_per_row(legend: &[(String, RGBColor)], width: u32) -> usize {
