@@ -169,7 +169,27 @@ fn file_stem(p: &Path) -> String {
         .map_or("trace".into(), |s| s.to_string_lossy().into_owned())
 }
 
+/// `ttlsim run ... | head` closes the pipe early: printing then fails, and
+/// std's print macros panic. Exit quietly instead, as Unix tools do; every
+/// output file is complete by the time anything is printed about it.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() {
+    quiet_on_broken_pipe();
     if let Err(e) = run() {
         eprintln!("error: {e:#}");
         std::process::exit(1);

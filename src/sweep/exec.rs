@@ -101,6 +101,46 @@ pub struct Outcome {
     pub sim_ops: u64,
 }
 
+/// The run ids in a finished `runs.csv` (its first column), or `None` if it
+/// cannot be read.
+fn finished_ids(runs_csv: &Path) -> Option<Vec<u64>> {
+    let text = fs::read_to_string(runs_csv).ok()?;
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').next()?.parse().ok())
+        .collect()
+}
+
+/// Removes the files a sweep and its report write (its CSVs, the report's
+/// charts and index.html) from `dir`, leaving anything else there alone.
+fn remove_outputs(dir: &Path) -> Result<()> {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in rd {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = matches!(
+            name.as_str(),
+            "runs.csv" | "timeseries.csv" | "latency.csv" | "perf.csv" | "grid.csv" | "index.html"
+        ) || (name.ends_with(".png")
+            && [
+                "hit_ratio_vs_",
+                "outcomes_",
+                "memory_over_time",
+                "expiry_lag",
+                "heatmap_",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p)));
+        if ours && e.path().is_file() {
+            fs::remove_file(e.path())
+                .with_context(|| format!("cannot remove {}", e.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 fn part(dir: &Path, id: u64, kind: &str) -> PathBuf {
     dir.join(format!("{id:07}.{kind}.csv"))
 }
@@ -127,7 +167,9 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
                     grid_path.display()
                 );
             }
-            if !parts.exists() && plan.out.join("runs.csv").exists() {
+            // Complete only if runs.csv holds exactly the runs this
+            // invocation owns (another shard's output is not this one's).
+            if !parts.exists() && finished_ids(&plan.out.join("runs.csv")).as_ref() == Some(&ids) {
                 println!("{}: the sweep is already complete", plan.out.display());
                 return Ok(Outcome {
                     runs: ids.len() as u64,
@@ -145,8 +187,14 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
             .copied()
             .filter(|i| part(&parts, *i, "runs").exists())
             .collect();
-    } else if parts.exists() {
-        fs::remove_dir_all(&parts).with_context(|| format!("cannot remove {}", parts.display()))?;
+    } else {
+        // A fresh sweep: nothing of an earlier sweep in this folder may be
+        // mistaken for its output (by `report`, or by a later --resume).
+        if parts.exists() {
+            fs::remove_dir_all(&parts)
+                .with_context(|| format!("cannot remove {}", parts.display()))?;
+        }
+        remove_outputs(&plan.out)?;
     }
     fs::create_dir_all(&parts).with_context(|| format!("cannot create {}", parts.display()))?;
     write_atomic(&grid_path, grid_csv.as_bytes())?;

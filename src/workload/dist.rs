@@ -142,6 +142,28 @@ fn positive(v: f64, what: &str) -> Result<(), String> {
     }
 }
 
+/// Highest arrival rate a pattern may ask for (requests per second): far
+/// above what one simulated client needs, and low enough that the clock always
+/// advances between arrivals and a run ends.
+pub const MAX_RATE: f64 = 1e7;
+
+/// A rate: positive and at most [`MAX_RATE`].
+fn rate(v: f64) -> Result<(), String> {
+    positive(v, "rate")?;
+    if v > MAX_RATE {
+        let got = if v < 1e15 {
+            fmt_f64(v)
+        } else {
+            format!("{v:e}")
+        };
+        return Err(format!(
+            "rate must be at most {} per second, got {got}",
+            fmt_f64(MAX_RATE)
+        ));
+    }
+    Ok(())
+}
+
 fn fraction(v: f64, what: &str) -> Result<(), String> {
     if (0.0..=1.0).contains(&v) {
         Ok(())
@@ -609,7 +631,7 @@ impl Arrival {
     /// Refuses zero or negative rates and empty bursts.
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            Arrival::Constant { rate } | Arrival::Poisson { rate } => positive(*rate, "rate"),
+            Arrival::Constant { rate: r } | Arrival::Poisson { rate: r } => rate(*r),
             Arrival::Bursts {
                 at, every, count, ..
             } => {
@@ -626,12 +648,12 @@ impl Arrival {
                 }
             }
             Arrival::Daily {
-                rate,
+                rate: r,
                 amplitude,
                 period,
                 ..
             } => {
-                positive(*rate, "rate")?;
+                rate(*r)?;
                 fraction(*amplitude, "amplitude")?;
                 if period.is_some_and(|p| p.0 == 0) {
                     return Err("daily period must be > 0".into());

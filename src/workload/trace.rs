@@ -23,6 +23,13 @@ use std::io::{Read, Write};
 /// The header line.
 pub const HEADER: &str = "time_ms,op,key,size,ttl_ms";
 
+/// Largest `time_ms` a trace may hold: about 100 years of simulated time,
+/// far from the clock's overflow.
+pub const MAX_TIME_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
+
+/// Largest `ttl_ms`: about 100 years, so an expire time never overflows.
+pub const MAX_TTL_MS: u64 = MAX_TIME_MS;
+
 /// A trace operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -159,6 +166,11 @@ impl<R: Read> TraceReader<R> {
                 String::from_utf8_lossy(&self.rec[0])
             ))
         })?;
+        if time_ms > MAX_TIME_MS {
+            return Err(bad(format!(
+                "time_ms {time_ms} is out of range (at most {MAX_TIME_MS}, about 100 years)"
+            )));
+        }
         if time_ms < self.last_time {
             return Err(bad(format!(
                 "time_ms {time_ms} is earlier than the previous row's {}",
@@ -187,6 +199,11 @@ impl<R: Read> TraceReader<R> {
                 String::from_utf8_lossy(&self.rec[4])
             ))
         })?;
+        if ttl_ms > MAX_TTL_MS {
+            return Err(bad(format!(
+                "ttl_ms {ttl_ms} is out of range (at most {MAX_TTL_MS}, about 100 years; Redis answers \"invalid expire time\")"
+            )));
+        }
         if matches!(op, Op::Set | Op::Setnx) && size == 0 {
             return Err(bad(format!("{} needs a size > 0", op.name())));
         }

@@ -20,11 +20,19 @@ use crate::sim::keys::{SimKey, MAPPED_BIT};
 use crate::workload::spec::sanitize;
 use crate::workload::trace::{Op, TraceReader};
 
+/// Most namespaces a trace may define before the rest are folded into
+/// [`OTHER`].
+pub const MAX_NAMESPACES: usize = 64;
+
+/// The namespace that collects keys beyond [`MAX_NAMESPACES`].
+const OTHER: &str = "other";
+
 /// Most significant digits of a numeric suffix used as a key number (fits
 /// below [`MAPPED_BIT`]); leading zeros do not count.
 const MAX_DIGITS: usize = 14;
 
 struct NsInfo {
+    name: String,
     ns: u32,
     base: u64,
     /// Width of the numeric suffixes of this namespace (first one seen).
@@ -45,6 +53,10 @@ pub struct Replay {
     size: u32,
     ttl_ms: u64,
     rows: u64,
+    /// Column prefixes in use.
+    columns: Vec<String>,
+    /// Whether namespaces beyond the limit are being folded into `other`.
+    folded: bool,
     /// For the `belady` policy: per row, the index of the next row with the
     /// same key (`u64::MAX`: never again).
     next_use: Option<Vec<u64>>,
@@ -73,6 +85,8 @@ impl Replay {
             size: 0,
             ttl_ms: 0,
             rows: 0,
+            columns: Vec::new(),
+            folded: false,
             next_use: None,
         }
     }
@@ -114,35 +128,76 @@ impl Replay {
         Ok(())
     }
 
+    /// Registers a namespace (once per name) with a column prefix that no
+    /// other namespace uses: names that sanitise alike (`a-b`, `a_b`) get
+    /// `_2`, `_3`, ... so their columns stay apart.
+    fn add_namespace(&mut self, ctx: &mut Ctx, name: &str) -> usize {
+        if let Some(i) = self.info.iter().position(|n| n.name == name) {
+            return i;
+        }
+        let base_col = match sanitize(name) {
+            c if c.is_empty() => "default".to_string(),
+            c => c,
+        };
+        let mut col = base_col.clone();
+        let mut n = 2;
+        while self.columns.contains(&col) {
+            col = format!("{base_col}_{n}");
+            n += 1;
+        }
+        self.columns.push(col.clone());
+        let ns = ctx.namespace(name, &col);
+        let base = ctx.names().handle(ns, 0).base;
+        self.info.push(NsInfo {
+            name: name.to_string(),
+            ns,
+            base,
+            width: None,
+            next_mapped: 0,
+        });
+        self.info.len() - 1
+    }
+
+    /// The store key of the current row's key name.
     fn resolve(&mut self, ctx: &mut Ctx) -> SimKey {
-        let key = self.key.as_str();
+        // Moved out (not copied) so the tables can be updated while reading it.
+        let key = std::mem::take(&mut self.key);
+        let k = self.resolve_name(ctx, &key);
+        self.key = key;
+        k
+    }
+
+    fn resolve_name(&mut self, ctx: &mut Ctx, key: &str) -> SimKey {
         let (ns_name, suffix) = match key.rfind(':') {
             Some(i) => (&key[..i], &key[i + 1..]),
             None => ("", key),
         };
         let idx = match self.namespaces.get(ns_name) {
             Some(&i) => i,
+            None if self.info.len() >= MAX_NAMESPACES => {
+                // Per-entity prefixes (`user:42:profile`) would make a
+                // namespace, and a set of columns, per key: fold the rest
+                // into one namespace, keyed by the whole name.
+                if !self.folded {
+                    self.folded = true;
+                    eprintln!(
+                        "warning: the trace has more than {MAX_NAMESPACES} namespaces (key prefixes before the last `:`); the rest are counted together as `{OTHER}`"
+                    );
+                }
+                let i = self.add_namespace(ctx, OTHER);
+                self.namespaces.insert(ns_name.to_string(), i);
+                i
+            }
             None => {
-                let col = match sanitize(ns_name) {
-                    c if c.is_empty() => "default".to_string(),
-                    c => c,
-                };
-                let ns = ctx.namespace(ns_name, &col);
-                let base = ctx.names().handle(ns, 0).base;
-                self.info.push(NsInfo {
-                    ns,
-                    base,
-                    width: None,
-                    next_mapped: 0,
-                });
-                self.namespaces
-                    .insert(ns_name.to_string(), self.info.len() - 1);
-                self.info.len() - 1
+                let i = self.add_namespace(ctx, ns_name);
+                self.namespaces.insert(ns_name.to_string(), i);
+                i
             }
         };
         let info = &mut self.info[idx];
         let digits = suffix.trim_start_matches('0');
-        let numeric = !suffix.is_empty()
+        let numeric = info.name != OTHER
+            && !suffix.is_empty()
             && digits.len() <= MAX_DIGITS
             && suffix.bytes().all(|b| b.is_ascii_digit());
         if numeric && info.width.is_none() {
