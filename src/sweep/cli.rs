@@ -204,17 +204,33 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         };
     let mut grid = Grid::build(file_sweep.as_ref(), &args.dimensions()?)?;
     let n = grid.check_size(args.max_runs)?;
-    let first: Vec<(String, toml::Value)> = grid
-        .point(0)
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    runner.set_pilot_point(first);
     if grid.needs_pilot() {
-        println!("pilot: one run without maxmemory to find the workload's peak memory …");
-        let peak = runner.unbounded_peak()?;
+        // One pilot per workload variant (pattern parameters, duration,
+        // warm-up; not server settings or seeds): the percentages are of the
+        // largest unbounded peak among them, so they mean the same whatever
+        // order the lists are given in, and 100% never evicts.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut peak = 0;
+        for i in 0..n {
+            let p = grid.point(i);
+            let variant: Vec<(String, String)> = p
+                .iter()
+                .filter(|(k, _)| *k != "seed" && !crate::store::config::NAMES.contains(k))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            if !seen.insert(variant) {
+                continue;
+            }
+            runner.set_pilot_point(
+                p.iter()
+                    .map(|(k, v)| (k.to_string(), (*v).clone()))
+                    .collect(),
+            );
+            peak = peak.max(runner.unbounded_peak()?);
+        }
         println!(
-            "pilot: unbounded peak used_memory = {peak} bytes ({:.1} MiB); percentages are of this",
+            "pilot: {} run(s) without maxmemory; largest unbounded peak used_memory = {peak} bytes ({:.1} MiB); percentages are of this",
+            seen.len(),
             peak as f64 / 1048576.0
         );
         grid.resolve_percentages(peak);

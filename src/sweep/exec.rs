@@ -62,7 +62,7 @@ pub trait Runner: Sync {
     /// Peak `used_memory` of the workload with no `maxmemory`, for grids
     /// that give `maxmemory` as a percentage.
     fn unbounded_peak(&self) -> Result<u64>;
-    /// Settings the pilot run should use (the grid's first point); by
+    /// Settings the next pilot run should use (one point per workload variant); by
     /// default ignored.
     fn set_pilot_point(&mut self, _point: Vec<(String, toml::Value)>) {}
     /// Run one point; `run_id` is the run's index in the whole grid.

@@ -17,7 +17,7 @@ pub struct WorkloadRunner {
     file: String,
     /// Time between metric samples in `timeseries.csv`.
     pub sample_interval: crate::workload::dist::Dur,
-    /// The grid's first point, whose settings the pilot run uses.
+    /// The grid point whose workload the next pilot run uses.
     pub pilot_point: Vec<(String, toml::Value)>,
 }
 
@@ -111,8 +111,8 @@ impl Runner for WorkloadRunner {
         self.workload(point).map(|_| ())
     }
 
-    /// The pilot: the grid's first point (so a swept duration or TTL
-    /// applies) with no `maxmemory`.
+    /// The pilot: the point set by `set_pilot_point` (so a swept duration
+    /// or TTL applies) with no `maxmemory`.
     fn unbounded_peak(&self) -> Result<u64> {
         let unbounded = toml::Value::Integer(0);
         let mut point: Vec<(&str, &toml::Value)> = self
