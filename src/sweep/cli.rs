@@ -16,37 +16,37 @@ pub struct SweepArgs {
     pub workload: Option<PathBuf>,
     /// maxmemory values: bytes, sizes (100mb, 2gb) or percentages of the
     /// workload's unbounded peak memory (50%).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub maxmemory: Vec<String>,
     /// maxmemory-policy values; `all` is Redis's eight policies.
-    #[arg(long = "maxmemory-policy")]
+    #[arg(long = "maxmemory-policy", allow_hyphen_values = true)]
     pub maxmemory_policy: Vec<String>,
     /// maxmemory-samples values.
-    #[arg(long = "maxmemory-samples")]
+    #[arg(long = "maxmemory-samples", allow_hyphen_values = true)]
     pub maxmemory_samples: Vec<String>,
     /// maxmemory-eviction-tenacity values.
-    #[arg(long = "maxmemory-eviction-tenacity")]
+    #[arg(long = "maxmemory-eviction-tenacity", allow_hyphen_values = true)]
     pub maxmemory_eviction_tenacity: Vec<String>,
     /// hz values.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub hz: Vec<String>,
     /// active-expire-effort values.
-    #[arg(long = "active-expire-effort")]
+    #[arg(long = "active-expire-effort", allow_hyphen_values = true)]
     pub active_expire_effort: Vec<String>,
     /// lfu-log-factor values.
-    #[arg(long = "lfu-log-factor")]
+    #[arg(long = "lfu-log-factor", allow_hyphen_values = true)]
     pub lfu_log_factor: Vec<String>,
     /// lfu-decay-time values.
-    #[arg(long = "lfu-decay-time")]
+    #[arg(long = "lfu-decay-time", allow_hyphen_values = true)]
     pub lfu_decay_time: Vec<String>,
     /// Seeds (replications): a list or a range such as 1..5.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub seed: Vec<String>,
     /// Simulated durations, warm-up included (e.g. 10m).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub duration: Vec<String>,
     /// Warm-ups: request counts or durations (e.g. 2m).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub warmup: Vec<String>,
     /// Time between samples in timeseries.csv (a sweep of many runs keeps
     /// this coarse so the file stays small).

@@ -181,6 +181,17 @@ fn expand(name: &str, values: Vec<toml::Value>) -> Result<Vec<toml::Value>> {
                 out.extend((a..=b).map(|x| toml::Value::Integer(x as i64)));
             }
             ("seed", toml::Value::Integer(i)) if *i < 0 => bail!("seed {i} is negative"),
+            // Any other server setting: the checks a workload file gets.
+            (n, _) if config::NAMES.contains(&n) => {
+                let text = match &v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if let Err(Some(reason)) = crate::store::Config::default().set_strict(n, &text) {
+                    bail!("{n} `{text}`: {reason}");
+                }
+                out.push(v);
+            }
             _ => out.push(v),
         }
     }
