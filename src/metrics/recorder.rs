@@ -204,6 +204,13 @@ impl Recorder {
         self.interval_blocked_us = 0;
     }
 
+    /// True when a sample at `now` closes an interval of measurement: after
+    /// the warm-up ended, and not at the very instant it ended (that interval
+    /// would be empty and show as a dip to zero in every per-interval series).
+    pub fn sample_due(&self, now: Micros) -> bool {
+        self.measuring && now > self.measure_start
+    }
+
     /// Counts a client command of namespace `ns`.
     #[inline]
     pub fn request(&mut self, ns: usize) {

@@ -232,7 +232,9 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                 queue.push(ev.time + period, Class::Cron, 0, 0);
             }
             Class::Sample => {
-                rec.sample((ev.time - start) / 1000, &store);
+                if rec.sample_due(ev.time) {
+                    rec.sample((ev.time - start) / 1000, &store);
+                }
                 queue.push(ev.time + interval, Class::Sample, 0, 0);
             }
         }

@@ -15,7 +15,7 @@ pub struct SweepArgs {
     #[arg(required_unless_present = "synthetic")]
     pub workload: Option<PathBuf>,
     /// maxmemory values: bytes, sizes (100mb, 2gb) or percentages of the
-    /// workload's unbounded peak memory (50%).
+    /// largest unbounded peak memory among the grid's workload variants (50%).
     #[arg(long, allow_hyphen_values = true)]
     pub maxmemory: Vec<String>,
     /// maxmemory-policy values; `all` is Redis's eight policies.
