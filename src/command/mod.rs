@@ -256,15 +256,15 @@ impl Server {
             "exists" => Reply::Int(self.count_keys(argv, |s, k| s.exists(k))),
             "touch" => Reply::Int(self.count_keys(argv, |s, k| s.touch(k))),
             "type" => {
+                // Every key of the model is a string; TYPE's lookup does not
+                // touch the key, like EXISTS.
                 let k = self.key(&argv[1]);
-                Reply::Status(
-                    if self.store.type_exists(k) {
-                        "string"
-                    } else {
-                        "none"
-                    }
-                    .into(),
-                )
+                let t = if self.store.exists(k) {
+                    "string"
+                } else {
+                    "none"
+                };
+                Reply::Status(t.into())
             }
             "incr" | "decr" => self.incr(&argv[1], if name == "incr" { 1 } else { -1 })?,
             "incrby" => {

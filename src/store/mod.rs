@@ -764,11 +764,6 @@ impl<P: Payload> Store<P> {
         }
     }
 
-    /// TYPE: true if the key exists (every key of the model is a string).
-    pub fn type_exists(&mut self, key: Key) -> bool {
-        self.exists(key)
-    }
-
     /// FLUSHALL: removes every key (reported as deleted).
     pub fn flushall(&mut self) {
         if self.record_events {
