@@ -559,6 +559,12 @@ impl PatternSpec {
         let secs = |d: Dur| fmt_f64(d.secs());
         let opt_secs = |d: Option<Dur>| d.map_or("0".to_string(), |d| fmt_f64(d.secs()));
         let rate = |a: &Arrival| fmt_f64(a.mean_rate(duration));
+        // Which keys are read and how often: every keyed pattern has these.
+        let traffic = |p: &mut Vec<(&str, String)>, pop: &Popularity, arr: &Arrival| {
+            p.push(("popularity", pop.describe()));
+            p.push(("arrival", arr.describe()));
+            p.push(("rate", rate(arr)));
+        };
         match self {
             PatternSpec::CacheAside(s) => {
                 p.push(("keys", s.keys.to_string()));
@@ -595,17 +601,13 @@ impl PatternSpec {
             }
             PatternSpec::RateLimit(s) => {
                 p.push(("users", s.users.to_string()));
-                p.push(("popularity", s.popularity.describe()));
-                p.push(("arrival", s.arrival.describe()));
-                p.push(("rate", rate(&s.arrival)));
+                traffic(&mut p, &s.popularity, &s.arrival);
                 p.push(("limit", s.limit.to_string()));
                 p.push(("window_s", secs(s.window)));
             }
             PatternSpec::Swr(s) => {
                 p.push(("feeds", s.feeds.to_string()));
-                p.push(("popularity", s.popularity.describe()));
-                p.push(("arrival", s.arrival.describe()));
-                p.push(("rate", rate(&s.arrival)));
+                traffic(&mut p, &s.popularity, &s.arrival);
                 p.push(("revalidate_s", secs(s.revalidate)));
                 p.push(("max_stale_s", secs(s.max_stale)));
                 p.push(("value_size", s.value_size.describe()));
@@ -613,17 +615,13 @@ impl PatternSpec {
             }
             PatternSpec::Locks(s) => {
                 p.push(("resources", s.resources.to_string()));
-                p.push(("popularity", s.popularity.describe()));
-                p.push(("arrival", s.arrival.describe()));
-                p.push(("rate", rate(&s.arrival)));
+                traffic(&mut p, &s.popularity, &s.arrival);
                 p.push(("hold", s.hold.describe()));
                 p.push(("ttl_s", secs(s.ttl)));
             }
             PatternSpec::Persistent(s) => {
                 p.push(("keys", s.keys.to_string()));
-                p.push(("popularity", s.popularity.describe()));
-                p.push(("arrival", s.arrival.describe()));
-                p.push(("rate", rate(&s.arrival)));
+                traffic(&mut p, &s.popularity, &s.arrival);
                 p.push(("value_size", s.value_size.describe()));
                 p.push(("write_fraction", fmt_f64(s.write_fraction)));
                 p.push(("expire_fraction", fmt_f64(s.expire_fraction)));
