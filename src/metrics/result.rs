@@ -126,4 +126,15 @@ impl Row {
     pub fn float(&mut self, col: impl Into<String>, v: f64) {
         self.0.push((col.into(), fmt_f64(v)));
     }
+    /// `num / den`, or an empty cell when `den` is 0 (a hit ratio with no
+    /// reads is undefined, not 0: pandas and R read the empty cell as missing,
+    /// and means and charts skip it).
+    pub fn ratio(&mut self, col: impl Into<String>, num: u64, den: u64) {
+        let v = if den == 0 {
+            String::new()
+        } else {
+            fmt_f64(num as f64 / den as f64)
+        };
+        self.0.push((col.into(), v));
+    }
 }

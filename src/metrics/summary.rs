@@ -52,6 +52,8 @@ fn bytes(v: f64) -> String {
 pub fn summary(r: &RunResult) -> String {
     let s = |c: &str| r.get(c).unwrap_or("?").to_string();
     let n = |c: &str| r.num(c).unwrap_or(0.0);
+    // A ratio with no reads is an empty cell: shown as "-", not 0.
+    let ratio = |c: &str| r.num(c).map_or("-".to_string(), |v| format!("{v:.4}"));
     let mut out = String::new();
     let mut line = |l: String| {
         out.push_str(&l);
@@ -90,8 +92,8 @@ pub fn summary(r: &RunResult) -> String {
     line(row(
         "hit ratio",
         format!(
-            "{:.4}   misses: cold {}, expired {}, evicted {}",
-            n("hit_ratio"),
+            "{}   misses: cold {}, expired {}, evicted {}",
+            ratio("hit_ratio"),
             thousands(n("misses_cold")),
             thousands(n("misses_expired")),
             thousands(n("misses_evicted"))
@@ -184,10 +186,10 @@ pub fn summary(r: &RunResult) -> String {
                 })
                 .collect();
             line(format!(
-                "  {:<14} {:>11} {:>9.4} {:>11} {:>11} {:>11}  {}",
+                "  {:<14} {:>11} {:>9} {:>11} {:>11} {:>11}  {}",
                 ns,
                 thousands(g("requests")),
-                g("hit_ratio"),
+                ratio(&format!("{ns}_hit_ratio")),
                 thousands(g("evicted_keys")),
                 thousands(g("expired_keys")),
                 thousands(g("keys_mean").round()),

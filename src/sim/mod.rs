@@ -356,7 +356,7 @@ fn columns(
     row.put("requests", t.requests);
     row.put("hits", t.hits);
     row.put("misses", t.misses);
-    row.float("hit_ratio", ratio(t.hits, t.hits + t.misses));
+    row.ratio("hit_ratio", t.hits, t.hits + t.misses);
     row.put("misses_cold", t.misses_cold);
     row.put("misses_expired", t.misses_expired);
     row.put("misses_evicted", t.misses_evicted);
@@ -396,7 +396,7 @@ fn columns(
     for n in &rec.ns {
         let x = &n.total;
         let p = &n.col;
-        row.float(format!("{p}_hit_ratio"), ratio(x.hits, x.hits + x.misses));
+        row.ratio(format!("{p}_hit_ratio"), x.hits, x.hits + x.misses);
         row.put(format!("{p}_requests"), x.requests);
         row.put(format!("{p}_hits"), x.hits);
         row.put(format!("{p}_misses"), x.misses);
