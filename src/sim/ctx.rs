@@ -282,7 +282,7 @@ impl Ctx<'_> {
         self.classify(k, v)
     }
 
-    /// SET key <size bytes> [PX ttl_ms] (0: no TTL). False if refused (OOM).
+    /// `SET key <size bytes> [PX ttl_ms]` (0: no TTL). False if refused (OOM).
     pub fn set(&mut self, k: SimKey, size: u32, ttl_ms: u64) -> bool {
         self.set_value(k, SimValue::Blob(size.max(1)), ttl_ms)
     }
@@ -303,7 +303,7 @@ impl Ctx<'_> {
         ok
     }
 
-    /// SET key <size bytes> NX [PX ttl_ms]: true if written. Also returns the
+    /// `SET key <size bytes> NX [PX ttl_ms]`: true if written. Also returns the
     /// key's fate before the command (after any lazy expiry it caused).
     pub fn set_nx(&mut self, k: SimKey, size: u32, ttl_ms: u64) -> (bool, Fate) {
         if !self.begin(k, true) {

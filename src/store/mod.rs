@@ -3,8 +3,8 @@
 //! [`Store`] owns the main dict and the expires dict ([`dict::Dict`]), one
 //! slot of dense per-key arrays per main-dict entry (value, key length,
 //! LRU/LFU field, expires-entry link, bytes), the memory counter
-//! ([`memory`]), the active expire cycle ([`expire`]) and eviction
-//! ([`evict`]). It never reads the system clock: every command runs at the
+//! ([`memory`]), the active expire cycle (`expire.rs`) and eviction
+//! (`evict.rs`). It never reads the system clock: every command runs at the
 //! time given to [`Store::begin`], like Redis's per-command cached time.
 //!
 //! A command is `begin` (eviction before the command, as `processCommand`

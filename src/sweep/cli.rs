@@ -65,10 +65,10 @@ pub struct SweepArgs {
     /// Continue an interrupted sweep: run only the runs it did not finish.
     #[arg(long)]
     pub resume: bool,
-    /// Experiment name (default: the workload's name); output in results/<name>/.
+    /// Experiment name (default: the workload's name); output in `results/<name>/`.
     #[arg(long)]
     pub name: Option<String>,
-    /// Output folder (default: results/<name>/, or results/<name>/shard-K-of-N/).
+    /// Output folder (default: `results/<name>/`, or `results/<name>/shard-K-of-N/`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Refuse grids with more runs than this.

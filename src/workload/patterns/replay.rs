@@ -21,7 +21,7 @@ use crate::workload::spec::sanitize;
 use crate::workload::trace::{Op, TraceReader};
 
 /// Most namespaces a trace may define before the rest are folded into
-/// [`OTHER`].
+/// `other`.
 pub const MAX_NAMESPACES: usize = 64;
 
 /// The namespace that collects keys beyond [`MAX_NAMESPACES`].
