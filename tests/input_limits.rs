@@ -133,3 +133,26 @@ fn absurd_rates_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_wrong_typed_pattern_field_is_named_at_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("w.toml");
+    std::fs::write(
+        &w,
+        "name = \"x\"\nduration = \"1m\"\n[[pattern]]\nkind = \"cache-aside\"\nnamespace = \"c\"\nkeys = \"many\"\npopularity = { kind = \"uniform\" }\nvalue_size = { kind = \"fixed\", bytes = 10 }\narrival = { kind = \"poisson\", rate = 10.0 }\n",
+    )
+    .unwrap();
+    let o = ttlsim(&[
+        "run",
+        w.to_str().unwrap(),
+        "--out",
+        tmp.path().join("o").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("w.toml:6:") && err.contains("field `keys`"),
+        "{err}"
+    );
+}

@@ -786,7 +786,18 @@ pub fn parse_workload(src: &str, file: &str) -> Result<Workload, SpecError> {
         // the line whose value holds the offending text, and name its key.
         let mut msg = msg;
         if !msg.starts_with("unknown field") {
-            if let Some(tok) = msg.split('`').nth(1).filter(|t| !t.is_empty()) {
+            // serde quotes numbers in backticks and strings in double quotes.
+            let tok = msg
+                .split('`')
+                .nth(1)
+                .filter(|t| !t.is_empty())
+                .or_else(|| {
+                    msg.strip_prefix("invalid type: string \"")
+                        .and_then(|r| r.split('"').next())
+                        .filter(|t| !t.is_empty())
+                })
+                .map(str::to_string);
+            if let Some(tok) = tok.as_deref() {
                 if let Some((k_off, key)) = find_value(src, off, tok) {
                     off = k_off;
                     msg = format!("field `{key}`: {msg}");
