@@ -111,23 +111,28 @@ fn namespaces_that_sanitise_alike_get_distinct_columns() {
     );
 }
 
-#[test]
-fn absurd_rates_are_refused() {
+/// Runs a one-pattern cache-aside workload whose `keys` and `rate` values are
+/// given as TOML text; the run must fail. Returns its error output.
+fn run_cache_aside_expecting_error(keys: &str, rate: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let w = tmp.path().join("w.toml");
     std::fs::write(
         &w,
-        "name = \"x\"\nduration = \"1m\"\n[[pattern]]\nkind = \"cache-aside\"\nnamespace = \"c\"\nkeys = 10\npopularity = { kind = \"uniform\" }\nvalue_size = { kind = \"fixed\", bytes = 10 }\narrival = { kind = \"poisson\", rate = 1e300 }\n",
+        format!(
+            "name = \"x\"\nduration = \"1m\"\n[[pattern]]\nkind = \"cache-aside\"\nnamespace = \"c\"\nkeys = {keys}\npopularity = {{ kind = \"uniform\" }}\nvalue_size = {{ kind = \"fixed\", bytes = 10 }}\narrival = {{ kind = \"poisson\", rate = {rate} }}\n"
+        ),
     )
     .unwrap();
-    let o = ttlsim(&[
-        "run",
-        w.to_str().unwrap(),
-        "--out",
-        tmp.path().join("o").to_str().unwrap(),
-    ]);
+    let out = tmp.path().join("o");
+    let o = ttlsim(&["run", w.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!out.exists(), "no output after refused input");
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn absurd_rates_are_refused() {
+    let err = run_cache_aside_expecting_error("10", "1e300");
     assert!(
         err.contains("w.toml:9:") && err.contains("rate must be at most"),
         "{err}"
@@ -136,21 +141,7 @@ fn absurd_rates_are_refused() {
 
 #[test]
 fn a_wrong_typed_pattern_field_is_named_at_its_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let w = tmp.path().join("w.toml");
-    std::fs::write(
-        &w,
-        "name = \"x\"\nduration = \"1m\"\n[[pattern]]\nkind = \"cache-aside\"\nnamespace = \"c\"\nkeys = \"many\"\npopularity = { kind = \"uniform\" }\nvalue_size = { kind = \"fixed\", bytes = 10 }\narrival = { kind = \"poisson\", rate = 10.0 }\n",
-    )
-    .unwrap();
-    let o = ttlsim(&[
-        "run",
-        w.to_str().unwrap(),
-        "--out",
-        tmp.path().join("o").to_str().unwrap(),
-    ]);
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = run_cache_aside_expecting_error("\"many\"", "10.0");
     assert!(
         err.contains("w.toml:6:") && err.contains("field `keys`"),
         "{err}"
