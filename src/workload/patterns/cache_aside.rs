@@ -5,23 +5,17 @@ use anyhow::Result;
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-use super::{key_size, ms, next_arrival, per_s, Client};
+use super::{ms, per_s, Client, KeyedRequests};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::sim::ctx::{Ctx, Read};
 use crate::sim::keys::NsRef;
-use crate::workload::dist::{ArrivalGen, KeySampler, SizeSampler};
 use crate::workload::spec::CacheAsideSpec;
 
 /// The cache-aside client.
 pub struct CacheAside {
-    ns: NsRef,
+    req: KeyedRequests,
     col: String,
-    rng: Pcg64Mcg,
-    arrivals: ArrivalGen,
-    keys: KeySampler,
-    sizes: SizeSampler,
-    size_seed: u64,
     ttl_ms: u64,
     jitter_ms: u64,
     fetches: u64,
@@ -29,15 +23,16 @@ pub struct CacheAside {
 
 impl CacheAside {
     /// From its spec.
-    pub fn new(s: &CacheAsideSpec, ns: NsRef, col: String, mut rng: Pcg64Mcg) -> Self {
+    pub fn new(s: &CacheAsideSpec, ns: NsRef, col: String, rng: Pcg64Mcg) -> Self {
         CacheAside {
-            ns,
+            req: KeyedRequests::new(
+                ns,
+                rng,
+                s.arrival.generator(),
+                s.popularity.sampler(s.keys),
+                s.value_size.sampler(),
+            ),
             col,
-            size_seed: rng.gen(),
-            rng,
-            arrivals: s.arrival.generator(),
-            keys: s.popularity.sampler(s.keys),
-            sizes: s.value_size.sampler(),
             ttl_ms: s.ttl.map_or(0, ms),
             jitter_ms: s.ttl_jitter.map_or(0, |d| d.ms()),
             fetches: 0,
@@ -47,18 +42,15 @@ impl CacheAside {
 
 impl Client for CacheAside {
     fn start(&mut self, ctx: &mut Ctx) -> Result<()> {
-        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
+        self.req.start(ctx);
         Ok(())
     }
 
     fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
-        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
-        let n = self.keys.sample(&mut self.rng);
-        let k = self.ns.key(n);
-        let size = key_size(&self.sizes, self.size_seed, n);
+        let (k, size) = self.req.next(ctx);
         let mut ttl = self.ttl_ms;
         if self.jitter_ms > 0 {
-            ttl += self.rng.gen_range(0..=self.jitter_ms);
+            ttl += self.req.rng.gen_range(0..=self.jitter_ms);
         }
         if let Read::Miss(_) = ctx.get_for_fill(k, size, ttl) {
             if ctx.measuring() {

@@ -20,12 +20,12 @@ use anyhow::Result;
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
-use super::dist::{ArrivalGen, SizeSampler};
+use super::dist::{ArrivalGen, KeySampler, SizeSampler};
 use super::spec::PatternSpec;
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::sim::ctx::Ctx;
-use crate::sim::keys::Namespaces;
+use crate::sim::keys::{Namespaces, NsRef, SimKey};
 
 /// A client of the simulated server.
 pub trait Client: Send {
@@ -70,6 +70,54 @@ pub(crate) fn key_size(sizes: &SizeSampler, seed: u64, n: u64) -> u32 {
 pub(crate) fn next_arrival(gen: &mut ArrivalGen, rng: &mut Pcg64Mcg, ctx: &mut Ctx) {
     if let Some(t) = gen.next(rng) {
         ctx.schedule_rel(t, ARRIVAL);
+    }
+}
+
+/// A stream of keyed requests: when the next one arrives, which key it asks
+/// for and that key's value size. Cache-aside and persistent keys draw their
+/// requests the same way and differ only in what they send.
+pub(crate) struct KeyedRequests {
+    /// The namespace the keys belong to.
+    pub ns: NsRef,
+    /// The pattern's random stream (also for its own decisions).
+    pub rng: Pcg64Mcg,
+    arrivals: ArrivalGen,
+    keys: KeySampler,
+    sizes: SizeSampler,
+    size_seed: u64,
+}
+
+impl KeyedRequests {
+    /// A stream over `keys` keys; the per-key size seed is drawn first.
+    pub fn new(
+        ns: NsRef,
+        mut rng: Pcg64Mcg,
+        arrivals: ArrivalGen,
+        keys: KeySampler,
+        sizes: SizeSampler,
+    ) -> Self {
+        let size_seed = rand::Rng::gen(&mut rng);
+        KeyedRequests {
+            ns,
+            rng,
+            arrivals,
+            keys,
+            sizes,
+            size_seed,
+        }
+    }
+
+    /// Schedules the first arrival.
+    pub fn start(&mut self, ctx: &mut Ctx) {
+        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
+    }
+
+    /// Schedules the next arrival, then draws this request's key and the
+    /// size of its value (fixed per key).
+    pub fn next(&mut self, ctx: &mut Ctx) -> (SimKey, u32) {
+        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
+        let n = self.keys.sample(&mut self.rng);
+        (self.ns.key(n), key_size(&self.sizes, self.size_seed, n))
     }
 }
 

@@ -6,23 +6,17 @@ use anyhow::Result;
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-use super::{key_size, ms, next_arrival, per_s, Client};
+use super::{ms, per_s, Client, KeyedRequests};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::sim::ctx::{Ctx, Read};
 use crate::sim::keys::NsRef;
-use crate::workload::dist::{ArrivalGen, KeySampler, SizeSampler};
 use crate::workload::spec::PersistentSpec;
 
 /// The persistent-keys client.
 pub struct Persistent {
-    ns: NsRef,
+    req: KeyedRequests,
     col: String,
-    rng: Pcg64Mcg,
-    arrivals: ArrivalGen,
-    keys: KeySampler,
-    sizes: SizeSampler,
-    size_seed: u64,
     write: f64,
     expire: f64,
     persist: f64,
@@ -32,15 +26,16 @@ pub struct Persistent {
 
 impl Persistent {
     /// From its spec.
-    pub fn new(s: &PersistentSpec, ns: NsRef, col: String, mut rng: Pcg64Mcg) -> Self {
+    pub fn new(s: &PersistentSpec, ns: NsRef, col: String, rng: Pcg64Mcg) -> Self {
         Persistent {
-            ns,
+            req: KeyedRequests::new(
+                ns,
+                rng,
+                s.arrival.generator(),
+                s.popularity.sampler(s.keys),
+                s.value_size.sampler(),
+            ),
             col,
-            size_seed: rng.gen(),
-            rng,
-            arrivals: s.arrival.generator(),
-            keys: s.popularity.sampler(s.keys),
-            sizes: s.value_size.sampler(),
             write: s.write_fraction,
             expire: s.write_fraction + s.expire_fraction,
             persist: s.write_fraction + s.expire_fraction + s.persist_fraction,
@@ -52,16 +47,13 @@ impl Persistent {
 
 impl Client for Persistent {
     fn start(&mut self, ctx: &mut Ctx) -> Result<()> {
-        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
+        self.req.start(ctx);
         Ok(())
     }
 
     fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
-        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
-        let n = self.keys.sample(&mut self.rng);
-        let k = self.ns.key(n);
-        let size = key_size(&self.sizes, self.size_seed, n);
-        let u: f64 = self.rng.gen();
+        let (k, size) = self.req.next(ctx);
+        let u: f64 = self.req.rng.gen();
         if u < self.write {
             ctx.set(k, size, 0);
         } else if u < self.expire {
