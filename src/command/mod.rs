@@ -9,8 +9,8 @@ use crate::reply::Reply;
 use crate::store::config::{glob_match, NAMES};
 use crate::store::memory;
 use crate::store::{
-    Config, ExpireCond, GetexAction, IncrError, Key, Micros, Oom, Payload, Policy, SetCond, SetTtl,
-    Store, TtlState,
+    Config, ExpireCond, GetexAction, IncrError, Key, Micros, Oom, Payload, SetCond, SetTtl, Store,
+    TtlState,
 };
 use rustc_hash::FxHashMap;
 use std::fmt::Write;
@@ -565,7 +565,7 @@ impl Server {
                         )));
                     }
                 }
-                if cfg.policy == Policy::Belady {
+                if cfg.policy.needs_future() {
                     return Err(Reply::err(
                         "CONFIG SET failed (possibly related to argument 'maxmemory-policy') - belady needs the future: use it with ttlsim run --trace",
                     ));

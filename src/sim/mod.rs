@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use crate::metrics::recorder::Recorder;
 use crate::metrics::result::{Row, RunResult};
-use crate::store::{Micros, Policy, SimValue, Store};
+use crate::store::{Micros, SimValue, Store};
 use crate::workload::dist::Dur;
 use crate::workload::patterns::{self, replay::Replay, Client};
 use crate::workload::spec::{sanitize, Warmup, Workload};
@@ -129,7 +129,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
             if w.patterns.is_empty() {
                 bail!("workload `{}` has no patterns", w.name);
             }
-            if w.server.policy == Policy::Belady {
+            if w.server.policy.needs_future() {
                 bail!(
                     "maxmemory-policy belady needs the future: use it with --trace \
                      (record the workload with `ttlsim record` first)"
@@ -143,7 +143,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         }
         Source::Trace { path, fill } => {
             let mut replay = Replay::open(path, *fill)?;
-            if w.server.policy == Policy::Belady {
+            if w.server.policy.needs_future() {
                 replay.load_future(path)?;
             }
             vec![Box::new(replay)]

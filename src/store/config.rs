@@ -135,6 +135,12 @@ impl Policy {
     pub fn is_reference(self) -> bool {
         Policy::REFERENCE.contains(&self)
     }
+
+    /// True for a policy that evicts by each key's next use, which only a
+    /// driver that knows the future (a trace replay) can supply.
+    pub fn needs_future(self) -> bool {
+        matches!(self, Policy::Belady)
+    }
 }
 
 impl fmt::Display for Policy {
