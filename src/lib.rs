@@ -22,4 +22,5 @@ pub mod shell;
 pub mod sim;
 pub mod store;
 pub mod sweep;
+pub mod units;
 pub mod workload;

@@ -8,7 +8,7 @@ use ttlsim::metrics::{output, summary};
 use ttlsim::shell::Shell;
 use ttlsim::sim::{self, RunSpec, Source};
 use ttlsim::store::Config;
-use ttlsim::workload::dist::Dur;
+use ttlsim::units::Dur;
 use ttlsim::workload::{load_workload, Warmup, Workload};
 
 #[derive(Parser)]

@@ -3,35 +3,24 @@
 //!
 //! Rows are appended to any `io::Write`, so a sweep can stream many runs into
 //! one file; [`write_results`] writes a whole directory, each file through
-//! [`atomic_write`] (a temporary file in the same directory, renamed into
+//! [`atomic_write`](crate::units::atomic_write) (a temporary file in the same directory, renamed into
 //! place), so an interrupted run never leaves a half-written CSV.
 
 use anyhow::{bail, Context, Result};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::result::RunResult;
-use crate::workload::dist::fmt_f64;
-
-/// Quotes a CSV field if it needs it.
-fn field(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
-    }
-}
+use crate::units::{atomic_write, csv_line, csv_writer, fmt_f64};
 
 /// The `runs.csv` header of a result.
 pub fn runs_header(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
-    let cols: Vec<_> = r.columns.iter().map(|(c, _)| field(c)).collect();
-    writeln!(w, "{}", cols.join(","))
+    w.write_all(csv_line(r.columns.iter().map(|(c, _)| c)).as_bytes())
 }
 
 /// One `runs.csv` row. The caller makes sure all rows share the header.
 pub fn runs_row(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
-    let vals: Vec<_> = r.columns.iter().map(|(_, v)| field(v)).collect();
-    writeln!(w, "{}", vals.join(","))
+    w.write_all(csv_line(r.columns.iter().map(|(_, v)| v)).as_bytes())
 }
 
 /// The `timeseries.csv` header.
@@ -44,87 +33,43 @@ pub const PERF_HEADER: &str = "run_id,wall_ms,sim_ops,sim_ops_per_sec";
 /// A result's `timeseries.csv` rows (long format, by time then series).
 pub fn timeseries_rows(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
     let ts = &r.timeseries;
-    let id = field(&r.run_id);
+    let mut csv = csv_writer(w);
     for (t, time) in ts.times.iter().enumerate() {
+        let time = time.to_string();
         for (i, (metric, ns)) in ts.names.iter().enumerate() {
-            writeln!(
-                w,
-                "{id},{time},{metric},{},{}",
-                field(ns),
-                fmt_f64(ts.cols[i][t])
-            )?;
+            let v = fmt_f64(ts.cols[i][t]);
+            csv.write_record([r.run_id.as_str(), &time, metric, ns, &v])?;
         }
     }
-    Ok(())
+    csv.flush()
 }
 
 /// A result's `latency.csv` rows.
 pub fn latency_rows(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
-    let id = field(&r.run_id);
+    let mut csv = csv_writer(w);
     for b in &r.latency {
-        writeln!(
-            w,
-            "{id},{},{},{},{}",
+        csv.write_record([
+            r.run_id.as_str(),
             b.kind,
-            fmt_f64(b.lag_ms_low),
-            fmt_f64(b.lag_ms_high),
-            b.count
-        )?;
+            &fmt_f64(b.lag_ms_low),
+            &fmt_f64(b.lag_ms_high),
+            &b.count.to_string(),
+        ])?;
     }
-    Ok(())
+    csv.flush()
 }
 
 /// A result's `perf.csv` row (wall-clock figures: not reproducible).
 pub fn perf_row(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
-    writeln!(
-        w,
-        "{},{},{},{}",
-        field(&r.run_id),
-        fmt_f64((r.wall_ms * 1000.0).round() / 1000.0),
-        r.sim_ops,
-        fmt_f64(r.sim_ops_per_sec().round())
+    w.write_all(
+        csv_line([
+            r.run_id.clone(),
+            fmt_f64((r.wall_ms * 1000.0).round() / 1000.0),
+            r.sim_ops.to_string(),
+            fmt_f64(r.sim_ops_per_sec().round()),
+        ])
+        .as_bytes(),
     )
-}
-
-/// The temporary file [`atomic_write`] uses for `path`: hidden, in the same
-/// directory (so the rename is atomic), named after the process.
-pub fn temp_path(path: &Path) -> Result<PathBuf> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    Ok(dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
-}
-
-/// Writes `path` through a temporary file in the same directory renamed into
-/// place: readers see the old file or the complete new one, never a part.
-pub fn atomic_write(
-    path: &Path,
-    f: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> Result<()> {
-    let tmp = temp_path(path)?;
-    let result = (|| -> Result<()> {
-        let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        let mut w = BufWriter::new(file);
-        f(&mut w).with_context(|| format!("cannot write {}", tmp.display()))?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Writes `runs.csv`, `timeseries.csv`, `latency.csv` and `perf.csv` for

@@ -1,6 +1,6 @@
 //! [`RunResult`]: everything one run produced, ready to be written.
 
-use crate::workload::dist::fmt_f64;
+use crate::units::fmt_f64;
 
 /// Time series sampled on the simulated clock, one column of values per
 /// (metric, namespace) series, all sharing the sample times.

@@ -69,7 +69,7 @@ pub fn summary(r: &RunResult) -> String {
         s("workload"),
         n("duration_ms") / 1000.0,
         match s("warmup").strip_suffix("ms").and_then(|v| v.parse::<u64>().ok()) {
-            Some(ms) => crate::workload::dist::Dur(ms * 1000).to_string(),
+            Some(ms) => crate::units::Dur(ms * 1000).to_string(),
             None if s("warmup") == "0" => "none".to_string(),
             None => format!("{} requests", s("warmup")),
         },

@@ -494,7 +494,7 @@ pub fn generate(dir: &Path, opts: &Options) -> Result<Summary> {
 
     let index = dir.join("index.html");
     let page = html::page(&cx, opts, &charts, &skipped);
-    crate::sweep::io::write_atomic(&index, page.as_bytes())
+    crate::units::atomic_write_bytes(&index, page.as_bytes())
         .with_context(|| format!("cannot write {}", index.display()))?;
     Ok(Summary {
         charts: charts.iter().map(|c| dir.join(&c.file)).collect(),

@@ -26,7 +26,7 @@ use std::time::Instant;
 use crate::metrics::recorder::Recorder;
 use crate::metrics::result::{Row, RunResult};
 use crate::store::{Micros, SimValue, Store};
-use crate::workload::dist::Dur;
+use crate::units::Dur;
 use crate::workload::patterns::{self, replay::Replay, Client};
 use crate::workload::spec::{sanitize, Warmup, Workload};
 use ctx::{absorb, Ctx, TraceSink};
@@ -92,23 +92,15 @@ pub fn record(spec: &RunSpec, out: Box<dyn Write + Send>) -> Result<(RunResult, 
     Ok((r, rows))
 }
 
-/// Records a spec's trace into the file `path`, atomically (a temporary
-/// file in the same directory, renamed when complete).
+/// Records a spec's trace into the file `path`, atomically (see
+/// [`atomic_write`](crate::units::atomic_write)): a failed or interrupted
+/// recording leaves no partial trace.
 pub fn record_to_path(spec: &RunSpec, path: &std::path::Path) -> Result<(RunResult, u64)> {
-    let tmp = crate::metrics::output::temp_path(path)?;
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        let out = std::io::BufWriter::with_capacity(1 << 16, file);
-        let r = record(spec, Box::new(out))?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
-        Ok(r)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let file = crate::units::AtomicFile::new(path)?;
+    let out = std::io::BufWriter::with_capacity(1 << 16, file.reopen()?);
+    let r = record(spec, Box::new(out))?;
+    file.commit()?;
+    Ok(r)
 }
 
 /// Mixes the run seed into the seed of a stream (`0`: the store).

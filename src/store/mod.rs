@@ -29,7 +29,7 @@ use rand::{RngCore, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 /// Simulated time: microseconds since the Unix epoch.
-pub type Micros = u64;
+pub use crate::units::Micros;
 
 /// A key: an integer id (the front end maps names to ids) and its length in
 /// bytes (for the memory model).

@@ -198,7 +198,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             let file = path.display().to_string();
             let (table, rest) = split_sweep_table(&src, &file)?;
             let (mut runner, name) = super::workload::WorkloadRunner::new(&rest, &file)?;
-            runner.sample_interval = crate::workload::dist::Dur::parse(&args.sample_interval)
+            runner.sample_interval = crate::units::Dur::parse(&args.sample_interval)
                 .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
             (table, Box::new(runner) as Box<dyn Runner>, name)
         };

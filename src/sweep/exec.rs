@@ -20,7 +20,7 @@
 //! thread finished first, so they are byte-identical for any `--jobs`.
 
 use super::grid::{Grid, Shard};
-use super::io::{remove_temporaries, write_atomic, write_atomic_with};
+use crate::units::{atomic_write, atomic_write_bytes, remove_temporaries};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -197,7 +197,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
         remove_outputs(&plan.out)?;
     }
     fs::create_dir_all(&parts).with_context(|| format!("cannot create {}", parts.display()))?;
-    write_atomic(&grid_path, grid_csv.as_bytes())?;
+    atomic_write_bytes(&grid_path, grid_csv.as_bytes())?;
 
     let todo: Vec<u64> = ids
         .iter()
@@ -280,18 +280,18 @@ pub fn describe(point: &[(&str, &toml::Value)]) -> String {
 }
 
 fn save_part(parts: &Path, id: u64, out: &RunOutput, wall_s: f64) -> Result<()> {
-    write_atomic(&part(parts, id, "ts"), out.timeseries.as_bytes())?;
-    write_atomic(&part(parts, id, "lat"), out.latency.as_bytes())?;
+    atomic_write_bytes(&part(parts, id, "ts"), out.timeseries.as_bytes())?;
+    atomic_write_bytes(&part(parts, id, "lat"), out.latency.as_bytes())?;
     let perf = format!(
         "{id},{:.0},{},{:.0}\n",
         wall_s * 1000.0,
         out.sim_ops,
         out.sim_ops as f64 / wall_s.max(1e-9)
     );
-    write_atomic(&part(parts, id, "perf"), perf.as_bytes())?;
+    atomic_write_bytes(&part(parts, id, "perf"), perf.as_bytes())?;
     // Written last: its presence marks the run as done.
     let runs = format!("{}\n{}\n", out.runs_header, out.runs_row);
-    write_atomic(&part(parts, id, "runs"), runs.as_bytes())
+    atomic_write_bytes(&part(parts, id, "runs"), runs.as_bytes())
 }
 
 /// One run's lines in each output file.
@@ -350,7 +350,7 @@ pub fn write_outputs(out: &Path, runs_header: &str, chunks: &BTreeMap<u64, Chunk
         ("runs.csv", runs_header, |c| &c.runs),
     ];
     for (name, header, pick) in files {
-        write_atomic_with(&out.join(name), |w| {
+        atomic_write(&out.join(name), |w| {
             writeln!(w, "{header}")?;
             for c in chunks.values() {
                 w.write_all(pick(c).as_bytes())?;
@@ -444,7 +444,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<u64> {
         );
     }
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    write_atomic(&out.join("grid.csv"), grid.as_bytes())?;
+    atomic_write_bytes(&out.join("grid.csv"), grid.as_bytes())?;
     write_outputs(out, header.as_deref().unwrap_or("run_id"), &chunks)?;
     Ok(expected)
 }

@@ -296,19 +296,13 @@ impl Grid {
     /// `grid.csv`: a `run_id` column then one column per dimension, one row
     /// per run of the whole grid (every shard writes the same file).
     pub fn to_csv(&self) -> String {
-        let mut s = String::from("run_id");
-        for d in &self.dims {
-            s.push(',');
-            s.push_str(&csv_cell(&d.name));
-        }
-        s.push('\n');
+        let header = std::iter::once("run_id").chain(self.dims.iter().map(|d| d.name.as_str()));
+        let mut s = crate::units::csv_line(header);
         for i in 0..self.size().unwrap_or(0) {
-            s.push_str(&i.to_string());
-            for (_, v) in self.point(i) {
-                s.push(',');
-                s.push_str(&csv_cell(&show(v)));
-            }
-            s.push('\n');
+            let values = self.point(i).into_iter().map(|(_, v)| show(v));
+            s.push_str(&crate::units::csv_line(
+                std::iter::once(i.to_string()).chain(values),
+            ));
         }
         s
     }
@@ -359,15 +353,6 @@ fn as_list(v: &toml::Value) -> Vec<toml::Value> {
     match v {
         toml::Value::Array(a) => a.clone(),
         v => vec![v.clone()],
-    }
-}
-
-/// Quote a CSV cell when it needs it.
-pub fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 

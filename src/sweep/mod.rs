@@ -9,6 +9,5 @@
 pub mod cli;
 pub mod exec;
 pub mod grid;
-pub mod io;
 pub mod synthetic;
 pub mod workload;

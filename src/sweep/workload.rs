@@ -16,7 +16,7 @@ pub struct WorkloadRunner {
     base: toml::Table,
     file: String,
     /// Time between metric samples in `timeseries.csv`.
-    pub sample_interval: crate::workload::dist::Dur,
+    pub sample_interval: crate::units::Dur,
     /// The grid point whose workload the next pilot run uses.
     pub pilot_point: Vec<(String, toml::Value)>,
 }
@@ -32,7 +32,7 @@ impl WorkloadRunner {
             WorkloadRunner {
                 base,
                 file: file.to_string(),
-                sample_interval: crate::workload::dist::Dur(10_000_000),
+                sample_interval: crate::units::Dur(10_000_000),
                 pilot_point: Vec::new(),
             },
             w.name,

@@ -26,8 +26,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use super::dist::{fmt_f64, Arrival, DelayDist, Dur, Popularity, SizeDist};
+use super::dist::{Arrival, DelayDist, Popularity, SizeDist};
 use crate::store::{config, Config};
+use crate::units::{fmt_f64, Dur};
 
 /// A workload ready to run: server settings applied to a store [`Config`],
 /// and the client patterns.

@@ -123,7 +123,7 @@ impl KeyedRequests {
 
 /// Whole milliseconds of a duration (at least 1).
 #[inline]
-pub(crate) fn ms(d: super::dist::Dur) -> u64 {
+pub(crate) fn ms(d: crate::units::Dur) -> u64 {
     d.ms().max(1)
 }
 
