@@ -11,6 +11,7 @@
 pub mod output;
 pub mod recorder;
 pub mod result;
+pub mod schema;
 pub mod summary;
 
 pub use result::RunResult;

@@ -7,55 +7,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-/// Server settings that `runs.csv` carries as plain columns (the rest of the
-/// parameters are `param_<namespace>_<name>`).
-pub const SERVER_PARAMS: [&str; 11] = [
-    "seed",
-    "duration_ms",
-    "warmup",
-    "hz",
-    "active_expire_effort",
-    "maxmemory",
-    "maxmemory_policy",
-    "maxmemory_samples",
-    "maxmemory_eviction_tenacity",
-    "lfu_log_factor",
-    "lfu_decay_time",
-];
-
-/// Whole-server metric columns: never mistaken for a namespace's outcome even
-/// when a namespace shares their prefix.
-pub const CORE_METRICS: [&str; 29] = [
-    "requests",
-    "hits",
-    "misses",
-    "hit_ratio",
-    "misses_cold",
-    "misses_expired",
-    "misses_evicted",
-    "evicted_keys",
-    "evicted_premature",
-    "expired_keys",
-    "expired_lazy",
-    "expired_active",
-    "oom_rejections",
-    "used_memory_mean",
-    "used_memory_p99",
-    "used_memory_peak",
-    "live_memory_mean",
-    "stale_keys_peak",
-    "stale_memory_mean",
-    "stale_memory_peak",
-    "expiry_lag_mean_ms",
-    "expiry_lag_p50_ms",
-    "expiry_lag_p99_ms",
-    "expiry_lag_max_ms",
-    "never_reclaimed_keys",
-    "expire_time_cap_reached",
-    "blocked_ms_max",
-    "blocked_ms_per_s",
-    "sim_ops",
-];
+use crate::metrics::schema;
 
 /// Compare two cell values: numerically when both parse as numbers, else as text.
 pub fn cmp_values(a: &str, b: &str) -> Ordering {
@@ -126,7 +78,7 @@ impl RunsTable {
     /// Whether a column is a run parameter (a server setting or a pattern
     /// parameter) rather than a metric or the run id.
     pub fn is_param(name: &str) -> bool {
-        SERVER_PARAMS.contains(&name) || name.starts_with("param_") || name == "workload"
+        schema::is_param(name)
     }
 
     /// Parameter columns whose value differs between runs, in file order
@@ -154,7 +106,7 @@ impl RunsTable {
     pub fn namespaces(&self) -> Vec<String> {
         self.columns
             .iter()
-            .filter(|c| !CORE_METRICS.contains(&c.as_str()) && !Self::is_param(c))
+            .filter(|c| !schema::is_core_metric(c) && !Self::is_param(c))
             .filter_map(|c| c.strip_suffix("_hit_ratio"))
             .filter(|ns| !ns.is_empty())
             .map(str::to_string)
@@ -171,7 +123,7 @@ impl RunsTable {
             self.columns
                 .iter()
                 .filter(|c| c.starts_with(&prefix) && **c != hr)
-                .filter(|c| !CORE_METRICS.contains(&c.as_str()) && !Self::is_param(c))
+                .filter(|c| !schema::is_core_metric(c) && !Self::is_param(c))
                 .cloned(),
         );
         out.retain(|c| self.col(c).is_some());

@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use crate::metrics::recorder::Recorder;
 use crate::metrics::result::{Row, RunResult};
+use crate::metrics::schema;
 use crate::store::{Micros, SimValue, Store};
 use crate::units::Dur;
 use crate::workload::patterns::{self, replay::Replay, Client};
@@ -279,15 +280,8 @@ fn server_work(
     rec.memory(store.used_memory());
 }
 
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
-}
-
-/// The `runs.csv` row: parameters, then metrics, then per-namespace metrics.
+/// The `runs.csv` row: the schema's parameters and metrics
+/// ([`crate::metrics::schema`]), then each client's outcomes.
 fn columns(
     spec: &RunSpec,
     rec: &Recorder,
@@ -297,28 +291,22 @@ fn columns(
     measured_s: f64,
 ) -> Vec<(String, String)> {
     let w = &spec.workload;
-    let c = &w.server;
-    let mut row = Row::default();
-    row.put("run_id", &spec.run_id);
-    row.put("workload", &w.name);
-    row.put("seed", w.seed);
-    row.put("duration_ms", duration_us / 1000);
-    row.put("warmup", w.warmup);
-    row.put("hz", c.hz);
-    row.put("active_expire_effort", c.active_expire_effort);
-    row.put("maxmemory", c.maxmemory);
-    row.put("maxmemory_policy", c.policy.name());
-    row.put("maxmemory_samples", c.samples);
-    row.put("maxmemory_eviction_tenacity", c.eviction_tenacity);
-    row.put("lfu_log_factor", c.lfu_log_factor);
-    row.put("lfu_decay_time", c.lfu_decay_time);
+    let params = schema::RunParams {
+        run_id: &spec.run_id,
+        workload: &w.name,
+        seed: w.seed,
+        duration_us,
+        warmup: w.warmup.to_string(),
+        config: &w.server,
+    };
+    let mut source = Row::default();
     match &spec.source {
         Source::Patterns => {
             let d = Dur(duration_us);
             for p in &w.patterns {
                 let ns = sanitize(p.namespace());
                 for (k, v) in p.params(d) {
-                    row.put(format!("param_{ns}_{k}"), v);
+                    source.put(format!("param_{ns}_{k}"), v);
                 }
             }
         }
@@ -326,94 +314,13 @@ fn columns(
             let name = path
                 .file_name()
                 .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-            row.put("param_trace_file", name.replace(',', "_"));
-            row.put("param_trace_fill", fill);
+            source.put("param_trace_file", name.replace(',', "_"));
+            source.put("param_trace_fill", fill);
         }
     }
-
-    let mut t = crate::metrics::recorder::NsCounters::default();
-    for n in &rec.ns {
-        let x = &n.total;
-        t.requests += x.requests;
-        t.hits += x.hits;
-        t.misses += x.misses;
-        t.misses_cold += x.misses_cold;
-        t.misses_expired += x.misses_expired;
-        t.misses_evicted += x.misses_evicted;
-        t.evicted += x.evicted;
-        t.expired += x.expired;
-    }
-    let (mem_mean, mem_p99, live_mean, stale_mean) = rec.memory_stats();
-    let (lag_mean, lag_p50, lag_p99, lag_max) = rec.lag_stats();
-    row.put("requests", t.requests);
-    row.put("hits", t.hits);
-    row.put("misses", t.misses);
-    row.ratio("hit_ratio", t.hits, t.hits + t.misses);
-    row.put("misses_cold", t.misses_cold);
-    row.put("misses_expired", t.misses_expired);
-    row.put("misses_evicted", t.misses_evicted);
-    row.put("evicted_keys", t.evicted);
-    row.put("evicted_premature", rec.evicted_premature);
-    row.put("expired_keys", t.expired);
-    row.put("expired_lazy", rec.expired_lazy);
-    row.put("expired_active", rec.expired_active);
-    row.put("oom_rejections", rec.oom_rejections);
-    row.float("used_memory_mean", mem_mean.round());
-    row.put("used_memory_p99", mem_p99);
-    row.put("used_memory_peak", rec.used_memory_peak);
-    row.float("live_memory_mean", live_mean.round());
-    row.put("stale_keys_peak", rec.stale_keys_peak);
-    row.float("stale_memory_mean", stale_mean.round());
-    row.put("stale_memory_peak", rec.stale_memory_peak);
-    row.float("expiry_lag_mean_ms", lag_mean);
-    row.float("expiry_lag_p50_ms", lag_p50);
-    row.float("expiry_lag_p99_ms", lag_p99);
-    row.float("expiry_lag_max_ms", lag_max);
-    row.put("never_reclaimed_keys", store.stale().0);
-    row.put(
-        "expire_time_cap_reached",
-        store.stats().expired_time_cap_reached_count,
-    );
-    row.float("blocked_ms_max", rec.blocked_max_us as f64 / 1000.0);
-    row.float(
-        "blocked_ms_per_s",
-        if measured_s > 0.0 {
-            rec.blocked_total_us as f64 / 1000.0 / measured_s
-        } else {
-            0.0
-        },
-    );
-    row.put("sim_ops", rec.sim_ops);
-
-    for n in &rec.ns {
-        let x = &n.total;
-        let p = &n.col;
-        row.ratio(format!("{p}_hit_ratio"), x.hits, x.hits + x.misses);
-        row.put(format!("{p}_requests"), x.requests);
-        row.put(format!("{p}_hits"), x.hits);
-        row.put(format!("{p}_misses"), x.misses);
-        row.put(format!("{p}_misses_expired"), x.misses_expired);
-        row.put(format!("{p}_misses_evicted"), x.misses_evicted);
-        row.put(format!("{p}_evicted_keys"), x.evicted);
-        row.put(format!("{p}_expired_keys"), x.expired);
-        row.put(format!("{p}_oom_rejections"), x.oom);
-        row.float(
-            format!("{p}_keys_mean"),
-            if rec.samples() > 0 {
-                n.resident_sum / rec.samples() as f64
-            } else {
-                0.0
-            },
-        );
-        row.float(
-            format!("{p}_created_per_s"),
-            ratio(x.created, 1) / measured_s.max(1e-9),
-        );
-        row.float(
-            format!("{p}_residence_mean_s"),
-            ratio(x.residence_us, x.removed) / 1e6,
-        );
-    }
+    let measure_start_ms = (rec.measure_start / 1000).saturating_sub(START_MS);
+    let end = schema::RunEnd::new(rec, store, measured_s, measure_start_ms);
+    let mut row = schema::run_row(&params, source.0, &end);
     for c in clients {
         c.outcomes(&rec.ns, measured_s, &mut row);
     }

@@ -5,6 +5,8 @@
 
 use super::exec::{RunOutput, Runner};
 use super::grid::show;
+use crate::metrics::result::Row;
+use crate::metrics::schema;
 use anyhow::{bail, Result};
 use rand::{Rng, SeedableRng};
 use std::fmt::Write;
@@ -17,20 +19,6 @@ pub struct SyntheticRunner {
     /// Wall time each run takes.
     pub delay: Duration,
 }
-
-const SERVER: [(&str, &str); 11] = [
-    ("seed", "1"),
-    ("duration_ms", "60000"),
-    ("warmup", "0"),
-    ("hz", "10"),
-    ("active_expire_effort", "1"),
-    ("maxmemory", "0"),
-    ("maxmemory_policy", "noeviction"),
-    ("maxmemory_samples", "5"),
-    ("maxmemory_eviction_tenacity", "10"),
-    ("lfu_log_factor", "10"),
-    ("lfu_decay_time", "1"),
-];
 
 impl Runner for SyntheticRunner {
     fn check(&self, point: &[(&str, &toml::Value)]) -> Result<()> {
@@ -55,15 +43,37 @@ impl Runner for SyntheticRunner {
         }
         let mut rng = rand_pcg::Pcg64::seed_from_u64(h.finish());
         let get = |name: &str| point.iter().find(|(k, _)| *k == name).map(|(_, v)| show(v));
-        let mut header = String::from("run_id,workload");
-        let mut row = format!("{run_id},synthetic");
-        for (col, default) in SERVER {
-            header.push(',');
-            header.push_str(col);
-            let v = get(&col.replace('_', "-")).unwrap_or_else(|| default.to_string());
-            row.push(',');
-            row.push_str(&v);
+        // The schema's parameter columns, with the point's values where it
+        // sets them and a default server's otherwise.
+        let config = crate::store::Config::default();
+        let id = run_id.to_string();
+        let params = schema::RunParams {
+            run_id: &id,
+            workload: "synthetic",
+            seed: 1,
+            duration_us: 60_000_000,
+            warmup: "0".into(),
+            config: &config,
+        };
+        let mut cells = Row::default();
+        for c in schema::PARAMS {
+            match get(&c.col.name.replace('_', "-")) {
+                Some(v) if c.col.kind == schema::Kind::Param => cells.put(c.col.name, v),
+                _ => cells.cell(c.col.name, (c.value)(&params)),
+            }
         }
+        let mut header = cells
+            .0
+            .iter()
+            .map(|(c, _)| c.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut row = cells
+            .0
+            .iter()
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
         let ttl: f64 = get("cache.ttl")
             .and_then(|v| v.parse().ok())
             .unwrap_or(300.0);

@@ -8,9 +8,24 @@ use rand_pcg::Pcg64Mcg;
 use super::{ms, per_s, Client, KeyedRequests};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
+use crate::metrics::schema::{outcome, Outcomes, Unit};
 use crate::sim::ctx::{Ctx, Read};
 use crate::sim::keys::NsRef;
 use crate::workload::spec::CacheAsideSpec;
+
+/// The outcome columns this pattern writes (`<ns>_<name>`).
+pub const OUTCOMES: Outcomes = &[
+    outcome(
+        "origin_fetches",
+        Unit::Count,
+        "Misses that went to the origin (each followed by a SET).",
+    ),
+    outcome(
+        "origin_fetches_per_s",
+        Unit::PerSecond,
+        "Origin fetches per simulated second.",
+    ),
+];
 
 /// The cache-aside client.
 pub struct CacheAside {

@@ -12,10 +12,37 @@ use rand_pcg::Pcg64Mcg;
 use super::{ms, next_arrival, Client, ARRIVAL};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
+use crate::metrics::schema::{outcome, Outcomes, Unit};
 use crate::sim::ctx::Ctx;
 use crate::sim::keys::{Fate, NsRef};
 use crate::workload::dist::{ArrivalGen, DelaySampler, KeySampler};
 use crate::workload::spec::LocksSpec;
+
+/// The outcome columns this pattern writes (`<ns>_<name>`).
+pub const OUTCOMES: Outcomes = &[
+    outcome("acquired", Unit::Count, "SET NX that took the lock."),
+    outcome(
+        "contended",
+        Unit::Count,
+        "SET NX refused because another holder had the lock.",
+    ),
+    outcome("refused", Unit::Count, "Acquisitions refused with OOM."),
+    outcome(
+        "released",
+        Unit::Count,
+        "Locks released by their holder (DEL).",
+    ),
+    outcome(
+        "lost_by_eviction",
+        Unit::Count,
+        "Locks evicted while held: a second holder could take them (harm).",
+    ),
+    outcome(
+        "lost_to_expiry",
+        Unit::Count,
+        "Locks that expired while held (held longer than their TTL).",
+    ),
+];
 
 /// The locks client.
 pub struct Locks {

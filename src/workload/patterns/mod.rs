@@ -7,14 +7,14 @@
 //! seed and the pattern's position in the file, so adding a pattern does not
 //! change the others' random streams.
 
-mod cache_aside;
-mod locks;
-mod persistent;
-mod rate_limit;
+pub mod cache_aside;
+pub mod locks;
+pub mod persistent;
+pub mod rate_limit;
 pub mod replay;
-mod sessions;
-mod swr;
-mod tokens;
+pub mod sessions;
+pub mod swr;
+pub mod tokens;
 
 use anyhow::Result;
 use rand::SeedableRng;
@@ -37,6 +37,18 @@ pub trait Client: Send {
     /// recorder's view of each namespace, `measured_s` the measured time.
     fn outcomes(&self, ns: &[NsStats], measured_s: f64, out: &mut Row);
 }
+
+/// Each pattern kind (as `kind = "..."` names it) and its outcome columns,
+/// for `docs/columns.md` and the check that every column is described.
+pub const OUTCOMES: &[(&str, crate::metrics::schema::Outcomes)] = &[
+    ("cache-aside", cache_aside::OUTCOMES),
+    ("sessions", sessions::OUTCOMES),
+    ("tokens", tokens::OUTCOMES),
+    ("rate-limit", rate_limit::OUTCOMES),
+    ("swr", swr::OUTCOMES),
+    ("locks", locks::OUTCOMES),
+    ("persistent", persistent::OUTCOMES),
+];
 
 /// The token of a pattern's arrival event.
 pub(crate) const ARRIVAL: u64 = u64::MAX;

@@ -9,9 +9,20 @@ use rand_pcg::Pcg64Mcg;
 use super::{ms, per_s, Client, KeyedRequests};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
+use crate::metrics::schema::{outcome, Outcomes, Unit};
 use crate::sim::ctx::{Ctx, Read};
 use crate::sim::keys::NsRef;
 use crate::workload::spec::PersistentSpec;
+
+/// The outcome columns this pattern writes (`<ns>_<name>`).
+pub const OUTCOMES: Outcomes = &[
+    outcome("reloads", Unit::Count, "Misses reloaded from the database."),
+    outcome(
+        "reloads_per_s",
+        Unit::PerSecond,
+        "Reloads per simulated second.",
+    ),
+];
 
 /// The persistent-keys client.
 pub struct Persistent {

@@ -15,10 +15,20 @@ use rand_pcg::Pcg64Mcg;
 use super::{ms, next_arrival, Client};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
+use crate::metrics::schema::{outcome, Outcomes, Unit};
 use crate::sim::ctx::Ctx;
 use crate::sim::keys::NsRef;
 use crate::workload::dist::{ArrivalGen, KeySampler};
 use crate::workload::spec::RateLimitSpec;
+
+/// The outcome columns this pattern writes (`<ns>_<name>`).
+pub const OUTCOMES: Outcomes = &[
+    outcome("allowed", Unit::Count, "Requests the limiter allowed."),
+    outcome("denied", Unit::Count, "Requests the limiter denied."),
+    outcome("wrongly_allowed", Unit::Count, "Requests allowed that a limiter with an intact counter would have denied (the counter was evicted; harm)."),
+    outcome("wrongly_denied", Unit::Count, "Requests denied that an intact limiter would have allowed (windows out of phase after a reset; harm)."),
+    outcome("refused", Unit::Count, "INCRs refused with OOM."),
+];
 
 /// The rate-limit client.
 pub struct RateLimit {

@@ -40,6 +40,13 @@ struct NsInfo {
     next_mapped: u64,
 }
 
+/// The columns a replay adds (not namespaced).
+pub const OUTCOMES: crate::metrics::schema::Outcomes = &[crate::metrics::schema::outcome(
+    "trace_rows",
+    crate::metrics::schema::Unit::Count,
+    "Trace rows replayed (warm-up included).",
+)];
+
 /// The replay client.
 pub struct Replay {
     reader: TraceReader<Box<dyn IoRead + Send>>,

@@ -18,10 +18,46 @@ use rand_pcg::Pcg64Mcg;
 use super::{ms, next_arrival, per_s, Client, ARRIVAL};
 use crate::metrics::recorder::{MissCause, NsStats};
 use crate::metrics::result::Row;
+use crate::metrics::schema::{outcome, Outcomes, Unit};
 use crate::sim::ctx::{Ctx, Read};
 use crate::sim::keys::NsRef;
 use crate::workload::dist::{ArrivalGen, DelaySampler, SizeSampler};
 use crate::workload::spec::{Refresh, SessionsSpec};
+
+/// The outcome columns this pattern writes (`<ns>_<name>`).
+pub const OUTCOMES: Outcomes = &[
+    outcome(
+        "logged_out_early",
+        Unit::Count,
+        "Requests of active users whose session had been evicted (harm).",
+    ),
+    outcome(
+        "expired_idle",
+        Unit::Count,
+        "Sessions removed by expiry after their user went idle.",
+    ),
+    outcome(
+        "relogin_after_expiry",
+        Unit::Count,
+        "Users who came back after their session expired and logged in again.",
+    ),
+    outcome(
+        "logins_refused",
+        Unit::Count,
+        "Logins refused with OOM (harm).",
+    ),
+    outcome("logouts", Unit::Count, "Sessions ended by the user (DEL)."),
+    outcome(
+        "requests_ok",
+        Unit::Count,
+        "Requests that found their session.",
+    ),
+    outcome(
+        "logins_per_s",
+        Unit::PerSecond,
+        "Sessions created per simulated second.",
+    ),
+];
 
 /// Marks a logout event (the rest of the token is the session number).
 const LOGOUT: u64 = 1 << 62;

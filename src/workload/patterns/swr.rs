@@ -14,11 +14,37 @@ use rand_pcg::Pcg64Mcg;
 use super::{key_size, ms, next_arrival, per_s, Client};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
+use crate::metrics::schema::{outcome, Outcomes, Unit};
 use crate::sim::ctx::{Ctx, Read};
 use crate::sim::keys::NsRef;
 use crate::store::SimValue;
 use crate::workload::dist::{ArrivalGen, KeySampler, SizeSampler};
 use crate::workload::spec::SwrSpec;
+
+/// The outcome columns this pattern writes (`<ns>_<name>`).
+pub const OUTCOMES: Outcomes = &[
+    outcome(
+        "fresh",
+        Unit::Count,
+        "Reads served fresh (younger than `revalidate`).",
+    ),
+    outcome(
+        "stale",
+        Unit::Count,
+        "Reads served stale (younger than `max_stale`), refetched in the background.",
+    ),
+    outcome(
+        "missing",
+        Unit::Count,
+        "Reads that found the value or its timestamp missing and fetched from the origin.",
+    ),
+    outcome("origin_fetches", Unit::Count, "Fetches from the origin."),
+    outcome(
+        "origin_fetches_per_s",
+        Unit::PerSecond,
+        "Origin fetches per simulated second.",
+    ),
+];
 
 /// The stale-while-revalidate client.
 pub struct Swr {

@@ -11,10 +11,41 @@ use rand_pcg::Pcg64Mcg;
 use super::{ms, next_arrival, Client, ARRIVAL};
 use crate::metrics::recorder::{MissCause, NsStats};
 use crate::metrics::result::Row;
+use crate::metrics::schema::{outcome, Outcomes, Unit};
 use crate::sim::ctx::{Ctx, Read};
 use crate::sim::keys::NsRef;
 use crate::workload::dist::{ArrivalGen, DelaySampler, SizeSampler};
 use crate::workload::spec::TokensSpec;
+
+/// The outcome columns this pattern writes (`<ns>_<name>`).
+pub const OUTCOMES: Outcomes = &[
+    outcome("issued", Unit::Count, "Tokens written (SETEX)."),
+    outcome(
+        "refused",
+        Unit::Count,
+        "Token writes refused with OOM (harm).",
+    ),
+    outcome(
+        "redeemed",
+        Unit::Count,
+        "Redemptions that found their token.",
+    ),
+    outcome(
+        "lost_to_expiry",
+        Unit::Count,
+        "Redemptions that came after the token expired (the user was too slow).",
+    ),
+    outcome(
+        "lost_to_eviction",
+        Unit::Count,
+        "Redemptions whose token had been evicted (harm).",
+    ),
+    outcome(
+        "lost_not_stored",
+        Unit::Count,
+        "Redemptions of tokens whose write had been refused (harm).",
+    ),
+];
 
 /// The tokens client.
 pub struct Tokens {
