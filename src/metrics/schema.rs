@@ -304,7 +304,7 @@ pub const METRICS: &[MetricColumn] = &[
     metric("blocked_ms_max", Unit::Ms, "Longest modelled stretch the server was blocked (an expire cycle, or eviction in one command).", |e| Cell::Float(e.rec.blocked_max_us as f64 / 1000.0)),
     metric("blocked_ms_per_s", Unit::MsPerSecond, "Modelled blocked time per simulated second.", |e| Cell::Float(e.per_s(e.rec.blocked_total_us as f64 / 1000.0))),
     metric("sim_ops", Unit::Count, "Commands sent to the store over the whole run, warm-up included.", |e| Cell::Int(e.rec.sim_ops)),
-    //NEWMETRIC metric("expired_keys_per_s_peak", Unit::PerSecond, "Peak rate of expiry (lazy + active) over the sample intervals: how hard a mass expiry hits.", |e| Cell::Float(expired_per_s_peak(e))),
+    metric("expired_keys_per_s_peak", Unit::PerSecond, "Peak rate of expiry (lazy + active) over the sample intervals: how hard a mass expiry hits.", |e| Cell::Float(expired_per_s_peak(e))),
 ];
 
 /// Per-namespace metrics, as `<ns>_<name>` after [`METRICS`].
