@@ -4,7 +4,8 @@
 use ttlsim::metrics::schema;
 use ttlsim::sim::{self, RunSpec, Source};
 use ttlsim::workload::load_workload;
-use ttlsim::workload::patterns::{replay, OUTCOMES};
+use ttlsim::workload::patterns::OUTCOMES;
+use ttlsim::workload::replay;
 
 fn all_outcomes() -> Vec<(&'static str, schema::Outcomes)> {
     let mut v = OUTCOMES.to_vec();

@@ -1,5 +1,6 @@
-//! [`Ctx`]: what a client sees while it handles one event: the clock, its
-//! own timers, and typed Redis commands against the store.
+//! [`World`] (the simulated server's state) and [`Ctx`]: what a client sees
+//! while it handles one event: the clock, its own timers, and typed Redis
+//! commands against the world.
 //!
 //! Every command is run the way `processCommand` runs it: `Store::begin`
 //! (eviction first; a DENYOOM write refused with OOM when nothing can be
@@ -37,34 +38,51 @@ impl Read {
     }
 }
 
-/// Moves the store's key events into the key book and the recorder.
-pub fn absorb(
-    store: &mut Store<SimValue>,
-    ns: &Namespaces,
-    book: &mut KeyBook,
-    rec: &mut Recorder,
-) {
-    for ev in store.drain_events() {
-        let Some(n) = ns.of(ev.key) else { continue };
-        let fate = match ev.cause {
-            Removal::ExpiredLazy | Removal::ExpiredActive => Fate::Expired,
-            Removal::Evicted => Fate::Evicted,
-            Removal::Deleted => Fate::Deleted,
-        };
-        let (_, born) = book.set(n, ev.key, fate, ev.at);
-        rec.removed(n as usize, &ev, born);
+/// The simulated server's state, passed to clients as one `&mut`: the
+/// store, the metrics recorder, the key book (each key's last fate) and the
+/// namespace table.
+pub struct World {
+    pub(crate) store: Store<SimValue>,
+    pub(crate) rec: Recorder,
+    pub(crate) book: KeyBook,
+    pub(crate) names: Namespaces,
+}
+
+impl World {
+    /// Moves the store's key events into the key book and the recorder.
+    pub fn absorb(&mut self) {
+        for ev in self.store.drain_events() {
+            let Some(n) = self.names.of(ev.key) else {
+                continue;
+            };
+            let fate = match ev.cause {
+                Removal::ExpiredLazy | Removal::ExpiredActive => Fate::Expired,
+                Removal::Evicted => Fate::Evicted,
+                Removal::Deleted => Fate::Deleted,
+            };
+            let (_, born) = self.book.set(n, ev.key, fate, ev.at);
+            self.rec.removed(n as usize, &ev, born);
+        }
+    }
+
+    /// After server work (cron, beforeSleep): absorbs key events and
+    /// accounts the expire cycle's modelled time as blocking.
+    pub fn server_work(&mut self) {
+        self.absorb();
+        let used = self.store.stats().expire_cycle_time_used_us;
+        self.rec.blocked(used - self.rec.expire_seen_us);
+        self.rec.expire_seen_us = used;
+        self.rec.memory(self.store.used_memory());
     }
 }
 
-/// The engine's state a client acts on during one event.
+/// What a client sees while it handles one event: the clock, its own
+/// timers, and typed Redis commands against the [`World`].
 pub struct Ctx<'a> {
     pub(crate) now: Micros,
     pub(crate) start: Micros,
     pub(crate) src: u32,
-    pub(crate) store: &'a mut Store<SimValue>,
-    pub(crate) rec: &'a mut Recorder,
-    pub(crate) book: &'a mut KeyBook,
-    pub(crate) names: &'a mut Namespaces,
+    pub(crate) world: &'a mut World,
     pub(crate) queue: &'a mut EventQueue,
     pub(crate) trace: Option<&'a mut TraceSink>,
     pub(crate) trace_err: &'a mut Option<std::io::Error>,
@@ -104,7 +122,7 @@ impl Ctx<'_> {
     /// True once the warm-up is over: outcomes count only then.
     #[inline]
     pub fn measuring(&self) -> bool {
-        self.rec.measuring
+        self.world.rec.measuring
     }
 
     /// Schedules this client's event `token` after `delay_us` (rounded up to
@@ -126,30 +144,36 @@ impl Ctx<'_> {
 
     /// Registers a namespace (for trace replay, which meets them as it goes).
     pub fn namespace(&mut self, name: &str, col: &str) -> u32 {
-        if let Some(i) = self.names.find(name) {
+        if let Some(i) = self.world.names.find(name) {
             return i;
         }
-        let i = self.names.register(name);
-        self.book.ensure_ns(i);
-        self.rec.add_ns(name, col);
+        let i = self.world.names.register(name);
+        self.world.book.ensure_ns(i);
+        self.world.rec.add_ns(name, col);
         i
     }
 
     /// The namespace table.
     pub fn names(&self) -> &Namespaces {
-        self.names
+        &self.world.names
+    }
+
+    /// Tells a policy that needs the future ([`crate::store::Policy::needs_future`])
+    /// when key `k` is used next (`u64::MAX`: never again).
+    pub fn set_next_use(&mut self, k: SimKey, next: u64) {
+        self.world.store.set_next_use(k.id, next);
     }
 
     /// What happened to a key last (as the metrics know it).
     pub fn fate(&self, k: SimKey) -> Fate {
-        self.book.fate(k.ns, k.id)
+        self.world.book.fate(k.ns, k.id)
     }
 
     #[inline]
     fn begin(&mut self, k: SimKey, denyoom: bool) -> bool {
-        self.rec.request(k.ns as usize);
-        if self.store.begin(self.now, denyoom).is_err() {
-            self.rec.oom(k.ns as usize);
+        self.world.rec.request(k.ns as usize);
+        if self.world.store.begin(self.now, denyoom).is_err() {
+            self.world.rec.oom(k.ns as usize);
             self.finish();
             return false;
         }
@@ -158,18 +182,20 @@ impl Ctx<'_> {
 
     #[inline]
     fn finish(&mut self) {
-        absorb(self.store, self.names, self.book, self.rec);
-        let evict = self.store.stats().eviction_time_us;
-        self.rec.blocked(evict - self.rec.eviction_seen_us);
-        self.rec.eviction_seen_us = evict;
-        self.rec.memory(self.store.used_memory());
+        self.world.absorb();
+        let evict = self.world.store.stats().eviction_time_us;
+        self.world
+            .rec
+            .blocked(evict - self.world.rec.eviction_seen_us);
+        self.world.rec.eviction_seen_us = evict;
+        self.world.rec.memory(self.world.store.used_memory());
     }
 
     #[inline]
     fn written(&mut self, k: SimKey) {
-        let (old, _) = self.book.set(k.ns, k.id, Fate::Live, self.now);
+        let (old, _) = self.world.book.set(k.ns, k.id, Fate::Live, self.now);
         if old != Fate::Live {
-            self.rec.created(k.ns as usize);
+            self.world.rec.created(k.ns as usize);
         }
     }
 
@@ -177,13 +203,13 @@ impl Ctx<'_> {
     fn classify(&mut self, k: SimKey, v: Option<SimValue>) -> Read {
         let r = match v {
             Some(v) => Read::Hit(v),
-            None => Read::Miss(match self.book.fate(k.ns, k.id) {
+            None => Read::Miss(match self.world.book.fate(k.ns, k.id) {
                 Fate::Expired => MissCause::Expired,
                 Fate::Evicted => MissCause::Evicted,
                 _ => MissCause::Cold,
             }),
         };
-        self.rec.read(
+        self.world.rec.read(
             k.ns as usize,
             match r {
                 Read::Hit(_) => None,
@@ -262,7 +288,7 @@ impl Ctx<'_> {
     #[inline]
     fn get_inner(&mut self, k: SimKey, fill: Option<(u32, u64)>) -> Read {
         self.begin(k, false);
-        let v = self.store.get(Self::key(k)).copied();
+        let v = self.world.store.get(Self::key(k)).copied();
         self.finish();
         self.record_get(k, fill, v.is_none());
         self.classify(k, v)
@@ -276,7 +302,7 @@ impl Ctx<'_> {
         } else {
             GetexAction::At(self.now_ms() + ttl_ms as i64)
         };
-        let v = self.store.getex(Self::key(k), action);
+        let v = self.world.store.getex(Self::key(k), action);
         self.finish();
         self.record(Op::Getex, k, 0, ttl_ms);
         self.classify(k, v)
@@ -294,7 +320,10 @@ impl Ctx<'_> {
             return false;
         }
         let ttl = self.ttl_at(ttl_ms);
-        let (ok, _) = self.store.set(Self::key(k), v, SetCond::Always, ttl, false);
+        let (ok, _) = self
+            .world
+            .store
+            .set(Self::key(k), v, SetCond::Always, ttl, false);
         self.finish();
         if ok {
             self.written(k);
@@ -311,7 +340,7 @@ impl Ctx<'_> {
             return (false, self.fate(k));
         }
         let ttl = self.ttl_at(ttl_ms);
-        let (ok, _) = self.store.set(
+        let (ok, _) = self.world.store.set(
             Self::key(k),
             SimValue::Blob(size.max(1)),
             SetCond::Nx,
@@ -330,7 +359,7 @@ impl Ctx<'_> {
     /// DEL: true if a live key was deleted; otherwise the key's fate says why not.
     pub fn del(&mut self, k: SimKey) -> bool {
         self.begin(k, false);
-        let ok = self.store.del(Self::key(k));
+        let ok = self.world.store.del(Self::key(k));
         self.finish();
         self.record(Op::Del, k, 0, 0);
         ok
@@ -342,7 +371,7 @@ impl Ctx<'_> {
             self.record(Op::Incr, k, 0, 0);
             return None;
         }
-        let r = self.store.incr_by(Self::key(k), 1).ok();
+        let r = self.world.store.incr_by(Self::key(k), 1).ok();
         self.finish();
         if r.is_some() {
             self.written(k);
@@ -355,7 +384,10 @@ impl Ctx<'_> {
     pub fn expire(&mut self, k: SimKey, ttl_ms: u64) -> bool {
         self.begin(k, false);
         let when = self.now_ms() + ttl_ms as i64;
-        let ok = self.store.expire(Self::key(k), when, ExpireCond::default());
+        let ok = self
+            .world
+            .store
+            .expire(Self::key(k), when, ExpireCond::default());
         self.finish();
         self.record(Op::Expire, k, 0, ttl_ms);
         ok
@@ -364,7 +396,7 @@ impl Ctx<'_> {
     /// PERSIST: true if a TTL was removed.
     pub fn persist(&mut self, k: SimKey) -> bool {
         self.begin(k, false);
-        let ok = self.store.persist(Self::key(k));
+        let ok = self.world.store.persist(Self::key(k));
         self.finish();
         self.record(Op::Persist, k, 0, 0);
         ok

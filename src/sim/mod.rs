@@ -14,9 +14,13 @@
 //! result, byte for byte once written. Parallelism belongs to sweeps, which
 //! run many `RunSpec`s (it is `Send + Clone`) at once.
 
+pub mod client;
 pub mod ctx;
 pub mod keys;
 pub mod queue;
+
+pub use client::Client;
+pub use ctx::{Ctx, World};
 
 use anyhow::{bail, Context, Result};
 use std::io::Write;
@@ -28,9 +32,10 @@ use crate::metrics::result::{Row, RunResult};
 use crate::metrics::schema;
 use crate::store::{Micros, SimValue, Store};
 use crate::units::Dur;
-use crate::workload::patterns::{self, replay::Replay, Client};
+use crate::workload::patterns;
+use crate::workload::replay::Replay;
 use crate::workload::spec::{sanitize, Warmup, Workload};
-use ctx::{absorb, Ctx, TraceSink};
+use ctx::TraceSink;
 use keys::{KeyBook, Namespaces};
 use queue::{Class, EventQueue};
 
@@ -155,38 +160,34 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         .iter()
         .map(|n| (n.clone(), sanitize(n)))
         .collect();
-    let mut rec = Recorder::new(&cols);
-    let mut book = KeyBook::new(cols.len());
+    let mut world = World {
+        store,
+        rec: Recorder::new(&cols),
+        book: KeyBook::new(cols.len()),
+        names,
+    };
     if let Some(t) = trace.as_deref_mut() {
-        t.set_names(names.names());
+        t.set_names(world.names.names());
     }
     let mut queue = EventQueue::default();
     let mut trace_err: Option<std::io::Error> = None;
     if w.warmup == Warmup::None {
-        rec.start_measuring(start, store.used_memory());
-    }
-
-    macro_rules! ctx {
-        ($now:expr, $src:expr) => {
-            Ctx {
-                now: $now,
-                start,
-                src: $src,
-                store: &mut store,
-                rec: &mut rec,
-                book: &mut book,
-                names: &mut names,
-                queue: &mut queue,
-                trace: trace.as_deref_mut(),
-                trace_err: &mut trace_err,
-            }
-        };
+        world.rec.start_measuring(start, world.store.used_memory());
     }
 
     for (i, c) in clients.iter_mut().enumerate() {
-        c.start(&mut ctx!(start, i as u32))?;
+        let mut ctx = Ctx {
+            now: start,
+            start,
+            src: i as u32,
+            world: &mut world,
+            queue: &mut queue,
+            trace: trace.as_deref_mut(),
+            trace_err: &mut trace_err,
+        };
+        c.start(&mut ctx)?;
     }
-    let period = store.cron_period();
+    let period = world.store.cron_period();
     let interval = spec.sample_interval.us();
     queue.push(start + period, Class::Cron, 0, 0);
     queue.push(start + interval, Class::Sample, 0, 0);
@@ -200,33 +201,44 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
             break;
         }
         if ev.time != cur {
-            store.before_sleep(cur);
-            server_work(&mut store, &names, &mut book, &mut rec);
+            world.store.before_sleep(cur);
+            world.server_work();
             cur = ev.time;
-            if !rec.measuring {
+            if !world.rec.measuring {
                 let go = match w.warmup {
                     Warmup::None => true,
                     Warmup::Time(d) => ev.time >= start + d.us(),
-                    Warmup::Requests(n) => rec.sim_ops >= n,
+                    Warmup::Requests(n) => world.rec.sim_ops >= n,
                 };
                 if go {
-                    rec.start_measuring(ev.time, store.used_memory());
+                    world
+                        .rec
+                        .start_measuring(ev.time, world.store.used_memory());
                 }
             }
         }
         match ev.class {
             Class::Client => {
-                clients[ev.src as usize].event(ev.token, &mut ctx!(ev.time, ev.src))?;
+                let mut ctx = Ctx {
+                    now: ev.time,
+                    start,
+                    src: ev.src,
+                    world: &mut world,
+                    queue: &mut queue,
+                    trace: trace.as_deref_mut(),
+                    trace_err: &mut trace_err,
+                };
+                clients[ev.src as usize].event(ev.token, &mut ctx)?;
                 last_client = ev.time;
             }
             Class::Cron => {
-                store.cron(ev.time);
-                server_work(&mut store, &names, &mut book, &mut rec);
+                world.store.cron(ev.time);
+                world.server_work();
                 queue.push(ev.time + period, Class::Cron, 0, 0);
             }
             Class::Sample => {
-                if rec.sample_due(ev.time) {
-                    rec.sample((ev.time - start) / 1000, &store);
+                if world.rec.sample_due(ev.time) {
+                    world.rec.sample((ev.time - start) / 1000, &world.store);
                 }
                 queue.push(ev.time + interval, Class::Sample, 0, 0);
             }
@@ -238,46 +250,38 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
             return Err(e).context("cannot write the trace");
         }
     }
-    store.before_sleep(cur);
-    server_work(&mut store, &names, &mut book, &mut rec);
+    world.store.before_sleep(cur);
+    world.server_work();
     let end = end.unwrap_or(cur);
-    if !rec.measuring {
+    if !world.rec.measuring {
         bail!(
             "the warm-up ({}) never ended: the run sent only {} requests in {}",
             match w.warmup {
                 Warmup::Requests(n) => format!("{n} requests"),
                 other => other.to_string(),
             },
-            rec.sim_ops,
+            world.rec.sim_ops,
             Dur(end - start)
         );
     }
-    let measured_s = (end.saturating_sub(rec.measure_start)) as f64 / 1e6;
-    let columns = columns(spec, &rec, &store, &clients, end - start, measured_s);
+    let measured_s = (end.saturating_sub(world.rec.measure_start)) as f64 / 1e6;
+    let columns = columns(
+        spec,
+        &world.rec,
+        &world.store,
+        &clients,
+        end - start,
+        measured_s,
+    );
     let wall_ms = wall.elapsed().as_secs_f64() * 1000.0;
     Ok(RunResult {
         run_id: spec.run_id.clone(),
         columns,
-        timeseries: rec.series.clone(),
-        latency: rec.latency_buckets(),
-        sim_ops: rec.sim_ops,
+        timeseries: world.rec.series.clone(),
+        latency: world.rec.latency_buckets(),
+        sim_ops: world.rec.sim_ops,
         wall_ms,
     })
-}
-
-/// After server work (cron, beforeSleep): absorb key events and account the
-/// cycle's modelled time as blocking.
-fn server_work(
-    store: &mut Store<SimValue>,
-    names: &Namespaces,
-    book: &mut KeyBook,
-    rec: &mut Recorder,
-) {
-    absorb(store, names, book, rec);
-    let used = store.stats().expire_cycle_time_used_us;
-    rec.blocked(used - rec.expire_seen_us);
-    rec.expire_seen_us = used;
-    rec.memory(store.used_memory());
 }
 
 /// The `runs.csv` row: the schema's parameters and metrics

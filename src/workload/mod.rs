@@ -4,6 +4,7 @@
 
 pub mod dist;
 pub mod patterns;
+pub mod replay;
 pub mod spec;
 pub mod trace;
 

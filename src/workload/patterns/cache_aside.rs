@@ -5,12 +5,13 @@ use anyhow::Result;
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-use super::{ms, per_s, Client, KeyedRequests};
+use super::{ms, per_s, KeyedRequests};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
-use crate::sim::ctx::{Ctx, Read};
+use crate::sim::ctx::Read;
 use crate::sim::keys::NsRef;
+use crate::sim::{Client, Ctx};
 use crate::workload::spec::CacheAsideSpec;
 
 /// The outcome columns this pattern writes (`<ns>_<name>`).

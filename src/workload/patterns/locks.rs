@@ -9,12 +9,12 @@
 use anyhow::Result;
 use rand_pcg::Pcg64Mcg;
 
-use super::{ms, next_arrival, Client, ARRIVAL};
+use super::{ms, next_arrival, ARRIVAL};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
-use crate::sim::ctx::Ctx;
 use crate::sim::keys::{Fate, NsRef};
+use crate::sim::{Client, Ctx};
 use crate::workload::dist::{ArrivalGen, DelaySampler, KeySampler};
 use crate::workload::spec::LocksSpec;
 

@@ -1,5 +1,5 @@
-//! Client patterns: small state machines that send commands through a
-//! [`Ctx`], read the replies, schedule their next step, and count their own
+//! Client patterns: small state machines (engine [`Client`]s) that send
+//! commands through a [`Ctx`], read the replies, schedule their next step, and count their own
 //! outcomes (sessions logged out early, tokens lost, requests wrongly
 //! allowed, ...). One file per pattern; [`build`] makes one from its spec.
 //!
@@ -11,32 +11,17 @@ pub mod cache_aside;
 pub mod locks;
 pub mod persistent;
 pub mod rate_limit;
-pub mod replay;
 pub mod sessions;
 pub mod swr;
 pub mod tokens;
 
-use anyhow::Result;
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
 use super::dist::{ArrivalGen, KeySampler, SizeSampler};
 use super::spec::PatternSpec;
-use crate::metrics::recorder::NsStats;
-use crate::metrics::result::Row;
-use crate::sim::ctx::Ctx;
 use crate::sim::keys::{Namespaces, NsRef, SimKey};
-
-/// A client of the simulated server.
-pub trait Client: Send {
-    /// Schedules the first events.
-    fn start(&mut self, ctx: &mut Ctx) -> Result<()>;
-    /// Handles one of its events.
-    fn event(&mut self, token: u64, ctx: &mut Ctx) -> Result<()>;
-    /// Appends its outcome metrics as `<ns>_<metric>` columns; `ns` holds the
-    /// recorder's view of each namespace, `measured_s` the measured time.
-    fn outcomes(&self, ns: &[NsStats], measured_s: f64, out: &mut Row);
-}
+use crate::sim::{Client, Ctx};
 
 /// Each pattern kind (as `kind = "..."` names it) and its outcome columns,
 /// for `docs/columns.md` and the check that every column is described.

@@ -12,12 +12,12 @@
 use anyhow::Result;
 use rand_pcg::Pcg64Mcg;
 
-use super::{ms, next_arrival, Client};
+use super::{ms, next_arrival};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
-use crate::sim::ctx::Ctx;
 use crate::sim::keys::NsRef;
+use crate::sim::{Client, Ctx};
 use crate::workload::dist::{ArrivalGen, KeySampler};
 use crate::workload::spec::RateLimitSpec;
 

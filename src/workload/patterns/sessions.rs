@@ -15,12 +15,13 @@ use anyhow::Result;
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-use super::{ms, next_arrival, per_s, Client, ARRIVAL};
+use super::{ms, next_arrival, per_s, ARRIVAL};
 use crate::metrics::recorder::{MissCause, NsStats};
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
-use crate::sim::ctx::{Ctx, Read};
+use crate::sim::ctx::Read;
 use crate::sim::keys::NsRef;
+use crate::sim::{Client, Ctx};
 use crate::workload::dist::{ArrivalGen, DelaySampler, SizeSampler};
 use crate::workload::spec::{Refresh, SessionsSpec};
 

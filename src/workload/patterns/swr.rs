@@ -11,12 +11,13 @@ use anyhow::Result;
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-use super::{key_size, ms, next_arrival, per_s, Client};
+use super::{key_size, ms, next_arrival, per_s};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
-use crate::sim::ctx::{Ctx, Read};
+use crate::sim::ctx::Read;
 use crate::sim::keys::NsRef;
+use crate::sim::{Client, Ctx};
 use crate::store::SimValue;
 use crate::workload::dist::{ArrivalGen, KeySampler, SizeSampler};
 use crate::workload::spec::SwrSpec;

@@ -12,11 +12,11 @@ use rustc_hash::FxHashMap;
 use std::io::Read as IoRead;
 use std::path::Path;
 
-use super::Client;
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::sim::ctx::{Ctx, Read};
 use crate::sim::keys::{SimKey, MAPPED_BIT};
+use crate::sim::Client;
 use crate::workload::spec::sanitize;
 use crate::workload::trace::{Op, TraceReader};
 
@@ -279,7 +279,7 @@ impl Client for Replay {
             }
         }
         if let Some(next) = &self.next_use {
-            ctx.store.set_next_use(k.id, next[self.rows as usize]);
+            ctx.set_next_use(k, next[self.rows as usize]);
         }
         self.rows += 1;
         self.advance(ctx)
