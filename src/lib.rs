@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod command;
 pub mod fidelity;
 pub mod metrics;

@@ -154,6 +154,49 @@ where
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints one line on stdout. Unlike `println!` it never panics: when the
+/// reader has gone (`ttlsim sweep ... | head -1`, an
+/// [`std::io::ErrorKind::BrokenPipe`]), this and every later line are
+/// dropped and the work goes on, so the output files are still written
+/// complete; other write errors are returned. Use it through
+/// [`say!`](crate::say).
+pub fn say(args: fmt::Arguments) -> std::io::Result<()> {
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        r => r,
+    }
+}
+
+/// `println!` that returns the error (see [`units::say`](crate::units::say)):
+/// `say!("wrote {}", path.display())?`.
+#[macro_export]
+macro_rules! say {
+    () => {
+        $crate::units::say(format_args!(""))
+    };
+    ($($t:tt)*) => {
+        $crate::units::say(format_args!($($t)*))
+    };
+}
+
+/// True when `e` was caused by writing to a closed pipe.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Prefix of the temporary files [`atomic_write`] creates beside their
 /// destination; `--resume` removes any left by an interrupted writer.
 pub const TMP_PREFIX: &str = ".ttlsim-tmp";

@@ -228,11 +228,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             );
             peak = peak.max(runner.unbounded_peak()?);
         }
-        println!(
+        crate::say!(
             "pilot: {} run(s) without maxmemory; largest unbounded peak used_memory = {peak} bytes ({:.1} MiB); percentages are of this",
             seen.len(),
             peak as f64 / 1048576.0
-        );
+        )?;
         grid.resolve_percentages(peak);
     }
     for i in 0..n {
@@ -259,21 +259,21 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     };
     let o = exec::execute(&plan, runner.as_ref())?;
     if o.ran > 0 {
-        println!(
+        crate::say!(
             "ran {} runs in {:.1} s with {} jobs: {:.2}M simulated ops, {:.2}M simulated ops/s",
             o.ran,
             o.wall_s,
             plan.jobs,
             o.sim_ops as f64 / 1e6,
             o.sim_ops as f64 / o.wall_s.max(1e-9) / 1e6
-        );
+        )?;
     }
-    println!("results: {}", out.display());
+    crate::say!("results: {}", out.display())?;
     if args.shard.is_some() {
-        println!(
+        crate::say!(
             "this is one shard: join all shards with `ttlsim merge {}/shard-*`",
             out.parent().unwrap_or(Path::new(".")).display()
-        );
+        )?;
     } else if !args.no_report {
         let s = report::generate(
             &out,
@@ -282,7 +282,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 ..Default::default()
             },
         )?;
-        report::print_summary(&s);
+        report::cli::print_summary(&s)?;
     }
     Ok(())
 }
@@ -306,11 +306,11 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         }
     };
     let n = exec::merge(&args.dirs, &out)?;
-    println!(
+    crate::say!(
         "merged {} shards, {n} runs: {}",
         args.dirs.len(),
         out.display()
-    );
+    )?;
     if !args.no_report {
         let s = report::generate(
             &out,
@@ -319,7 +319,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
                 ..Default::default()
             },
         )?;
-        report::print_summary(&s);
+        report::cli::print_summary(&s)?;
     }
     Ok(())
 }

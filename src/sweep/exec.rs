@@ -170,7 +170,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
             // Complete only if runs.csv holds exactly the runs this
             // invocation owns (another shard's output is not this one's).
             if !parts.exists() && finished_ids(&plan.out.join("runs.csv")).as_ref() == Some(&ids) {
-                println!("{}: the sweep is already complete", plan.out.display());
+                crate::say!("{}: the sweep is already complete", plan.out.display())?;
                 return Ok(Outcome {
                     runs: ids.len() as u64,
                     ran: 0,
@@ -215,7 +215,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
             todo.len()
         ));
     }
-    println!("{msg}; {} jobs", plan.jobs);
+    crate::say!("{msg}; {} jobs", plan.jobs)?;
 
     let bar = if plan.progress && std::io::stdout().is_terminal() {
         let b =

@@ -1,0 +1,207 @@
+//! `ttlsim run` and `ttlsim record`: one run of a workload (or a trace
+//! replay), its summary and its CSV files; or a workload's requests
+//! written as a trace.
+
+use anyhow::{bail, Result};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+use crate::metrics::{output, summary};
+use crate::say;
+use crate::sim::{self, RunSpec, Source};
+use crate::units::Dur;
+use crate::workload::{load_workload, Warmup, Workload};
+
+/// `ttlsim run` arguments.
+#[derive(Args)]
+pub struct RunArgs {
+    /// The workload file (TOML), unless --trace is given.
+    #[arg(required_unless_present = "trace", conflicts_with = "trace")]
+    pub workload: Option<PathBuf>,
+    /// Replay this trace (time_ms,op,key,size,ttl_ms) instead of a workload.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// With --trace: a GET that misses does not write the row's value.
+    #[arg(long, requires = "trace")]
+    pub no_fill: bool,
+    /// Write runs.csv, timeseries.csv, latency.csv and perf.csv here
+    /// (default: results/<name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub opts: RunOpts,
+}
+
+/// `ttlsim record` arguments.
+#[derive(Args)]
+pub struct RecordArgs {
+    /// The workload file (TOML).
+    pub workload: PathBuf,
+    /// The trace file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub opts: RunOpts,
+}
+
+/// Settings shared by `run` and `record`; each overrides the workload file.
+#[derive(Args)]
+pub struct RunOpts {
+    /// maxmemory (bytes, or 64mb, 1gb, ...; 0 = no limit).
+    #[arg(long, allow_hyphen_values = true)]
+    maxmemory: Option<String>,
+    /// maxmemory-policy (noeviction, allkeys-lru, volatile-lru, ...).
+    #[arg(long, allow_hyphen_values = true)]
+    maxmemory_policy: Option<String>,
+    /// maxmemory-samples.
+    #[arg(long, allow_hyphen_values = true)]
+    maxmemory_samples: Option<String>,
+    /// maxmemory-eviction-tenacity (0..100).
+    #[arg(long, allow_hyphen_values = true)]
+    maxmemory_eviction_tenacity: Option<String>,
+    /// hz (server cron frequency, 1..500).
+    #[arg(long, allow_hyphen_values = true)]
+    hz: Option<String>,
+    /// active-expire-effort (1..10).
+    #[arg(long, allow_hyphen_values = true)]
+    active_expire_effort: Option<String>,
+    /// lfu-log-factor.
+    #[arg(long, allow_hyphen_values = true)]
+    lfu_log_factor: Option<String>,
+    /// lfu-decay-time (minutes).
+    #[arg(long, allow_hyphen_values = true)]
+    lfu_decay_time: Option<String>,
+    /// Run seed (every random stream derives from it).
+    #[arg(long, allow_hyphen_values = true)]
+    seed: Option<u64>,
+    /// Warm-up excluded from metrics: a request count (10000) or a duration (30s).
+    #[arg(long, allow_hyphen_values = true)]
+    warmup: Option<String>,
+    /// Simulated duration, warm-up included (30s, 10m, 1h; default: the
+    /// workload's, or until the last request of a trace).
+    #[arg(long, allow_hyphen_values = true)]
+    duration: Option<String>,
+    /// Time between metric samples.
+    #[arg(long, default_value = "1s")]
+    sample_interval: String,
+}
+
+impl RunOpts {
+    /// Applies the flags to a workload; returns the sample interval.
+    pub fn apply(&self, w: &mut Workload) -> Result<Dur> {
+        let server = [
+            ("maxmemory", &self.maxmemory),
+            ("maxmemory-policy", &self.maxmemory_policy),
+            ("maxmemory-samples", &self.maxmemory_samples),
+            (
+                "maxmemory-eviction-tenacity",
+                &self.maxmemory_eviction_tenacity,
+            ),
+            ("hz", &self.hz),
+            ("active-expire-effort", &self.active_expire_effort),
+            ("lfu-log-factor", &self.lfu_log_factor),
+            ("lfu-decay-time", &self.lfu_decay_time),
+        ];
+        for (name, value) in server {
+            if let Some(v) = value {
+                w.set_server(name, v).map_err(anyhow::Error::msg)?;
+            }
+        }
+        if let Some(s) = self.seed {
+            w.seed = s;
+        }
+        if let Some(d) = &self.duration {
+            let d = Dur::parse(d).map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
+            if d.0 < 1000 {
+                bail!("--duration must be at least 1ms");
+            }
+            w.duration = Some(d);
+        }
+        if let Some(v) = &self.warmup {
+            w.warmup = Warmup::parse(v).map_err(|e| anyhow::anyhow!("--warmup: {e}"))?;
+        }
+        if let (Warmup::Time(wu), Some(d)) = (w.warmup, w.duration) {
+            if wu >= d {
+                bail!("the warm-up ({wu}) must be shorter than the duration ({d})");
+            }
+        }
+        let interval = Dur::parse(&self.sample_interval)
+            .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
+        if interval.0 < 1000 {
+            bail!("--sample-interval must be at least 1ms");
+        }
+        Ok(interval)
+    }
+}
+
+fn file_stem(p: &Path) -> String {
+    p.file_stem()
+        .map_or("trace".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Runs `ttlsim run`: simulate, print the summary, write the CSV files.
+pub fn run(args: RunArgs) -> Result<()> {
+    let (mut w, source) = match (&args.workload, &args.trace) {
+        (Some(path), _) => (load_workload(path)?, Source::Patterns),
+        (None, Some(path)) => (
+            Workload::for_trace(&file_stem(path)),
+            Source::Trace {
+                path: path.clone(),
+                fill: !args.no_fill,
+            },
+        ),
+        (None, None) => bail!("give a workload file or --trace FILE"),
+    };
+    let sample_interval = args.opts.apply(&mut w)?;
+    let out = args
+        .out
+        .unwrap_or_else(|| Path::new("results").join(&w.name));
+    let spec = RunSpec {
+        run_id: "0".into(),
+        workload: w,
+        source,
+        sample_interval,
+    };
+    let result = sim::run(&spec)?;
+    let paths = output::write_results(&out, std::slice::from_ref(&result))?;
+    say!("{}", summary::summary(&result).trim_end_matches('\n'))?;
+    say!()?;
+    for p in paths {
+        say!("  wrote {}", p.display())?;
+    }
+    Ok(())
+}
+
+/// Runs `ttlsim record`: simulate while writing the clients' requests as a
+/// trace, then say how to replay it.
+pub fn record(args: RecordArgs) -> Result<()> {
+    let mut w = load_workload(&args.workload)?;
+    let sample_interval = args.opts.apply(&mut w)?;
+    let spec = RunSpec {
+        run_id: "0".into(),
+        workload: w,
+        source: Source::Patterns,
+        sample_interval,
+    };
+    let (result, rows) = sim::record_to_path(&spec, &args.out)?;
+    let w = &spec.workload;
+    say!(
+        "wrote {rows} requests ({} commands) to {}",
+        result.sim_ops,
+        args.out.display()
+    )?;
+    say!(
+        "replay with: ttlsim run --trace {} --duration {} --seed {} --warmup {} {}",
+        args.out.display(),
+        w.duration.map_or("0s".into(), |d| d.to_string()),
+        w.seed,
+        match w.warmup {
+            Warmup::Time(d) => d.to_string(),
+            other => other.to_string(),
+        },
+        w.server_flags()
+    )?;
+    Ok(())
+}
