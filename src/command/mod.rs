@@ -559,7 +559,6 @@ impl Server {
                 for pair in argv[2..].chunks(2) {
                     let name = text(&pair[0]);
                     if let Err(reason) = cfg.set(&name, &text(&pair[1])) {
-                        let reason = reason.unwrap_or_default();
                         return Err(Reply::err(format!(
                             "CONFIG SET failed (possibly related to argument '{name}') - {reason}"
                         )));

@@ -230,6 +230,33 @@ impl Default for Config {
     }
 }
 
+/// Why [`Config::set`] refused a setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The model has no setting of this name.
+    UnknownName,
+    /// The value is not valid for the setting; the reason is Redis's text
+    /// (`argument must be between 1 and 10 inclusive`, ...).
+    BadValue(String),
+}
+
+impl From<String> for ConfigError {
+    fn from(reason: String) -> Self {
+        ConfigError::BadValue(reason)
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::UnknownName => f.write_str("unknown setting"),
+            ConfigError::BadValue(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
 /// Names `CONFIG GET` knows, in the order it lists them.
 pub const NAMES: [&str; 8] = [
     "hz",
@@ -271,9 +298,8 @@ impl Config {
         })
     }
 
-    /// `CONFIG SET name value` with Redis's ranges. `Err(None)` means the
-    /// name is unknown; `Err(Some(reason))` is the reason Redis gives.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<(), Option<String>> {
+    /// `CONFIG SET name value` with Redis's ranges and reasons.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
         let max = i32::MAX as i64;
         match name.to_ascii_lowercase().as_str() {
             // updateHZ clamps to CONFIG_MIN_HZ..CONFIG_MAX_HZ.
@@ -297,7 +323,7 @@ impl Config {
             }
             "lfu-log-factor" => self.lfu_log_factor = parse_int(value, 0, max)? as u32,
             "lfu-decay-time" => self.lfu_decay_time = parse_int(value, 0, max)? as u32,
-            _ => return Err(None),
+            _ => return Err(ConfigError::UnknownName),
         }
         Ok(())
     }
@@ -305,7 +331,7 @@ impl Config {
     /// [`Config::set`] for workload files and command-line flags: a value
     /// Redis would silently clamp (`hz` outside 1..500) is refused instead, so
     /// a simulation never runs with a setting other than the one asked for.
-    pub fn set_strict(&mut self, name: &str, value: &str) -> Result<(), Option<String>> {
+    pub fn set_strict(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
         if name.eq_ignore_ascii_case("hz") {
             parse_int(value, 1, 500)?;
         }
@@ -400,8 +426,13 @@ mod tests {
         assert!(c.set_strict("hz", "0").is_err());
         c.set_strict("hz", "100").unwrap();
         assert_eq!(c.hz, 100);
-        assert!(c.set("active-expire-effort", "11").is_err());
-        assert_eq!(c.set("nope", "1"), Err(None));
+        assert_eq!(
+            c.set("active-expire-effort", "11"),
+            Err(ConfigError::BadValue(
+                "argument must be between 1 and 10 inclusive".into()
+            ))
+        );
+        assert_eq!(c.set("nope", "1"), Err(ConfigError::UnknownName));
         c.set("maxmemory", "1mb").unwrap();
         assert_eq!(c.maxmemory, 1 << 20);
         c.set("maxmemory-policy", "ALLKEYS-LRU").unwrap();

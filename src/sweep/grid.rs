@@ -187,7 +187,9 @@ fn expand(name: &str, values: Vec<toml::Value>) -> Result<Vec<toml::Value>> {
                     toml::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                if let Err(Some(reason)) = crate::store::Config::default().set_strict(n, &text) {
+                if let Err(config::ConfigError::BadValue(reason)) =
+                    crate::store::Config::default().set_strict(n, &text)
+                {
                     bail!("{n} `{text}`: {reason}");
                 }
                 out.push(v);

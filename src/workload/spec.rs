@@ -27,7 +27,8 @@ use std::fmt;
 use std::path::Path;
 
 use super::dist::{Arrival, DelayDist, Popularity, SizeDist};
-use crate::store::{config, Config};
+use crate::store::config::{self, ConfigError};
+use crate::store::Config;
 use crate::units::{fmt_f64, Dur};
 
 /// A workload ready to run: server settings applied to a store [`Config`],
@@ -362,17 +363,26 @@ pub struct PersistentSpec {
 }
 
 /// A validation failure: the field of a pattern (or of the file) and why.
-type FieldErr = (&'static str, String);
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, as the file names it (`popularity`, `ttl`, ...).
+    pub field: &'static str,
+    /// What is wrong, in the user's words.
+    pub message: String,
+}
 
-fn need(cond: bool, field: &'static str, msg: impl Into<String>) -> Result<(), FieldErr> {
+fn need(cond: bool, field: &'static str, msg: impl Into<String>) -> Result<(), FieldError> {
     if cond {
         Ok(())
     } else {
-        Err((field, msg.into()))
+        Err(FieldError {
+            field,
+            message: msg.into(),
+        })
     }
 }
 
-fn ok_dur(d: Dur, field: &'static str) -> Result<(), FieldErr> {
+fn ok_dur(d: Dur, field: &'static str) -> Result<(), FieldError> {
     need(
         d.0 >= 1000,
         field,
@@ -380,7 +390,7 @@ fn ok_dur(d: Dur, field: &'static str) -> Result<(), FieldErr> {
     )
 }
 
-fn frac(v: f64, field: &'static str) -> Result<(), FieldErr> {
+fn frac(v: f64, field: &'static str) -> Result<(), FieldError> {
     need(
         (0.0..=1.0).contains(&v),
         field,
@@ -388,8 +398,11 @@ fn frac(v: f64, field: &'static str) -> Result<(), FieldErr> {
     )
 }
 
-fn tag<T>(r: Result<T, String>, field: &'static str) -> Result<T, FieldErr> {
-    r.map_err(|m| (field, format!("{field}: {m}")))
+fn tag<T>(r: Result<T, String>, field: &'static str) -> Result<T, FieldError> {
+    r.map_err(|m| FieldError {
+        field,
+        message: format!("{field}: {m}"),
+    })
 }
 
 impl PatternSpec {
@@ -443,7 +456,7 @@ impl PatternSpec {
     }
 
     /// Refuses impossible values, naming the field.
-    pub fn validate(&self) -> Result<(), FieldErr> {
+    pub fn validate(&self) -> Result<(), FieldError> {
         let ns = self.namespace();
         need(
             !ns.is_empty()
@@ -821,11 +834,11 @@ pub fn parse_workload(src: &str, file: &str) -> Result<Workload, SpecError> {
             return Err(err_at(
                 off,
                 match e {
-                    None => format!(
+                    ConfigError::UnknownName => format!(
                         "unknown field `{name}` in [server], expected one of {}",
                         config::NAMES.map(|n| format!("`{n}`")).join(", ")
                     ),
-                    Some(reason) => format!("{name}: {reason}"),
+                    ConfigError::BadValue(reason) => format!("{name}: {reason}"),
                 },
             ));
         }
@@ -875,7 +888,11 @@ pub fn parse_workload(src: &str, file: &str) -> Result<Workload, SpecError> {
     let mut seen: Vec<String> = Vec::new();
     for (i, p) in spec.patterns.iter().enumerate() {
         let header = pattern_header(src, i).unwrap_or(0);
-        if let Err((field, msg)) = p.validate() {
+        if let Err(FieldError {
+            field,
+            message: msg,
+        }) = p.validate()
+        {
             let off = find_key(src, header, field).unwrap_or(header);
             return Err(err_at(
                 off,
@@ -920,11 +937,11 @@ impl Workload {
     /// `maxmemory-policy`, ...), with Redis's value syntax and checks.
     pub fn set_server(&mut self, name: &str, value: &str) -> Result<(), String> {
         self.server.set_strict(name, value).map_err(|e| match e {
-            None => format!(
+            ConfigError::UnknownName => format!(
                 "unknown server setting `{name}`, expected one of {}",
                 config::NAMES.join(", ")
             ),
-            Some(reason) => format!("--{name} {value}: {reason}"),
+            ConfigError::BadValue(reason) => format!("--{name} {value}: {reason}"),
         })
     }
 
