@@ -1,0 +1,10 @@
+//! Traces: one reader per format behind one [`TraceSource`] trait.
+
+mod input;
+mod record;
+pub mod ttlsim;
+
+pub use record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
+pub use ttlsim::{
+    Op, Request, Row, TraceReader, TraceWriter, TtlsimSource, HEADER, MAX_TIME_MS, MAX_TTL_MS,
+};
