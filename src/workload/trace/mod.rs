@@ -1,9 +1,11 @@
 //! Traces: one reader per format behind one [`TraceSource`] trait.
 
 mod input;
+pub mod oracle_general;
 mod record;
 pub mod ttlsim;
 
+pub use oracle_general::{write_oracle_general, OracleGeneralReader, OracleGeneralRequest};
 pub use record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
 pub use ttlsim::{
     Op, Request, Row, TraceReader, TraceWriter, TtlsimSource, HEADER, MAX_TIME_MS, MAX_TTL_MS,
