@@ -4,9 +4,11 @@ mod input;
 pub mod oracle_general;
 mod record;
 pub mod ttlsim;
+pub mod twr;
 
 pub use oracle_general::{write_oracle_general, OracleGeneralReader, OracleGeneralRequest};
 pub use record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
 pub use ttlsim::{
     Op, Request, Row, TraceReader, TraceWriter, TtlsimSource, HEADER, MAX_TIME_MS, MAX_TTL_MS,
 };
+pub use twr::TwrReader;
