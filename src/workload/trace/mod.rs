@@ -4,6 +4,7 @@ mod input;
 pub mod oracle_general;
 mod record;
 pub mod ttlsim;
+pub mod twitter;
 pub mod twr;
 
 pub use oracle_general::{write_oracle_general, OracleGeneralReader, OracleGeneralRequest};
@@ -11,4 +12,5 @@ pub use record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSou
 pub use ttlsim::{
     Op, Request, Row, TraceReader, TraceWriter, TtlsimSource, HEADER, MAX_TIME_MS, MAX_TTL_MS,
 };
+pub use twitter::TwitterReader;
 pub use twr::TwrReader;
