@@ -1,5 +1,6 @@
 //! Traces: one reader per format behind one [`TraceSource`] trait.
 
+pub mod csv;
 mod input;
 pub mod oracle_general;
 mod record;
@@ -7,6 +8,7 @@ pub mod ttlsim;
 pub mod twitter;
 pub mod twr;
 
+pub use self::csv::{CsvReader, CsvSpec, TimeUnit};
 pub use oracle_general::{write_oracle_general, OracleGeneralReader, OracleGeneralRequest};
 pub use record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
 pub use ttlsim::{
