@@ -2,6 +2,7 @@
 
 pub mod csv;
 mod input;
+pub mod monitor;
 pub mod oracle_general;
 mod record;
 pub mod ttlsim;
@@ -9,6 +10,7 @@ pub mod twitter;
 pub mod twr;
 
 pub use self::csv::{CsvReader, CsvSpec, TimeUnit};
+pub use monitor::MonitorReader;
 pub use oracle_general::{write_oracle_general, OracleGeneralReader, OracleGeneralRequest};
 pub use record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
 pub use ttlsim::{
