@@ -9,7 +9,7 @@
 //! | `twitter` | [`twitter`] | the Twitter cache-trace CSV |
 //! | `csv` | [`csv`] | any CSV, described by a [`CsvSpec`] |
 //!
-//! [`open`] decompresses `.gz`/`.zst`, detects the format and returns a
+//! [`open()`] decompresses `.gz`/`.zst`, detects the format and returns a
 //! `Box<dyn TraceSource>`; [`Rebased`] moves time to start at 0 and keeps it
 //! monotone. Every reader streams through reused buffers: a
 //! [`TraceRecord`] borrows them and nothing is allocated per record.

@@ -69,6 +69,8 @@ pub struct MonitorReader<R> {
     argc: usize,
     skipped: SkipCounts,
     seen_line: bool,
+    /// Reused for the `db N` skip reason, so skipping allocates nothing.
+    reason: String,
 }
 
 impl<R: BufRead + Send> MonitorReader<R> {
@@ -81,6 +83,7 @@ impl<R: BufRead + Send> MonitorReader<R> {
             argc: 0,
             skipped: SkipCounts::default(),
             seen_line: false,
+            reason: String::new(),
         }
     }
 }
@@ -236,7 +239,10 @@ impl<R: BufRead + Send> TraceSource for MonitorReader<R> {
                 .map_err(|m| TraceError::new(&self.file, Pos::Line(self.lines.line()), m))?;
             let name = &self.args[0];
             if parsed.db != 0 {
-                self.skipped.add(&format!("db {}", parsed.db));
+                use std::fmt::Write as _;
+                self.reason.clear();
+                let _ = write!(self.reason, "db {}", parsed.db);
+                self.skipped.add(&self.reason);
                 continue;
             }
             if let Some(w) = WRAPPERS
