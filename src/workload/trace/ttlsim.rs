@@ -16,7 +16,13 @@
 //!
 //! [`TraceReader`] streams rows through one reused record buffer;
 //! [`TraceWriter`] writes them, folding a fill into the `get` it follows.
+//!
+//! As a [`TraceSource`], [`TtlsimSource`] maps the ops 1:1 (`setnx` to
+//! [`TraceOp::SetNx`]), gives times in µs (`time_ms` × 1000), the key as a
+//! name with its length as `key_len`, and marks a `get` as filling when its
+//! size is > 0. Its errors are [`TraceReader`]'s, with the same text.
 
+use super::record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
 use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
 
@@ -144,6 +150,12 @@ impl<R: Read> TraceReader<R> {
     /// The next row, or `None` at the end. A malformed row is an error
     /// naming the file and line.
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>> {
+        Ok(self.next_row_at()?.map(|(row, _)| row))
+    }
+
+    /// [`next_row`](Self::next_row) with the row's line number, for callers
+    /// that hold the row while they name its line.
+    pub fn next_row_at(&mut self) -> Result<Option<(Row<'_>, u64)>> {
         let more = self
             .csv
             .read_byte_record(&mut self.rec)
@@ -211,13 +223,16 @@ impl<R: Read> TraceReader<R> {
             return Err(bad("expire needs ttl_ms > 0".into()));
         }
         self.last_time = time_ms;
-        Ok(Some(Row {
-            time_ms,
-            op,
-            key,
-            size,
-            ttl_ms,
-        }))
+        Ok(Some((
+            Row {
+                time_ms,
+                op,
+                key,
+                size,
+                ttl_ms,
+            },
+            line,
+        )))
     }
 
     /// Line number of the last row read.
@@ -340,6 +355,88 @@ impl<W: Write> TraceWriter<W> {
     }
 }
 
+/// [`TraceReader`] as a [`TraceSource`].
+pub struct TtlsimSource<R: Read> {
+    reader: TraceReader<R>,
+    file: String,
+}
+
+impl<R: Read + Send> TtlsimSource<R> {
+    /// A source over `input`; `file` names it in errors. Checks the header.
+    pub fn new(input: R, file: &str) -> Result<Self> {
+        Ok(TtlsimSource {
+            reader: TraceReader::new(input, file)?,
+            file: file.to_string(),
+        })
+    }
+}
+
+impl Op {
+    /// The shared operation this op is.
+    pub fn trace_op(self) -> TraceOp {
+        match self {
+            Op::Get => TraceOp::Get,
+            Op::Set => TraceOp::Set,
+            Op::Del => TraceOp::Del,
+            Op::Expire => TraceOp::Expire,
+            Op::Persist => TraceOp::Persist,
+            Op::Incr => TraceOp::Incr,
+            Op::Getex => TraceOp::Getex,
+            Op::Setnx => TraceOp::SetNx,
+        }
+    }
+}
+
+/// Splits `file:LINE: message` (what [`TraceReader`] writes) into a
+/// [`TraceError`], keeping the text.
+fn split_error(file: &str, fallback_line: u64, e: &anyhow::Error) -> TraceError {
+    let text = format!("{e:#}");
+    let parsed = text
+        .strip_prefix(file)
+        .and_then(|t| t.strip_prefix(':'))
+        .and_then(|t| t.split_once(": "))
+        .and_then(|(n, msg)| Some((n.parse::<u64>().ok()?, msg)));
+    match parsed {
+        Some((line, msg)) => TraceError::new(file, Pos::Line(line), msg),
+        None => TraceError::new(file, Pos::Line(fallback_line), text),
+    }
+}
+
+impl<R: Read + Send> TraceSource for TtlsimSource<R> {
+    fn format(&self) -> Format {
+        Format::Ttlsim
+    }
+
+    fn file(&self) -> &str {
+        &self.file
+    }
+
+    fn next_record(&mut self) -> Result<Option<TraceRecord<'_>>, TraceError> {
+        let fallback = self.reader.line() + 1;
+        let (row, line) = match self.reader.next_row_at() {
+            Ok(Some(row)) => row,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(split_error(&self.file, fallback, &e)),
+        };
+        Ok(Some(TraceRecord {
+            time_us: row.time_ms * 1000,
+            op: row.op.trace_op(),
+            key: KeyRef::Name(row.key.as_bytes()),
+            key_len: u32::try_from(row.key.len()).unwrap_or(u32::MAX),
+            size: row.size,
+            ttl_ms: row.ttl_ms,
+            fill: row.op == Op::Get && row.size > 0,
+            next_access: None,
+            argv: &[],
+            pos: Pos::Line(line),
+        }))
+    }
+
+    fn position(&self) -> Pos {
+        Pos::Line(self.reader.line())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,6 +493,31 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "time_ms,op,key,size,ttl_ms\n1,get,c:00000001,50,1000\n1,get,c:00000002,0,0\n1,set,c:00000002,50,1000\n"
+        );
+    }
+
+    #[test]
+    fn source_maps_rows_and_keeps_error_text() {
+        let src = "time_ms,op,key,size,ttl_ms\n0,set,a:1,10,0\n5,get,b,7,100\n6,get,c,0,0\n7,setnx,d,3,50\n9,fetch,a,1,0\n";
+        let mut s = TtlsimSource::new(src.as_bytes(), "t.csv").unwrap();
+        let r = s.next_record().unwrap().unwrap();
+        assert_eq!(
+            (r.time_us, r.op, r.key, r.key_len, r.size, r.ttl_ms, r.fill),
+            (0, TraceOp::Set, KeyRef::Name(b"a:1"), 3, 10, 0, false)
+        );
+        let r = s.next_record().unwrap().unwrap();
+        assert_eq!(
+            (r.time_us, r.op, r.fill, r.ttl_ms),
+            (5000, TraceOp::Get, true, 100)
+        );
+        assert!(!s.next_record().unwrap().unwrap().fill);
+        assert_eq!(s.next_record().unwrap().unwrap().op, TraceOp::SetNx);
+        assert_eq!(s.position(), Pos::Line(5));
+        let e = s.next_record().unwrap_err();
+        assert_eq!(e.pos, Pos::Line(6));
+        assert_eq!(
+            e.to_string(),
+            "t.csv:6: bad row: unknown op `fetch` (expected get, set, del, expire, persist, incr, getex or setnx)"
         );
     }
 }

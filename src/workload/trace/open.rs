@@ -1,0 +1,705 @@
+//! Opening a trace file: transparent decompression, format detection, and
+//! [`Rebased`] time.
+//!
+//! [`open`] reads `.gz` and `.zst` files as streams, whatever their name,
+//! by their magic bytes (`1f 8b`, `28 b5 2f fd`; concatenated gzip members
+//! and zstd frames are read in turn). Without a format it detects one:
+//! 1. a CSV spec was given: `csv`;
+//! 2. the file name (less `.gz`/`.zst`), as libCacheSim's `detect_trace_type`
+//!    does: `oracleGeneral` anywhere → oracle-general; `.twrNS.` or a
+//!    `.twrNS` ending → twr-ns; `.twr.` or a `.twr` ending → twr;
+//! 3. the first line: ttlsim's header → ttlsim; a MONITOR line (after an
+//!    optional `OK`) → monitor; seven comma fields with numbers where the
+//!    Twitter trace has them and a memcached op in field 6 → twitter.
+//!
+//! When nothing matches, the error names every format tried, why each was
+//! refused, and says to pass `--trace-format`.
+
+use super::csv::{CsvReader, CsvSpec};
+use super::input::split_fields;
+use super::monitor::{parse_line, MonitorReader};
+use super::oracle_general::OracleGeneralReader;
+use super::record::{Format, Pos, TraceError, TraceRecord, TraceSource};
+use super::ttlsim::{TtlsimSource, HEADER};
+use super::twitter::{parse_op, TwitterReader};
+use super::twr::TwrReader;
+use anyhow::{bail, Context, Result};
+use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::path::Path;
+
+/// The compression a file uses, told by its magic bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// gzip (`1f 8b`).
+    Gzip,
+    /// Zstandard (`28 b5 2f fd`).
+    Zstd,
+}
+
+impl Compression {
+    /// The compression whose magic `head` starts with.
+    pub fn detect(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// Reads every zstd frame of a stream in turn, skipping skippable frames.
+struct ZstdFrames<R> {
+    dec: FrameDecoder,
+    src: R,
+    in_frame: bool,
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if !self.in_frame {
+                if self.src.fill_buf()?.is_empty() {
+                    return Ok(0);
+                }
+                match self.dec.reset(&mut self.src) {
+                    Ok(()) => self.in_frame = true,
+                    Err(FrameDecoderError::ReadFrameHeaderError(
+                        ReadFrameHeaderError::SkipFrame { length, .. },
+                    )) => {
+                        let skipped = io::copy(
+                            &mut (&mut self.src).take(u64::from(length)),
+                            &mut io::sink(),
+                        )?;
+                        if skipped < u64::from(length) {
+                            return Err(io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "zstd: truncated skippable frame",
+                            ));
+                        }
+                        continue;
+                    }
+                    Err(e) => return Err(io::Error::other(format!("zstd: {e}"))),
+                }
+            }
+            while self.dec.can_collect() == 0 && !self.dec.is_finished() {
+                self.dec
+                    .decode_blocks(&mut self.src, BlockDecodingStrategy::UptoBlocks(1))
+                    .map_err(|e| io::Error::other(format!("zstd: {e}")))?;
+            }
+            let n = self.dec.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            if self.dec.is_finished() && self.dec.can_collect() == 0 {
+                self.in_frame = false;
+            }
+        }
+    }
+}
+
+/// The decompressed stream of `path`, and its compression.
+pub fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, Compression)> {
+    let f = File::open(path).with_context(|| format!("cannot open trace `{}`", path.display()))?;
+    let mut raw = BufReader::with_capacity(256 * 1024, f);
+    let head = raw
+        .fill_buf()
+        .with_context(|| format!("cannot read trace `{}`", path.display()))?;
+    let c = Compression::detect(head);
+    let r: Box<dyn Read + Send> = match c {
+        Compression::None => Box::new(raw),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
+        Compression::Zstd => Box::new(ZstdFrames {
+            dec: FrameDecoder::new(),
+            src: raw,
+            in_frame: false,
+        }),
+    };
+    Ok((r, c))
+}
+
+/// The file name, lower-cased, less a compression suffix.
+fn inner_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    for suffix in [".gz", ".zst", ".zstd"] {
+        if let Some(n) = name.strip_suffix(suffix) {
+            return n.to_string();
+        }
+    }
+    name
+}
+
+/// The format the file name says, as libCacheSim reads names.
+fn format_by_name(name: &str) -> Option<Format> {
+    if name.contains("oraclegeneral") {
+        Some(Format::OracleGeneral)
+    } else if name.contains(".twrns.") || name.ends_with(".twrns") {
+        Some(Format::TwrNs)
+    } else if name.contains(".twr.") || name.ends_with(".twr") {
+        Some(Format::Twr)
+    } else {
+        None
+    }
+}
+
+/// Why `line` is not a Twitter trace line, or `None` when it is one.
+fn not_twitter(line: &[u8]) -> Option<String> {
+    let mut f = Vec::new();
+    if split_fields(line, b',', false, &mut f).is_err() || f.len() != 7 {
+        return Some(format!(
+            "the first line has {} comma-separated fields, not 7",
+            f.len()
+        ));
+    }
+    let field = |i: usize| &line[f[i].0..f[i].1];
+    let numeric = |s: &[u8]| !s.is_empty() && s.iter().all(|c| c.is_ascii_digit() || *c == b'.');
+    for (i, name) in [
+        (0, "timestamp"),
+        (2, "key size"),
+        (3, "value size"),
+        (6, "TTL"),
+    ] {
+        if !numeric(field(i)) {
+            return Some(format!("field {} ({name}) is not a number", i + 1));
+        }
+    }
+    if parse_op(field(5)).is_none() {
+        return Some(format!(
+            "field 6 `{}` is not a memcached operation",
+            super::input::show(field(5))
+        ));
+    }
+    None
+}
+
+/// Detects the format from the name and the first bytes of the stream; the
+/// error lists every format and why it was refused.
+fn detect(name: &str, prefix: &[u8], shown: &str, c: Compression) -> Result<Format> {
+    if let Some(f) = format_by_name(name) {
+        return Ok(f);
+    }
+    let mut lines = prefix
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut first = lines.next().unwrap_or(&[]);
+    let binary = prefix.iter().take(4096).any(|&b| b == 0);
+    if first == HEADER.as_bytes() {
+        return Ok(Format::Ttlsim);
+    }
+    let mut monitor_line = first;
+    if first == b"OK" || first == b"+OK" {
+        monitor_line = lines.next().unwrap_or(&[]);
+    }
+    let monitor_err = match parse_line(monitor_line, &mut Vec::new()) {
+        Ok(_) => return Ok(Format::Monitor),
+        Err(e) => e,
+    };
+    let twitter_err = match not_twitter(first) {
+        None => return Ok(Format::Twitter),
+        Some(e) => e,
+    };
+    if binary {
+        first = b"";
+    }
+    let what = if binary {
+        "binary data".to_string()
+    } else if prefix.is_empty() {
+        "an empty file".to_string()
+    } else {
+        format!("`{}`", super::input::show(first))
+    };
+    let comp = match c {
+        Compression::None => "",
+        Compression::Gzip => " (gzip-compressed)",
+        Compression::Zstd => " (zstd-compressed)",
+    };
+    let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+    bail!(
+        "cannot tell the format of trace `{shown}`{comp}, which starts with {what}; tried:\n\
+         \x20 ttlsim: the first line is not the header `{HEADER}`\n\
+         \x20 monitor: the first line is not a MONITOR line ({monitor_err})\n\
+         \x20 oracle-general: the file name does not contain `oracleGeneral`\n\
+         \x20 twr-ns: the file name does not contain `.twrNS.` or end in `.twrNS`\n\
+         \x20 twr: the file name does not contain `.twr.` or end in `.twr`\n\
+         \x20 twitter: {twitter_err}\n\
+         \x20 csv: needs a column spec (--csv-spec)\n\
+         pass --trace-format (one of: {})",
+        names.join(", ")
+    )
+}
+
+/// Opens a trace: decompresses `.gz`/`.zst` by magic, detects the format
+/// when `format` is `None` (see the module docs), and returns its reader.
+/// `csv_spec` is required for [`Format::Csv`] (and selects it when
+/// `format` is `None`). Errors name the path as given.
+pub fn open(
+    path: &Path,
+    format: Option<Format>,
+    csv_spec: Option<&CsvSpec>,
+) -> Result<Box<dyn TraceSource>> {
+    let shown = path.display().to_string();
+    let (mut stream, c) = open_stream(path)?;
+    let format = match (format, csv_spec) {
+        (Some(f), _) => f,
+        (None, Some(_)) => Format::Csv,
+        (None, None) => {
+            let name = inner_name(path);
+            let by_name = format_by_name(&name);
+            if let Some(f) = by_name {
+                f
+            } else {
+                let mut prefix = Vec::new();
+                (&mut stream)
+                    .take(64 * 1024)
+                    .read_to_end(&mut prefix)
+                    .with_context(|| format!("cannot read trace `{shown}`"))?;
+                let f = detect(&name, &prefix, &shown, c)?;
+                stream = Box::new(Cursor::new(prefix).chain(stream));
+                f
+            }
+        }
+    };
+    let buffered = |s| BufReader::with_capacity(1 << 20, s);
+    Ok(match format {
+        Format::Ttlsim => Box::new(TtlsimSource::new(buffered(stream), &shown)?),
+        Format::Monitor => Box::new(MonitorReader::new(buffered(stream), &shown)),
+        Format::OracleGeneral => Box::new(OracleGeneralReader::new(stream, &shown)),
+        Format::Twr => Box::new(TwrReader::new(stream, &shown, false)),
+        Format::TwrNs => Box::new(TwrReader::new(stream, &shown, true)),
+        Format::Twitter => Box::new(TwitterReader::new(buffered(stream), &shown)),
+        Format::Csv => match csv_spec {
+            Some(spec) => Box::new(CsvReader::new(buffered(stream), &shown, spec)),
+            None => bail!(
+                "trace `{shown}`: the csv format needs a column spec (--csv-spec, e.g. `time=1,key=2,size=3`)"
+            ),
+        },
+    })
+}
+
+/// Largest backward step in time that is clamped rather than refused: 1 s,
+/// enough for clocks of concurrent clients or hosts a little out of step
+/// (MONITOR stamps each command when it is fed, not when it arrived).
+pub const BACKWARD_TOLERANCE_US: u64 = 1_000_000;
+
+/// Largest forward jump between consecutive records: a year (365 days).
+/// Anything larger is a wrong time unit or a corrupt record, not a pause.
+pub const MAX_GAP_US: u64 = 365 * 24 * 3600 * 1_000_000;
+
+/// Re-bases a source's time to its first record (so absolute Unix
+/// timestamps start at 0) and keeps it monotone: a step back of at most
+/// [`BACKWARD_TOLERANCE_US`] is clamped to the previous record's time; a
+/// larger one, or a jump forward of more than [`MAX_GAP_US`], is an error at
+/// the record's position.
+pub struct Rebased<S> {
+    inner: S,
+    file: String,
+    base: Option<u64>,
+    last: u64,
+    clamped: u64,
+}
+
+impl<S: TraceSource> Rebased<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S) -> Self {
+        Rebased {
+            file: inner.file().to_string(),
+            inner,
+            base: None,
+            last: 0,
+            clamped: 0,
+        }
+    }
+
+    /// The first record's original time, once one was read.
+    pub fn base_us(&self) -> Option<u64> {
+        self.base
+    }
+
+    /// Records whose time was clamped to the previous one.
+    pub fn clamped(&self) -> u64 {
+        self.clamped
+    }
+
+    /// The wrapped source.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+/// `us` as seconds with six decimals, signed.
+fn secs(us: i128) -> String {
+    let sign = if us < 0 { "-" } else { "" };
+    let a = us.unsigned_abs();
+    format!("{sign}{}.{:06} s", a / 1_000_000, a % 1_000_000)
+}
+
+impl<S: TraceSource> TraceSource for Rebased<S> {
+    fn format(&self) -> Format {
+        self.inner.format()
+    }
+
+    fn file(&self) -> &str {
+        self.inner.file()
+    }
+
+    fn next_record(&mut self) -> Result<Option<TraceRecord<'_>>, TraceError> {
+        let mut r = match self.inner.next_record()? {
+            Some(r) => r,
+            None => return Ok(None),
+        };
+        let base = *self.base.get_or_insert(r.time_us);
+        let rel = i128::from(r.time_us) - i128::from(base);
+        let last = i128::from(self.last);
+        let t = if rel < last {
+            let back = u64::try_from(last - rel).unwrap_or(u64::MAX);
+            if back > BACKWARD_TOLERANCE_US {
+                return Err(TraceError::new(
+                    &self.file,
+                    r.pos,
+                    format!(
+                        "time goes back {} (from {} to {} after the first record); at most {} is tolerated",
+                        secs(back as i128),
+                        secs(last),
+                        secs(rel),
+                        secs(BACKWARD_TOLERANCE_US as i128)
+                    ),
+                ));
+            }
+            self.clamped += 1;
+            self.last
+        } else {
+            let gap = u64::try_from(rel - last).unwrap_or(u64::MAX);
+            if gap > MAX_GAP_US {
+                return Err(TraceError::new(
+                    &self.file,
+                    r.pos,
+                    format!(
+                        "time jumps forward {} (from {} to {} after the first record), more than a year: a wrong time unit?",
+                        secs(gap as i128),
+                        secs(last),
+                        secs(rel)
+                    ),
+                ));
+            }
+            u64::try_from(rel).unwrap_or(u64::MAX)
+        };
+        self.last = t;
+        r.time_us = t;
+        Ok(Some(r))
+    }
+
+    fn position(&self) -> Pos {
+        self.inner.position()
+    }
+
+    fn skipped(&self) -> Vec<(String, u64)> {
+        self.inner.skipped()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::trace::{KeyRef, TraceOp};
+    use std::path::PathBuf;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/traces")
+            .join(name)
+    }
+
+    /// Every record of a source, owned, for comparisons.
+    fn dump(s: &mut dyn TraceSource) -> Vec<String> {
+        let mut v = Vec::new();
+        while let Some(r) = s.next_record().unwrap() {
+            let key = match r.key {
+                KeyRef::Id(i) => format!("#{i}"),
+                KeyRef::Name(n) => String::from_utf8_lossy(n).into_owned(),
+            };
+            v.push(format!(
+                "{} {:?} {key} {} {} {} {} {:?} {:?}",
+                r.time_us, r.op, r.key_len, r.size, r.ttl_ms, r.fill, r.next_access, r.argv
+            ));
+        }
+        v
+    }
+
+    #[test]
+    fn detects_each_format() {
+        let spec = CsvSpec::parse("key=1,size=2,delim=space").unwrap();
+        for (name, want, spec) in [
+            ("small.ttlsim.csv", Format::Ttlsim, None),
+            ("small.monitor", Format::Monitor, None),
+            ("unterminated.monitor", Format::Monitor, None),
+            ("small.oracleGeneral.bin", Format::OracleGeneral, None),
+            ("small.twr", Format::Twr, None),
+            ("small.twrNS", Format::TwrNs, None),
+            ("small.twitter.csv", Format::Twitter, None),
+            ("small_keys.csv", Format::Csv, Some(&spec)),
+            ("small.monitor.gz", Format::Monitor, None),
+            ("small.oracleGeneral.bin.zst", Format::OracleGeneral, None),
+        ] {
+            let mut s = open(&fixture(name), None, spec).unwrap();
+            assert_eq!(s.format(), want, "{name}");
+            assert!(s.next_record().unwrap().is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn compressed_copies_read_identically() {
+        for (plain, copies) in [
+            ("small.monitor", ["small.monitor.gz", "small.monitor.zst"]),
+            (
+                "small.oracleGeneral.bin",
+                ["small.oracleGeneral.bin.gz", "small.oracleGeneral.bin.zst"],
+            ),
+        ] {
+            let mut p = open(&fixture(plain), None, None).unwrap();
+            let want = dump(&mut *p);
+            assert!(want.len() >= 24);
+            for c in copies {
+                let mut s = open(&fixture(c), None, None).unwrap();
+                assert_eq!(dump(&mut *s), want, "{c}");
+                assert_eq!(s.skipped(), p.skipped(), "{c}");
+            }
+        }
+        let (_, c) = open_stream(&fixture("small.monitor.zst")).unwrap();
+        assert_eq!(c, Compression::Zstd);
+        let (_, c) = open_stream(&fixture("small.monitor.gz")).unwrap();
+        assert_eq!(c, Compression::Gzip);
+    }
+
+    #[test]
+    fn concatenated_zstd_frames_and_gzip_members_are_read_in_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let single = dump(&mut *open(&fixture("small.oracleGeneral.bin"), None, None).unwrap());
+        for ext in ["zst", "gz"] {
+            let one = std::fs::read(fixture(&format!("small.oracleGeneral.bin.{ext}"))).unwrap();
+            let p = dir.path().join(format!("twice.oracleGeneral.bin.{ext}"));
+            std::fs::write(&p, [&one[..], &one[..]].concat()).unwrap();
+            let double = dump(&mut *open(&p, None, None).unwrap());
+            assert_eq!(double.len(), 2 * single.len(), "{ext}");
+            assert_eq!(double[single.len()..], single[..], "{ext}");
+        }
+    }
+
+    #[test]
+    fn a_random_file_is_refused_with_every_reason() {
+        let e = open(&fixture("random.bin"), None, None)
+            .err()
+            .unwrap()
+            .to_string();
+        let shown = fixture("random.bin").display().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "cannot tell the format of trace `{shown}`, which starts with binary data; tried:\n  \
+                 ttlsim: the first line is not the header `time_ms,op,key,size,ttl_ms`\n  \
+                 monitor: the first line is not a MONITOR line (bad timestamp `{}`: expected Unix seconds.microseconds)\n  \
+                 oracle-general: the file name does not contain `oracleGeneral`\n  \
+                 twr-ns: the file name does not contain `.twrNS.` or end in `.twrNS`\n  \
+                 twr: the file name does not contain `.twr.` or end in `.twr`\n  \
+                 twitter: the first line has 1 comma-separated fields, not 7\n  \
+                 csv: needs a column spec (--csv-spec)\n\
+                 pass --trace-format (one of: ttlsim, monitor, oracle-general, twr-ns, twr, twitter, csv)",
+                random_first_word()
+            )
+        );
+        // A text file that is almost a Twitter trace says which field is off.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, "0,k,1,2,3,fetch,0\n").unwrap();
+        let e = open(&p, None, None).err().unwrap().to_string();
+        assert!(
+            e.contains("which starts with `0,k,1,2,3,fetch,0`; tried:"),
+            "{e}"
+        );
+        assert!(
+            e.contains("  twitter: field 6 `fetch` is not a memcached operation\n"),
+            "{e}"
+        );
+        // The csv format without a spec.
+        let e = open(&p, Some(Format::Csv), None).err().unwrap().to_string();
+        assert!(
+            e.ends_with(
+                "the csv format needs a column spec (--csv-spec, e.g. `time=1,key=2,size=3`)"
+            ),
+            "{e}"
+        );
+    }
+
+    /// What the monitor check quotes of random.bin: its bytes up to the first space.
+    fn random_first_word() -> String {
+        let d = std::fs::read(fixture("random.bin")).unwrap();
+        let first_line = d.split(|&b| b == b'\n').next().unwrap();
+        let first_line = first_line.strip_suffix(b"\r").unwrap_or(first_line);
+        let w = first_line.split(|&b| b == b' ').next().unwrap();
+        super::super::input::show(w)
+    }
+
+    #[test]
+    fn an_explicit_format_wins_over_the_name() {
+        // small.twr read as oracle-general: 240 bytes = 10 records of 24.
+        let mut s = open(&fixture("small.twr"), Some(Format::OracleGeneral), None).unwrap();
+        assert_eq!(s.format(), Format::OracleGeneral);
+        let n = dump(&mut *s).len() as u64 + s.skipped().iter().map(|x| x.1).sum::<u64>();
+        assert_eq!(n, 10);
+    }
+
+    /// A source over fixed times, for Rebased.
+    struct Times(Vec<u64>, usize);
+    impl TraceSource for Times {
+        fn format(&self) -> Format {
+            Format::Csv
+        }
+        fn file(&self) -> &str {
+            "times.csv"
+        }
+        fn next_record(&mut self) -> Result<Option<TraceRecord<'_>>, TraceError> {
+            let Some(&t) = self.0.get(self.1) else {
+                return Ok(None);
+            };
+            self.1 += 1;
+            Ok(Some(TraceRecord {
+                time_us: t,
+                op: TraceOp::Get,
+                key: KeyRef::Id(1),
+                key_len: 0,
+                size: 0,
+                ttl_ms: 0,
+                fill: false,
+                next_access: None,
+                argv: &[],
+                pos: Pos::Line(self.1 as u64),
+            }))
+        }
+        fn position(&self) -> Pos {
+            Pos::Line(self.1 as u64)
+        }
+    }
+
+    fn rebase(times: &[u64]) -> Result<Vec<u64>, String> {
+        let mut r = Rebased::new(Times(times.to_vec(), 0));
+        let mut v = Vec::new();
+        while let Some(x) = r.next_record().map_err(|e| e.to_string())? {
+            v.push(x.time_us);
+        }
+        Ok(v)
+    }
+
+    #[test]
+    fn rebased_starts_at_zero_and_clamps_small_steps_back() {
+        let t0 = 1_764_620_000_000_000;
+        assert_eq!(
+            rebase(&[
+                t0,
+                t0 + 5,
+                t0 + 2_000_000,
+                t0 + 1_500_000,
+                t0 + 1_000_000,
+                t0 + 3_000_000
+            ]),
+            Ok(vec![0, 5, 2_000_000, 2_000_000, 2_000_000, 3_000_000])
+        );
+        // Just below the first record, within the tolerance.
+        assert_eq!(rebase(&[t0, t0 - 400_000, t0 + 1]), Ok(vec![0, 0, 1]));
+        let mut r = Rebased::new(Times(vec![t0, t0 - 1, t0 + 7], 0));
+        while r.next_record().unwrap().is_some() {}
+        assert_eq!((r.base_us(), r.clamped()), (Some(t0), 1));
+    }
+
+    #[test]
+    fn rebased_refuses_time_going_back_or_a_year_jump() {
+        let t0 = 1_764_620_000_000_000;
+        assert_eq!(
+            rebase(&[t0, t0 + 5_000_000, t0 + 3_999_999]).unwrap_err(),
+            "times.csv:3: time goes back 1.000001 s (from 5.000000 s to 3.999999 s after the first record); at most 1.000000 s is tolerated"
+        );
+        assert_eq!(
+            rebase(&[t0, t0 - 2_000_000]).unwrap_err(),
+            "times.csv:2: time goes back 2.000000 s (from 0.000000 s to -2.000000 s after the first record); at most 1.000000 s is tolerated"
+        );
+        let year = 365 * 24 * 3600 * 1_000_000u64;
+        assert_eq!(rebase(&[0, 10, 10 + year]), Ok(vec![0, 10, 10 + year]));
+        assert_eq!(
+            rebase(&[0, 10, 11 + year]).unwrap_err(),
+            "times.csv:3: time jumps forward 31536000.000001 s (from 0.000010 s to 31536000.000011 s after the first record), more than a year: a wrong time unit?"
+        );
+    }
+
+    #[test]
+    fn rebased_errors_name_real_positions() {
+        // A twitter trace whose third line jumps back 2 s.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("back.csv");
+        std::fs::write(&p, "10,a,1,1,1,get,0\n12,a,1,1,1,get,0\n10,a,1,1,1,get,0\n").unwrap();
+        let mut r = Rebased::new(open(&p, Some(Format::Twitter), None).unwrap());
+        r.next_record().unwrap();
+        r.next_record().unwrap();
+        assert_eq!(
+            r.next_record().unwrap_err().to_string(),
+            format!("{}:3: time goes back 2.000000 s (from 2.000000 s to 0.000000 s after the first record); at most 1.000000 s is tolerated", p.display())
+        );
+        // The bundled binary trace, rebased: starts at 0, spans 2 hours.
+        let mut r = Rebased::new(
+            open(
+                &Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../shared/data/cloudPhysicsIO.oracleGeneral.bin"),
+                None,
+                None,
+            )
+            .unwrap(),
+        );
+        let mut last = None;
+        let mut first = None;
+        while let Some(x) = r.next_record().unwrap() {
+            first.get_or_insert(x.time_us);
+            last = Some(x.time_us);
+        }
+        assert_eq!((first, last), (Some(0), Some(7_200_000_000)));
+        assert!(matches!(
+            r.position(),
+            Pos::Byte {
+                offset: 2_732_928,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_truncated_compressed_stream_is_an_error_not_a_short_trace() {
+        for ext in ["gz", "zst"] {
+            let name = format!("truncated.oracleGeneral.bin.{ext}");
+            let mut s = open(&fixture(&name), None, None).unwrap();
+            let mut n = 0;
+            let e = loop {
+                match s.next_record() {
+                    Ok(Some(_)) => n += 1,
+                    Ok(None) => panic!("{name}: read {n} records and a clean end"),
+                    Err(e) => break e,
+                }
+            };
+            assert!(n < 30, "{name}");
+            // The decoder's own words follow; the position is the record
+            // being read when the stream broke.
+            assert!(e.message.starts_with("cannot read: "), "{name}: {e}");
+            assert!(
+                matches!(e.pos, Pos::Byte { offset, .. } if offset == 24 * n),
+                "{name}: {e}"
+            );
+        }
+    }
+}
