@@ -9,8 +9,8 @@ use crate::reply::Reply;
 use crate::store::config::{glob_match, NAMES};
 use crate::store::memory;
 use crate::store::{
-    Config, ExpireCond, GetexAction, IncrError, Key, Micros, Oom, Payload, SetCond, SetTtl, Store,
-    TtlState,
+    Config, ExpireCond, GetexAction, IncrError, Key, Micros, Oom, Payload, SetCond, SetTtl,
+    SimValue, Store, TtlState,
 };
 use rustc_hash::FxHashMap;
 use std::fmt::Write;
@@ -91,10 +91,84 @@ pub enum Effect {
     Sleep(Micros),
 }
 
+/// A value the command layer can store: made from a command's argument,
+/// and turned back into a bulk reply.
+pub trait Value: Payload + Clone {
+    /// The value a SET of `arg` stores.
+    fn from_arg(arg: &[u8]) -> Self;
+    /// The bytes a GET replies with.
+    fn to_bulk(&self) -> Vec<u8>;
+}
+
+impl Value for Vec<u8> {
+    fn from_arg(arg: &[u8]) -> Self {
+        arg.to_vec()
+    }
+    fn to_bulk(&self) -> Vec<u8> {
+        self.clone()
+    }
+}
+
+/// The simulator's values keep only what the memory model needs: an
+/// integer as Redis would encode it, or a length. A GET of a blob replies
+/// with that many `x` bytes.
+impl Value for SimValue {
+    fn from_arg(arg: &[u8]) -> Self {
+        match crate::store::value::parse_canonical_int(arg) {
+            Some(i) => SimValue::Int(i),
+            None => SimValue::Blob(arg.len() as u32),
+        }
+    }
+    fn to_bulk(&self) -> Vec<u8> {
+        match *self {
+            SimValue::Int(i) => i.to_string().into_bytes(),
+            SimValue::Blob(n) => vec![b'x'; n as usize],
+        }
+    }
+}
+
+/// Maps a command's key names to the store's integer keys.
+pub trait KeyMap {
+    /// The key named `name` (the same name always gives the same key).
+    fn key(&mut self, name: &[u8]) -> Key;
+}
+
+/// Key names interned to dense ids in order of first use.
+#[derive(Default)]
+pub struct Interner(FxHashMap<Vec<u8>, u64>);
+
+impl KeyMap for Interner {
+    fn key(&mut self, name: &[u8]) -> Key {
+        let next = self.0.len() as u64;
+        let id = match self.0.get(name) {
+            Some(&id) => id,
+            None => {
+                self.0.insert(name.to_vec(), next);
+                next
+            }
+        };
+        Key {
+            id,
+            len: name.len() as u32,
+        }
+    }
+}
+
+/// One command's execution context: a store and the names of its keys.
+/// The shell's [`Server`] and a MONITOR replay (whose keys carry
+/// namespaces for the metrics) run every command through this one
+/// implementation.
+pub struct Exec<'a, V: Value, K: KeyMap> {
+    /// The store.
+    pub store: &'a mut Store<V>,
+    /// How names become keys.
+    pub keys: &'a mut K,
+}
+
 /// A Redis server front end: interned key names and one store.
 pub struct Server {
     store: Store<Vec<u8>>,
-    names: FxHashMap<Vec<u8>, u64>,
+    names: Interner,
 }
 
 fn lower(arg: &[u8]) -> String {
@@ -132,7 +206,7 @@ impl Server {
     pub fn new(cfg: Config, seed: u64, now: Micros) -> Self {
         Server {
             store: Store::new(cfg, seed, now),
-            names: FxHashMap::default(),
+            names: Interner::default(),
         }
     }
 
@@ -146,16 +220,23 @@ impl Server {
         &mut self.store
     }
 
-    fn key(&mut self, name: &[u8]) -> Key {
-        let next = self.names.len() as u64;
-        let id = *self.names.entry(name.to_vec()).or_insert(next);
-        Key {
-            id,
-            len: name.len() as u32,
+    /// Runs one command at simulated time `now`.
+    pub fn execute(&mut self, argv: &[Vec<u8>], now: Micros) -> (Reply, Effect) {
+        Exec {
+            store: &mut self.store,
+            keys: &mut self.names,
         }
+        .execute(argv, now)
+    }
+}
+
+impl<V: Value, K: KeyMap> Exec<'_, V, K> {
+    fn key(&mut self, name: &[u8]) -> Key {
+        self.keys.key(name)
     }
 
-    /// Runs one command at simulated time `now`.
+    /// Runs one command at simulated time `now`, as `processCommand` does:
+    /// the command table, arity, subcommands, the OOM check, then the command.
     pub fn execute(&mut self, argv: &[Vec<u8>], now: Micros) -> (Reply, Effect) {
         let Some(first) = argv.first() else {
             return (Reply::err("empty command"), Effect::None);
@@ -209,22 +290,29 @@ impl Server {
         let reply = match name {
             "get" => {
                 let k = self.key(&argv[1]);
-                self.store.get(k).cloned().map_or(Reply::Nil, Reply::Bulk)
+                self.store
+                    .get(k)
+                    .map_or(Reply::Nil, |v| Reply::Bulk(v.to_bulk()))
             }
             "set" => self.set_command(argv)?,
             "setex" | "psetex" => {
                 let seconds = name == "setex";
                 let when = self.expire_ms(name, seconds, false, &argv[2])?;
                 let k = self.key(&argv[1]);
-                self.store
-                    .set(k, argv[3].clone(), SetCond::Always, SetTtl::At(when), false);
+                self.store.set(
+                    k,
+                    V::from_arg(&argv[3]),
+                    SetCond::Always,
+                    SetTtl::At(when),
+                    false,
+                );
                 Reply::ok()
             }
             "setnx" => {
                 let k = self.key(&argv[1]);
                 let (written, _) =
                     self.store
-                        .set(k, argv[2].clone(), SetCond::Nx, SetTtl::Clear, false);
+                        .set(k, V::from_arg(&argv[2]), SetCond::Nx, SetTtl::Clear, false);
                 Reply::bool(written)
             }
             "mget" => Reply::Array(
@@ -232,7 +320,9 @@ impl Server {
                     .iter()
                     .map(|a| {
                         let k = self.key(a);
-                        self.store.get(k).cloned().map_or(Reply::Nil, Reply::Bulk)
+                        self.store
+                            .get(k)
+                            .map_or(Reply::Nil, |v| Reply::Bulk(v.to_bulk()))
                     })
                     .collect(),
             ),
@@ -242,15 +332,22 @@ impl Server {
                 }
                 for pair in argv[1..].chunks(2) {
                     let k = self.key(&pair[0]);
-                    self.store
-                        .set(k, pair[1].clone(), SetCond::Always, SetTtl::Clear, false);
+                    self.store.set(
+                        k,
+                        V::from_arg(&pair[1]),
+                        SetCond::Always,
+                        SetTtl::Clear,
+                        false,
+                    );
                 }
                 Reply::ok()
             }
             "getex" => self.getex_command(argv)?,
             "getdel" => {
                 let k = self.key(&argv[1]);
-                self.store.getdel(k).map_or(Reply::Nil, Reply::Bulk)
+                self.store
+                    .getdel(k)
+                    .map_or(Reply::Nil, |v| Reply::Bulk(v.to_bulk()))
             }
             "del" | "unlink" => Reply::Int(self.count_keys(argv, |s, k| s.del(k))),
             "exists" => Reply::Int(self.count_keys(argv, |s, k| s.exists(k))),
@@ -346,12 +443,12 @@ impl Server {
     fn count_keys(
         &mut self,
         argv: &[Vec<u8>],
-        mut f: impl FnMut(&mut Store<Vec<u8>>, Key) -> bool,
+        mut f: impl FnMut(&mut Store<V>, Key) -> bool,
     ) -> i64 {
         let mut n = 0;
         for a in &argv[1..] {
             let k = self.key(a);
-            n += f(&mut self.store, k) as i64;
+            n += f(self.store, k) as i64;
         }
         n
     }
@@ -443,9 +540,9 @@ impl Server {
             SetCond::Always
         };
         let k = self.key(&argv[1]);
-        let (written, old) = self.store.set(k, argv[2].clone(), cond, ttl, o.get);
+        let (written, old) = self.store.set(k, V::from_arg(&argv[2]), cond, ttl, o.get);
         Ok(if o.get {
-            old.map_or(Reply::Nil, Reply::Bulk)
+            old.map_or(Reply::Nil, |v| Reply::Bulk(v.to_bulk()))
         } else if written {
             Reply::ok()
         } else {
@@ -467,7 +564,7 @@ impl Server {
             None => GetexAction::None,
         };
         self.store.getex_apply(k, action);
-        Ok(Reply::Bulk(value))
+        Ok(Reply::Bulk(value.to_bulk()))
     }
 
     /// `expireGenericCommand` with `parseExtendedExpireArgumentsOrReply`.
