@@ -61,10 +61,7 @@ fn every_column_of_every_bundled_workload_is_described() {
     }
     let trace = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/trace_zipf_10k.csv");
     let mut spec = RunSpec::new(ttlsim::workload::Workload::for_trace("t"));
-    spec.source = Source::Trace {
-        path: trace.into(),
-        fill: true,
-    };
+    spec.source = Source::Trace(ttlsim::workload::replay::TraceInput::new(trace));
     checked += check(&sim::run(&spec).unwrap(), "trace replay");
     assert!(checked > 200, "only {checked} columns checked");
 }

@@ -227,7 +227,7 @@ fn recorded_trace_replays_to_the_same_metrics() {
     let (a, rows) = sim::record_to_path(&gen, &path).unwrap();
     assert!(rows > 10_000);
     let mut replay = gen.clone();
-    replay.source = Source::Trace { path, fill: true };
+    replay.source = Source::Trace(ttlsim::workload::replay::TraceInput::new(path));
     let b = sim::run(&replay).unwrap();
     assert_eq!(a.sim_ops, b.sim_ops);
     assert!(

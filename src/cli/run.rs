@@ -18,12 +18,16 @@ pub struct RunArgs {
     /// The workload file (TOML), unless --trace is given.
     #[arg(required_unless_present = "trace", conflicts_with = "trace")]
     pub workload: Option<PathBuf>,
-    /// Replay this trace (time_ms,op,key,size,ttl_ms) instead of a workload.
+    /// Replay this trace instead of a workload (any format ttlsim reads;
+    /// `.gz` and `.zst` are decompressed as they stream).
     #[arg(long)]
     pub trace: Option<PathBuf>,
     /// With --trace: a GET that misses does not write the row's value.
     #[arg(long, requires = "trace")]
     pub no_fill: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub trace_opts: super::TraceOpts,
     /// Write runs.csv, timeseries.csv, latency.csv and perf.csv here
     /// (default: results/<name>/).
     #[arg(long)]
@@ -147,10 +151,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         (Some(path), _) => (load_workload(path)?, Source::Patterns),
         (None, Some(path)) => (
             Workload::for_trace(&file_stem(path)),
-            Source::Trace {
-                path: path.clone(),
-                fill: !args.no_fill,
-            },
+            Source::Trace(args.trace_opts.input(path, !args.no_fill)?),
         ),
         (None, None) => bail!("give a workload file or --trace FILE"),
     };

@@ -70,6 +70,35 @@ const COMMANDS: &[Spec] = &[
     spec("ping", -1, false),
 ];
 
+/// True for a command the model has (`name` in any case): MONITOR replay
+/// skips the others (hashes, lists, ...) and counts them.
+pub fn is_supported(name: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    COMMANDS
+        .iter()
+        .any(|c| c.name.as_bytes() == lower.as_slice())
+}
+
+/// The positions of a command's key arguments in `argv`, as Redis's key
+/// specs give them for the commands the model has: every argument of MGET,
+/// DEL, UNLINK, EXISTS and TOUCH, every other one of MSET, the third of
+/// OBJECT and MEMORY, none for server commands, otherwise the first.
+pub fn key_positions(argv: &[Vec<u8>]) -> impl Iterator<Item = usize> {
+    let name = argv
+        .first()
+        .map(|a| a.to_ascii_lowercase())
+        .unwrap_or_default();
+    let argc = argv.len();
+    let (start, step) = match name.as_slice() {
+        b"mget" | b"del" | b"unlink" | b"exists" | b"touch" => (1, 1),
+        b"mset" => (1, 2),
+        b"object" | b"memory" => (2, argc),
+        b"dbsize" | b"flushall" | b"config" | b"info" | b"ping" | b"debug" => (argc, 1),
+        _ => (1, argc),
+    };
+    (start..argc).step_by(step.max(1))
+}
+
 /// Subcommands of container commands: (container, name, arity).
 const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("config", "get", -3),

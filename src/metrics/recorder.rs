@@ -112,6 +112,9 @@ pub struct Recorder {
     pub eviction_seen_us: u64,
     /// Last seen `expire_cycle_time_used_us` of the store.
     pub expire_seen_us: u64,
+    /// The store's (`keyspace_hits`, `keyspace_misses`) when the measurement
+    /// began, so the run reports Redis's own counters over the measured part.
+    pub keyspace_at_start: (u64, u64),
 }
 
 /// Whole-server series, in column order.
@@ -167,6 +170,7 @@ impl Recorder {
             series,
             eviction_seen_us: 0,
             expire_seen_us: 0,
+            keyspace_at_start: (0, 0),
         };
         for (name, col) in namespaces {
             r.add_ns(name, col);
@@ -194,10 +198,12 @@ impl Recorder {
     }
 
     /// Ends the warm-up at `now`: from here on everything counts.
-    pub fn start_measuring(&mut self, now: Micros, used_memory: u64) {
+    pub fn start_measuring(&mut self, now: Micros, store: &Store<SimValue>) {
         self.measuring = true;
         self.measure_start = now;
-        self.used_memory_peak = used_memory;
+        self.used_memory_peak = store.used_memory();
+        let s = store.stats();
+        self.keyspace_at_start = (s.keyspace_hits, s.keyspace_misses);
         for n in &mut self.ns {
             n.interval = NsCounters::default();
         }

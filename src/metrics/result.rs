@@ -79,6 +79,8 @@ pub struct RunResult {
     pub sim_ops: u64,
     /// Wall-clock time of the run, ms (not deterministic: `perf.csv` only).
     pub wall_ms: f64,
+    /// Notes for the summary from the clients (skipped trace commands, ...).
+    pub notes: Vec<String>,
 }
 
 impl RunResult {

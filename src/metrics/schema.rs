@@ -279,6 +279,8 @@ pub const METRICS: &[MetricColumn] = &[
     metric("hits", Unit::Count, "Reads (GET, GETEX, ...) that found their key.", |e| Cell::Int(e.totals.hits)),
     metric("misses", Unit::Count, "Reads that did not find their key.", |e| Cell::Int(e.totals.misses)),
     metric("hit_ratio", Unit::Ratio, "hits / (hits + misses) over all namespaces; empty with no reads.", |e| Cell::Ratio(e.totals.hits, e.totals.hits + e.totals.misses)),
+    metric("keyspace_hits", Unit::Count, "Redis's own INFO stats keyspace_hits over the measured part: key lookups by reading commands (GET, MGET, GETEX, GETDEL, EXISTS, TTL, ...) that found the key; INCR, SET and EXPIRE do not count. Compare with the server a capture came from.", |e| Cell::Int(e.store.stats().keyspace_hits - e.rec.keyspace_at_start.0)),
+    metric("keyspace_misses", Unit::Count, "Redis's own INFO stats keyspace_misses over the measured part (see keyspace_hits).", |e| Cell::Int(e.store.stats().keyspace_misses - e.rec.keyspace_at_start.1)),
     metric("misses_cold", Unit::Count, "Misses of keys never written, or deleted by a client.", |e| Cell::Int(e.totals.misses_cold)),
     metric("misses_expired", Unit::Count, "Misses of keys that had expired.", |e| Cell::Int(e.totals.misses_expired)),
     metric("misses_evicted", Unit::Count, "Misses of keys that had been evicted.", |e| Cell::Int(e.totals.misses_evicted)),

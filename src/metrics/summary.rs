@@ -197,6 +197,9 @@ pub fn summary(r: &RunResult) -> String {
             ));
         }
     }
+    for note in &r.notes {
+        line(format!("  {note}"));
+    }
     line(String::new());
     line(format!(
         "  speed: {} simulated ops in {:.2} s of wall time = {} sim ops/s",

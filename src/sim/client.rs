@@ -20,4 +20,9 @@ pub trait Client: Send {
     /// Appends its outcome metrics as `<ns>_<metric>` columns; `ns` holds the
     /// recorder's view of each namespace, `measured_s` the measured time.
     fn outcomes(&self, ns: &[NsStats], measured_s: f64, out: &mut Row);
+    /// Lines for the run summary that the columns cannot hold (a replay's
+    /// skipped commands by name, ...). None by default.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }

@@ -13,7 +13,9 @@ use std::io::Write;
 
 use super::keys::{Fate, KeyBook, Namespaces, SimKey};
 use super::queue::{Class, EventQueue};
+use crate::command::{Exec, KeyMap};
 use crate::metrics::recorder::{MissCause, Recorder};
+use crate::reply::Reply;
 use crate::store::{
     ExpireCond, GetexAction, Key, Micros, Removal, SetCond, SetTtl, SimValue, Store,
 };
@@ -393,6 +395,117 @@ impl Ctx<'_> {
         ok
     }
 
+    /// `SET key <size bytes> XX [PX ttl_ms]` (memcached's replace and cas):
+    /// true if the key existed and was written.
+    pub fn set_xx(&mut self, k: SimKey, size: u32, ttl_ms: u64) -> bool {
+        if !self.begin(k, true) {
+            return false;
+        }
+        let ttl = self.ttl_at(ttl_ms);
+        let (ok, _) = self.world.store.set(
+            Self::key(k),
+            SimValue::Blob(size.max(1)),
+            SetCond::Xx,
+            ttl,
+            false,
+        );
+        self.finish();
+        ok
+    }
+
+    /// memcached's append / prepend: an existing value grows by `size`
+    /// bytes and keeps its TTL; a missing key stays missing. True if it grew.
+    pub fn append(&mut self, k: SimKey, size: u32) -> bool {
+        if !self.begin(k, true) {
+            return false;
+        }
+        let len = self.world.store.peek(k.id).map_or(0, |(v, ..)| {
+            crate::store::Payload::len(v).min(u32::MAX as u64) as u32
+        });
+        let grown = SimValue::Blob(len.saturating_add(size).max(1));
+        let (ok, _) = self
+            .world
+            .store
+            .set(Self::key(k), grown, SetCond::Xx, SetTtl::Keep, false);
+        self.finish();
+        ok
+    }
+
+    /// INCRBY `delta`; with `create` false (memcached's incr and decr) a
+    /// missing key is not created. The new value, or `None` if refused,
+    /// missing or not an integer.
+    pub fn incr_by(&mut self, k: SimKey, delta: i64, create: bool) -> Option<i64> {
+        if !create && self.world.store.peek(k.id).is_none() {
+            self.world.rec.request(k.ns as usize);
+            return None;
+        }
+        if !self.begin(k, true) {
+            return None;
+        }
+        let r = self.world.store.incr_by(Self::key(k), delta).ok();
+        self.finish();
+        if r.is_some() {
+            self.written(k);
+        }
+        r
+    }
+
+    /// Runs a whole Redis command (a MONITOR line) through the command
+    /// layer, as `ttlsim shell` would, with the metrics every typed command
+    /// gets: a request of its first key's namespace, OOM refusals, reads
+    /// (GET, GETEX, GETDEL, MGET) classified as hits or misses by cause, and
+    /// keys created. `keys` are the command's key arguments in order
+    /// ([`crate::command::key_positions`]), resolved by the caller.
+    pub fn command(&mut self, argv: &[Vec<u8>], keys: &[SimKey]) {
+        let Some(&first) = keys.first() else {
+            // Keyless commands (PING, DBSIZE, FLUSHALL) run, uncounted.
+            let mut names = CommandKeys { argv, keys };
+            let mut exec = Exec {
+                store: &mut self.world.store,
+                keys: &mut names,
+            };
+            exec.execute(argv, self.now);
+            self.finish();
+            return;
+        };
+        self.world.rec.request(first.ns as usize);
+        let mut names = CommandKeys { argv, keys };
+        let mut exec = Exec {
+            store: &mut self.world.store,
+            keys: &mut names,
+        };
+        let (reply, _) = exec.execute(argv, self.now);
+        if matches!(&reply, Reply::Error(e) if e.starts_with("OOM")) {
+            self.world.rec.oom(first.ns as usize);
+        }
+        self.finish();
+        let name = argv[0].to_ascii_lowercase();
+        match (name.as_slice(), &reply) {
+            (b"get" | b"getex" | b"getdel", r) => {
+                let v = matches!(r, Reply::Bulk(_)).then_some(SimValue::Blob(1));
+                self.classify(first, v);
+            }
+            (b"mget", Reply::Array(items)) => {
+                for (k, r) in keys.iter().zip(items) {
+                    let v = matches!(r, Reply::Bulk(_)).then_some(SimValue::Blob(1));
+                    self.classify(*k, v);
+                }
+            }
+            _ => {}
+        }
+        for &k in keys {
+            if self.world.store.peek(k.id).is_some() && self.fate(k) != Fate::Live {
+                self.written(k);
+            }
+        }
+    }
+
+    /// True when the policy evicts by next use: the driver must call
+    /// [`Ctx::set_next_use`] for every key it touches.
+    pub fn needs_future(&self) -> bool {
+        self.world.store.config().policy.needs_future()
+    }
+
     /// PERSIST: true if a TTL was removed.
     pub fn persist(&mut self, k: SimKey) -> bool {
         self.begin(k, false);
@@ -400,6 +513,34 @@ impl Ctx<'_> {
         self.finish();
         self.record(Op::Persist, k, 0, 0);
         ok
+    }
+}
+
+/// A command's key arguments (`argv` positions from
+/// [`crate::command::key_positions`]) mapped to their resolved keys.
+struct CommandKeys<'a> {
+    argv: &'a [Vec<u8>],
+    keys: &'a [SimKey],
+}
+
+impl KeyMap for CommandKeys<'_> {
+    fn key(&mut self, name: &[u8]) -> Key {
+        let found = crate::command::key_positions(self.argv)
+            .zip(self.keys)
+            .find(|(i, _)| self.argv[*i] == name)
+            .map(|(_, k)| *k);
+        match found {
+            Some(k) => Key {
+                id: k.id,
+                len: k.len,
+            },
+            // Every key the command layer asks for is one of its key
+            // arguments; a name that is not gets a key no trace key can be.
+            None => Key {
+                id: u64::MAX,
+                len: name.len() as u32,
+            },
+        }
     }
 }
 

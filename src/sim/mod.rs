@@ -24,7 +24,6 @@ pub use ctx::{Ctx, World};
 
 use anyhow::{bail, Context, Result};
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::metrics::recorder::Recorder;
@@ -33,7 +32,7 @@ use crate::metrics::schema;
 use crate::store::{Micros, SimValue, Store};
 use crate::units::Dur;
 use crate::workload::patterns;
-use crate::workload::replay::Replay;
+use crate::workload::replay::{trace_file_name, Replay, TraceInput};
 use crate::workload::spec::{sanitize, Warmup, Workload};
 use ctx::TraceSink;
 use keys::{KeyBook, Namespaces};
@@ -47,13 +46,8 @@ pub const START_MS: u64 = 1_700_000_000_000;
 pub enum Source {
     /// The workload's patterns.
     Patterns,
-    /// A trace file, replayed (`fill`: GET misses write the row's value).
-    Trace {
-        /// The trace.
-        path: PathBuf,
-        /// Fill on a miss (off with `--no-fill`).
-        fill: bool,
-    },
+    /// A trace, replayed.
+    Trace(TraceInput),
 }
 
 /// Everything one run needs.
@@ -139,17 +133,17 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                 .map(|(i, p)| patterns::build(p, i, w.seed, &mut names))
                 .collect()
         }
-        Source::Trace { path, fill } => {
-            let mut replay = Replay::open(path, *fill)?;
+        Source::Trace(input) => {
+            let mut replay = Replay::open(input)?;
             if w.server.policy.needs_future() {
-                replay.load_future(path)?;
+                replay.load_future(input)?;
             }
             vec![Box::new(replay)]
         }
     };
     let end_fixed = match (&spec.source, w.duration) {
         (_, Some(d)) => Some(start + d.us()),
-        (Source::Trace { .. }, None) => None,
+        (Source::Trace(_), None) => None,
         (Source::Patterns, None) => bail!("a generated workload needs a duration"),
     };
     if spec.sample_interval.us() < 1000 {
@@ -172,7 +166,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
     let mut queue = EventQueue::default();
     let mut trace_err: Option<std::io::Error> = None;
     if w.warmup == Warmup::None {
-        world.rec.start_measuring(start, world.store.used_memory());
+        world.rec.start_measuring(start, &world.store);
     }
 
     for (i, c) in clients.iter_mut().enumerate() {
@@ -211,9 +205,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                     Warmup::Requests(n) => world.rec.sim_ops >= n,
                 };
                 if go {
-                    world
-                        .rec
-                        .start_measuring(ev.time, world.store.used_memory());
+                    world.rec.start_measuring(ev.time, &world.store);
                 }
             }
         }
@@ -281,6 +273,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         latency: world.rec.latency_buckets(),
         sim_ops: world.rec.sim_ops,
         wall_ms,
+        notes: clients.iter().flat_map(|c| c.notes()).collect(),
     })
 }
 
@@ -314,12 +307,12 @@ fn columns(
                 }
             }
         }
-        Source::Trace { path, fill } => {
-            let name = path
-                .file_name()
-                .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-            source.put("param_trace_file", name.replace(',', "_"));
-            source.put("param_trace_fill", fill);
+        Source::Trace(t) => {
+            source.put(
+                "param_trace_file",
+                trace_file_name(&t.path).replace(',', "_"),
+            );
+            source.put("param_trace_fill", t.fill);
         }
     }
     let measure_start_ms = (rec.measure_start / 1000).saturating_sub(START_MS);

@@ -1,24 +1,47 @@
-//! Trace replay: a client that sends a trace's rows at their times.
+//! Trace replay: an engine [`Client`] that sends a trace's requests at their
+//! times, whatever the format ([`crate::workload::trace`]).
 //!
-//! A `get` that misses is followed by a fill (SET with the row's size and
-//! TTL) when the row's size is not 0, unless filling is off (`--no-fill`).
-//! Keys are strings: the namespace is the part before the last `:`; a
-//! numeric suffix becomes the key number (so a recorded workload replays
-//! with the very key ids it was generated with), any other suffix gets a
-//! number of its own.
+//! * Time is re-based to the first record ([`Rebased`]), so absolute Unix
+//!   timestamps just work.
+//! * A cache-trace GET (`fill`: oracle-general, twr, a CSV without an op
+//!   column, a native `get` with a size) that misses is followed by a SET of
+//!   the record's size and TTL, as libCacheSim replays them, unless `--no-fill`.
+//! * A MONITOR line runs through the command layer ([`crate::command::Exec`]),
+//!   exactly as `ttlsim shell` runs it, so every option keeps its meaning;
+//!   commands the model does not have (hashes, lists, ...) are skipped and
+//!   counted per command in the summary (`--strict` makes them an error).
+//! * Keys: a name's namespace is the part before its last `:`; a numeric
+//!   suffix becomes the key number, any other suffix gets a number of its
+//!   own. Numeric ids (binary traces) go straight to the `obj` namespace with
+//!   no string work, and with a key length of their decimal digits when the
+//!   trace gives none.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Result};
 use rustc_hash::FxHashMap;
-use std::io::Read as IoRead;
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
+use crate::command;
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
-use crate::sim::ctx::{Ctx, Read};
+use crate::metrics::schema::{outcome, Outcomes, Unit};
+use crate::sim::ctx::Read;
 use crate::sim::keys::{SimKey, MAPPED_BIT};
-use crate::sim::Client;
+use crate::sim::{Client, Ctx};
 use crate::workload::spec::sanitize;
-use crate::workload::trace::{Op, TraceReader};
+use crate::workload::trace::{
+    open, CsvSpec, Format, KeyRef, Rebased, TraceError, TraceOp, TraceRecord, TraceSource,
+};
+
+/// The columns a replay adds (not namespaced).
+pub const OUTCOMES: Outcomes = &[
+    outcome("trace_rows", Unit::Count, "Trace records replayed (warm-up included)."),
+    outcome(
+        "trace_skipped",
+        Unit::Count,
+        "Trace records not replayed: commands the model does not have, other databases, MULTI/EXEC and EVAL wrappers (listed by name in the run summary).",
+    ),
+];
 
 /// Most namespaces a trace may define before the rest are folded into
 /// `other`.
@@ -27,9 +50,52 @@ pub const MAX_NAMESPACES: usize = 64;
 /// The namespace that collects keys beyond [`MAX_NAMESPACES`].
 const OTHER: &str = "other";
 
+/// The namespace of numeric ids (binary cache traces).
+const IDS: &str = "obj";
+
 /// Most significant digits of a numeric suffix used as a key number (fits
 /// below [`MAPPED_BIT`]); leading zeros do not count.
 const MAX_DIGITS: usize = 14;
+
+/// A ttlsim trace whose first time is below this (one day) counts from the
+/// start of the run; a later one is an absolute timestamp, re-based.
+pub const RELATIVE_BELOW_US: u64 = 86_400_000_000;
+
+/// Most distinct names `--strict`-less replays list as skipped.
+const MAX_SKIP_NAMES: usize = 64;
+
+/// Which trace to replay, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceInput {
+    /// The file (`.gz` and `.zst` are read as streams).
+    pub path: PathBuf,
+    /// Its format; `None`: detected from the file.
+    pub format: Option<Format>,
+    /// The column spec of a `csv` trace.
+    pub csv: Option<CsvSpec>,
+    /// A cache-trace GET that misses writes the record's value.
+    pub fill: bool,
+    /// A command the model does not have is an error instead of skipped.
+    pub strict: bool,
+}
+
+impl TraceInput {
+    /// A trace detected from its file, filling on misses.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        TraceInput {
+            path: path.into(),
+            format: None,
+            csv: None,
+            fill: true,
+            strict: false,
+        }
+    }
+
+    /// Opens it (streamed, not loaded).
+    pub fn open(&self) -> Result<Box<dyn TraceSource>> {
+        open(&self.path, self.format, self.csv.as_ref())
+    }
+}
 
 struct NsInfo {
     name: String,
@@ -40,101 +106,21 @@ struct NsInfo {
     next_mapped: u64,
 }
 
-/// The columns a replay adds (not namespaced).
-pub const OUTCOMES: crate::metrics::schema::Outcomes = &[crate::metrics::schema::outcome(
-    "trace_rows",
-    crate::metrics::schema::Unit::Count,
-    "Trace rows replayed (warm-up included).",
-)];
-
-/// The replay client.
-pub struct Replay {
-    reader: TraceReader<Box<dyn IoRead + Send>>,
-    fill: bool,
-    namespaces: FxHashMap<String, usize>,
+/// Turns a trace's key names and ids into the engine's keys, registering
+/// namespaces as it meets them.
+#[derive(Default)]
+struct KeyResolver {
+    namespaces: FxHashMap<Vec<u8>, usize>,
     info: Vec<NsInfo>,
-    mapped: FxHashMap<Box<str>, u64>,
-    // The row to send next.
-    op: Op,
-    key: String,
-    size: u32,
-    ttl_ms: u64,
-    rows: u64,
+    mapped: FxHashMap<Box<[u8]>, u64>,
+    mapped_ids: FxHashMap<u64, u64>,
     /// Column prefixes in use.
     columns: Vec<String>,
     /// Whether namespaces beyond the limit are being folded into `other`.
     folded: bool,
-    /// For the `belady` policy: per row, the index of the next row with the
-    /// same key (`u64::MAX`: never again).
-    next_use: Option<Vec<u64>>,
 }
 
-impl Replay {
-    /// Opens a trace file (streamed, not loaded) and checks its header.
-    pub fn open(path: &Path, fill: bool) -> Result<Self> {
-        Ok(Self::from_reader(open_reader(path)?, fill))
-    }
-
-    /// Replays from any reader; `file` names it in errors.
-    pub fn new(input: Box<dyn IoRead + Send>, file: &str, fill: bool) -> Result<Self> {
-        Ok(Self::from_reader(TraceReader::new(input, file)?, fill))
-    }
-
-    fn from_reader(reader: TraceReader<Box<dyn IoRead + Send>>, fill: bool) -> Self {
-        Replay {
-            reader,
-            fill,
-            namespaces: FxHashMap::default(),
-            info: Vec::new(),
-            mapped: FxHashMap::default(),
-            op: Op::Get,
-            key: String::new(),
-            size: 0,
-            ttl_ms: 0,
-            rows: 0,
-            columns: Vec::new(),
-            folded: false,
-            next_use: None,
-        }
-    }
-
-    /// Reads the whole trace once ahead of the replay to learn, for every
-    /// row, when its key is requested next: the future that the `belady`
-    /// reference policy evicts by (the key needed farthest ahead goes first).
-    pub fn load_future(&mut self, path: &Path) -> Result<()> {
-        let mut reader = open_reader(path)?;
-        let mut next = Vec::new();
-        let mut last: FxHashMap<Box<str>, usize> = FxHashMap::default();
-        while let Some(row) = reader.next_row()? {
-            let i = next.len();
-            next.push(u64::MAX);
-            match last.get_mut(row.key) {
-                Some(prev) => {
-                    next[*prev] = i as u64;
-                    *prev = i;
-                }
-                None => {
-                    last.insert(row.key.into(), i);
-                }
-            }
-        }
-        self.next_use = Some(next);
-        Ok(())
-    }
-
-    /// Reads the next row and schedules it.
-    fn advance(&mut self, ctx: &mut Ctx) -> Result<()> {
-        if let Some(row) = self.reader.next_row()? {
-            self.op = row.op;
-            self.key.clear();
-            self.key.push_str(row.key);
-            self.size = row.size;
-            self.ttl_ms = row.ttl_ms;
-            ctx.schedule_rel(row.time_ms as f64 * 1000.0, 0);
-        }
-        Ok(())
-    }
-
+impl KeyResolver {
     /// Registers a namespace (once per name) with a column prefix that no
     /// other namespace uses: names that sanitise alike (`a-b`, `a_b`) get
     /// `_2`, `_3`, ... so their columns stay apart.
@@ -165,53 +151,77 @@ impl Replay {
         self.info.len() - 1
     }
 
-    /// The store key of the current row's key name.
-    fn resolve(&mut self, ctx: &mut Ctx) -> SimKey {
-        // Moved out (not copied) so the tables can be updated while reading it.
-        let key = std::mem::take(&mut self.key);
-        let k = self.resolve_name(ctx, &key);
-        self.key = key;
-        k
+    fn namespace_of(&mut self, ctx: &mut Ctx, prefix: &[u8]) -> usize {
+        if let Some(&i) = self.namespaces.get(prefix) {
+            return i;
+        }
+        let i = if self.info.len() >= MAX_NAMESPACES {
+            // Per-entity prefixes (`user:42:profile`) would make a
+            // namespace, and a set of columns, per key: fold the rest
+            // into one namespace, keyed by the whole name.
+            if !self.folded {
+                self.folded = true;
+                eprintln!(
+                    "warning: the trace has more than {MAX_NAMESPACES} namespaces (key prefixes before the last `:`); the rest are counted together as `{OTHER}`"
+                );
+            }
+            self.add_namespace(ctx, OTHER)
+        } else {
+            self.add_namespace(ctx, &String::from_utf8_lossy(prefix))
+        };
+        self.namespaces.insert(prefix.to_vec(), i);
+        i
     }
 
-    fn resolve_name(&mut self, ctx: &mut Ctx, key: &str) -> SimKey {
-        let (ns_name, suffix) = match key.rfind(':') {
+    /// The key of a numeric id.
+    fn id(&mut self, ctx: &mut Ctx, id: u64, key_len: u32) -> SimKey {
+        let i = self.namespace_of(ctx, IDS.as_bytes());
+        let info = &mut self.info[i];
+        let n = if id < MAPPED_BIT {
+            id
+        } else {
+            let next = &mut info.next_mapped;
+            *self.mapped_ids.entry(id).or_insert_with(|| {
+                let n = MAPPED_BIT | *next;
+                *next += 1;
+                n
+            })
+        };
+        let len = if key_len > 0 {
+            key_len
+        } else {
+            crate::store::value::decimal_len(id as i64).max(1) as u32
+        };
+        SimKey {
+            ns: info.ns,
+            id: info.base | n,
+            len,
+        }
+    }
+
+    /// The key of a name.
+    fn name(&mut self, ctx: &mut Ctx, key: &[u8]) -> SimKey {
+        let (prefix, suffix) = match key.iter().rposition(|&b| b == b':') {
             Some(i) => (&key[..i], &key[i + 1..]),
-            None => ("", key),
+            None => (&key[..0], key),
         };
-        let idx = match self.namespaces.get(ns_name) {
-            Some(&i) => i,
-            None if self.info.len() >= MAX_NAMESPACES => {
-                // Per-entity prefixes (`user:42:profile`) would make a
-                // namespace, and a set of columns, per key: fold the rest
-                // into one namespace, keyed by the whole name.
-                if !self.folded {
-                    self.folded = true;
-                    eprintln!(
-                        "warning: the trace has more than {MAX_NAMESPACES} namespaces (key prefixes before the last `:`); the rest are counted together as `{OTHER}`"
-                    );
-                }
-                let i = self.add_namespace(ctx, OTHER);
-                self.namespaces.insert(ns_name.to_string(), i);
-                i
-            }
-            None => {
-                let i = self.add_namespace(ctx, ns_name);
-                self.namespaces.insert(ns_name.to_string(), i);
-                i
-            }
-        };
+        let idx = self.namespace_of(ctx, prefix);
         let info = &mut self.info[idx];
-        let digits = suffix.trim_start_matches('0');
+        let digits = {
+            let z = suffix.iter().take_while(|&&b| b == b'0').count();
+            &suffix[z..]
+        };
         let numeric = info.name != OTHER
             && !suffix.is_empty()
             && digits.len() <= MAX_DIGITS
-            && suffix.bytes().all(|b| b.is_ascii_digit());
+            && suffix.iter().all(u8::is_ascii_digit);
         if numeric && info.width.is_none() {
             info.width = Some(suffix.len());
         }
         let n = if numeric && info.width == Some(suffix.len()) {
-            digits.parse::<u64>().unwrap_or(0)
+            digits
+                .iter()
+                .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'))
         } else {
             match self.mapped.get(key) {
                 Some(&n) => n,
@@ -231,12 +241,198 @@ impl Replay {
     }
 }
 
-/// A streaming reader over a trace file, header checked.
-fn open_reader(path: &Path) -> Result<TraceReader<Box<dyn IoRead + Send>>> {
-    let f = std::fs::File::open(path)
-        .with_context(|| format!("cannot open trace {}", path.display()))?;
-    let input: Box<dyn IoRead + Send> = Box::new(std::io::BufReader::with_capacity(1 << 16, f));
-    TraceReader::new(input, &path.display().to_string())
+/// The request to send next, copied out of the reader's buffers.
+struct Pending {
+    op: TraceOp,
+    key: SimKey,
+    size: u32,
+    ttl_ms: u64,
+    fill: bool,
+    argv: Vec<Vec<u8>>,
+    argc: usize,
+    next_access: Option<u64>,
+}
+
+/// The replay client.
+pub struct Replay {
+    source: Rebased<Box<dyn TraceSource>>,
+    format: Format,
+    fill: bool,
+    strict: bool,
+    keys: KeyResolver,
+    /// The resolved keys of the current command (a reused buffer).
+    cmd_keys: Vec<SimKey>,
+    pending: Option<Pending>,
+    rows: u64,
+    /// Records not replayed, by reason (the model lacks the command, ...).
+    skipped: BTreeMap<String, u64>,
+    /// For a policy that needs the future: per record, the index of the next
+    /// record with the same key (`u64::MAX`: never again), when the format
+    /// does not carry it.
+    next_use: Option<Vec<u64>>,
+}
+
+impl Replay {
+    /// Opens a trace (streamed, not loaded).
+    pub fn open(input: &TraceInput) -> Result<Self> {
+        let source = input.open()?;
+        let format = source.format();
+        // ttlsim's own traces count from the start of the run (as `record`
+        // writes them): kept as they are unless they are absolute times.
+        let keep = if format == Format::Ttlsim {
+            RELATIVE_BELOW_US
+        } else {
+            0
+        };
+        Ok(Replay {
+            source: Rebased::new(source).relative_below(keep),
+            format,
+            fill: input.fill,
+            strict: input.strict,
+            keys: KeyResolver::default(),
+            cmd_keys: Vec::new(),
+            pending: None,
+            rows: 0,
+            skipped: BTreeMap::new(),
+            next_use: None,
+        })
+    }
+
+    /// Reads the whole trace once ahead of the replay to learn, for every
+    /// record, when its key is requested next: the future that `belady`
+    /// evicts by. Formats that carry it (oracle-general) need no pass.
+    pub fn load_future(&mut self, input: &TraceInput) -> Result<()> {
+        if self.format == Format::OracleGeneral {
+            return Ok(());
+        }
+        let mut source = input.open()?;
+        let mut next = Vec::new();
+        let mut last_id: FxHashMap<u64, usize> = FxHashMap::default();
+        let mut last_name: FxHashMap<Box<[u8]>, usize> = FxHashMap::default();
+        while let Some(r) = source.next_record()? {
+            let i = next.len();
+            next.push(u64::MAX);
+            let prev = match r.key {
+                KeyRef::Id(id) => last_id.insert(id, i),
+                KeyRef::Name(n) => match last_name.get_mut(n) {
+                    Some(p) => Some(std::mem::replace(p, i)),
+                    None => {
+                        last_name.insert(n.into(), i);
+                        None
+                    }
+                },
+            };
+            if let Some(p) = prev {
+                next[p] = i as u64;
+            }
+        }
+        self.next_use = Some(next);
+        Ok(())
+    }
+
+    fn skip(&mut self, reason: String) {
+        let n = self.skipped.len();
+        let key = if n >= MAX_SKIP_NAMES && !self.skipped.contains_key(&reason) {
+            "other".to_string()
+        } else {
+            reason
+        };
+        *self.skipped.entry(key).or_insert(0) += 1;
+    }
+
+    /// Reads the next record to replay and schedules it.
+    fn advance(&mut self, ctx: &mut Ctx) -> Result<()> {
+        loop {
+            let Some(r) = self.source.next_record()? else {
+                self.pending = None;
+                return Ok(());
+            };
+            let r: TraceRecord = r;
+            let (time_us, op, size, ttl_ms, fill, next_access) =
+                (r.time_us, r.op, r.size, r.ttl_ms, r.fill, r.next_access);
+            let mut p = self.pending.take().unwrap_or(Pending {
+                op,
+                key: SimKey {
+                    ns: 0,
+                    id: 0,
+                    len: 0,
+                },
+                size,
+                ttl_ms,
+                fill,
+                argv: Vec::new(),
+                argc: 0,
+                next_access,
+            });
+            if op == TraceOp::Command {
+                let name = r
+                    .argv
+                    .first()
+                    .map(|a| a.to_ascii_uppercase())
+                    .unwrap_or_default();
+                if !command::is_supported(&name) {
+                    let name = String::from_utf8_lossy(&name).into_owned();
+                    if self.strict {
+                        let pos = r.pos;
+                        bail!(
+                            "{}",
+                            TraceError::new(
+                                self.source.file(),
+                                pos,
+                                format!("{name} is not a command ttlsim models (it models strings and their TTLs); run without --strict to skip such commands")
+                            )
+                        );
+                    }
+                    self.pending = Some(p);
+                    self.skip(name);
+                    continue;
+                }
+                p.argc = r.argv.len();
+                if p.argv.len() < p.argc {
+                    p.argv.resize(p.argc, Vec::new());
+                }
+                for (dst, src) in p.argv.iter_mut().zip(r.argv) {
+                    dst.clear();
+                    dst.extend_from_slice(src);
+                }
+            } else {
+                p.key = match r.key {
+                    KeyRef::Id(id) => {
+                        let len = r.key_len;
+                        self.keys.id(ctx, id, len)
+                    }
+                    KeyRef::Name(n) => self.keys.name(ctx, n),
+                };
+            }
+            p.op = op;
+            p.size = size;
+            p.ttl_ms = ttl_ms;
+            p.fill = fill;
+            p.next_access = next_access;
+            self.pending = Some(p);
+            ctx.schedule_rel(time_us as f64, 0);
+            return Ok(());
+        }
+    }
+
+    /// Runs a MONITOR line through the command layer.
+    fn command(&mut self, ctx: &mut Ctx) {
+        let Some(p) = &self.pending else { return };
+        let argv = &p.argv[..p.argc];
+        let mut keys = std::mem::take(&mut self.cmd_keys);
+        keys.clear();
+        for i in command::key_positions(argv) {
+            keys.push(self.keys.name(ctx, &argv[i]));
+        }
+        ctx.command(argv, &keys);
+        self.cmd_keys = keys;
+    }
+}
+
+/// The file name of a trace, for the `param_trace_file` column.
+pub fn trace_file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned())
 }
 
 impl Client for Replay {
@@ -245,41 +441,61 @@ impl Client for Replay {
     }
 
     fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
-        let k = self.resolve(ctx);
-        let (size, ttl) = (self.size, self.ttl_ms);
-        match self.op {
-            Op::Get if self.fill && size > 0 => {
+        let Some(p) = &self.pending else {
+            return Ok(());
+        };
+        let (k, size, ttl, op, next_access) = (p.key, p.size, p.ttl_ms, p.op, p.next_access);
+        let fill = p.fill && self.fill && size > 0;
+        let memcached = self.format == Format::Twitter;
+        match op {
+            TraceOp::Get if fill => {
                 if let Read::Miss(_) = ctx.get_for_fill(k, size, ttl) {
                     ctx.set(k, size, ttl);
                 }
             }
-            Op::Get => {
+            TraceOp::Get => {
                 ctx.get(k);
             }
-            Op::Set => {
+            TraceOp::Set => {
                 ctx.set(k, size, ttl);
             }
-            Op::Del => {
-                ctx.del(k);
-            }
-            Op::Expire => {
-                ctx.expire(k, ttl);
-            }
-            Op::Persist => {
-                ctx.persist(k);
-            }
-            Op::Incr => {
-                ctx.incr(k);
-            }
-            Op::Getex => {
-                ctx.getex(k, ttl);
-            }
-            Op::Setnx => {
+            TraceOp::SetNx => {
                 ctx.set_nx(k, size, ttl);
             }
+            TraceOp::SetXx => {
+                ctx.set_xx(k, size, ttl);
+            }
+            TraceOp::Append => {
+                ctx.append(k, size);
+            }
+            TraceOp::Del => {
+                ctx.del(k);
+            }
+            // memcached's incr/decr fail on a missing key; Redis's create it.
+            TraceOp::Incr => {
+                ctx.incr_by(k, 1, !memcached);
+            }
+            TraceOp::Decr => {
+                ctx.incr_by(k, -1, !memcached);
+            }
+            TraceOp::Expire => {
+                ctx.expire(k, ttl);
+            }
+            TraceOp::Persist => {
+                ctx.persist(k);
+            }
+            TraceOp::Getex => {
+                ctx.getex(k, ttl);
+            }
+            TraceOp::Command => self.command(ctx),
         }
-        if let Some(next) = &self.next_use {
-            ctx.set_next_use(k, next[self.rows as usize]);
+        if ctx.needs_future() {
+            let next = match (&self.next_use, next_access) {
+                (Some(next), _) => next.get(self.rows as usize).copied(),
+                (None, Some(vtime)) => Some(vtime),
+                (None, None) => Some(u64::MAX),
+            };
+            ctx.set_next_use(k, next.unwrap_or(u64::MAX));
         }
         self.rows += 1;
         self.advance(ctx)
@@ -287,5 +503,24 @@ impl Client for Replay {
 
     fn outcomes(&self, _ns: &[NsStats], _measured_s: f64, out: &mut Row) {
         out.put("trace_rows", self.rows);
+        let skipped: u64 = self.skipped.values().sum::<u64>()
+            + self.source.skipped().iter().map(|s| s.1).sum::<u64>();
+        out.put("trace_skipped", skipped);
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut all: BTreeMap<String, u64> = self.skipped.clone();
+        for (k, n) in self.source.skipped() {
+            *all.entry(k).or_insert(0) += n;
+        }
+        if self.source.clamped() > 0 {
+            all.insert(
+                "time steps back (clamped to the previous record's time)".into(),
+                self.source.clamped(),
+            );
+        }
+        all.into_iter()
+            .map(|(k, n)| format!("skipped {n} × {k}"))
+            .collect()
     }
 }

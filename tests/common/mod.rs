@@ -129,6 +129,25 @@ impl Conn {
         self.read()
     }
 
+    /// Sends several commands in one write (a pipeline), then reads every
+    /// reply.
+    pub fn pipeline(&mut self, cmds: &[Vec<&[u8]>]) -> Vec<Resp> {
+        use std::io::Write;
+        self.buf.clear();
+        for args in cmds {
+            self.buf
+                .extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+            for a in args {
+                self.buf
+                    .extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+                self.buf.extend_from_slice(a);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+        self.writer.write_all(&self.buf).unwrap();
+        cmds.iter().map(|_| self.read()).collect()
+    }
+
     /// `cmd` with string arguments.
     pub fn cmd_str(&mut self, args: &[&str]) -> Resp {
         let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();

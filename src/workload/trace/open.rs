@@ -308,6 +308,7 @@ pub struct Rebased<S> {
     base: Option<u64>,
     last: u64,
     clamped: u64,
+    relative_below: u64,
 }
 
 impl<S: TraceSource> Rebased<S> {
@@ -319,7 +320,18 @@ impl<S: TraceSource> Rebased<S> {
             base: None,
             last: 0,
             clamped: 0,
+            relative_below: 0,
         }
+    }
+
+    /// Keeps the times as they are when the first record's time is below
+    /// `us`: for a format whose times count from the start of the run
+    /// (ttlsim's own, as `ttlsim record` writes it), where a first request
+    /// at 3 ms must stay at 3 ms; a larger first time is an absolute
+    /// timestamp and is re-based as usual.
+    pub fn relative_below(mut self, us: u64) -> Self {
+        self.relative_below = us;
+        self
     }
 
     /// The first record's original time, once one was read.
@@ -359,7 +371,12 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
             Some(r) => r,
             None => return Ok(None),
         };
-        let base = *self.base.get_or_insert(r.time_us);
+        let first = if r.time_us < self.relative_below {
+            0
+        } else {
+            r.time_us
+        };
+        let base = *self.base.get_or_insert(first);
         let rel = i128::from(r.time_us) - i128::from(base);
         let last = i128::from(self.last);
         let t = if rel < last {
