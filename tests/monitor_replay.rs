@@ -72,7 +72,7 @@ fn traffic(c: &mut Conn, seconds: f64) -> i64 {
             c.cmd(&[b"SET", k.as_bytes(), &value, b"EX", ttl.as_bytes()]);
         }
         // Sessions with a sliding TTL.
-        if i % 4 == 0 {
+        if i.is_multiple_of(4) {
             let s = format!("session:{:05}", rng.below(2_000));
             match c.cmd(&[b"GET", s.as_bytes()]) {
                 Resp::Bulk(Some(_)) => {
@@ -84,20 +84,20 @@ fn traffic(c: &mut Conn, seconds: f64) -> i64 {
             }
         }
         // Rate limiting: INCR, then EXPIRE NX opens the window.
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             let r = format!("rl:{:04}", rng.below(500));
             c.cmd_str(&["INCR", &r]);
             c.cmd_str(&["EXPIRE", &r, "2", "NX"]);
         }
         // Tokens: issued with SETEX, redeemed once with GETDEL.
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             c.cmd_str(&["SETEX", &format!("verify:{i}"), "2", "token"]);
             if i > 50 && rng.below(2) == 0 {
                 c.cmd_str(&["GETDEL", &format!("verify:{}", i - 5 * rng.below(10))]);
             }
         }
         // A pipeline of GETs: sent together, then read.
-        if i % 400 == 0 {
+        if i.is_multiple_of(400) {
             let keys: Vec<String> = (0..20)
                 .map(|_| format!("cache:{:06}", rng.skewed(30_000)))
                 .collect();
@@ -108,17 +108,17 @@ fn traffic(c: &mut Conn, seconds: f64) -> i64 {
             c.pipeline(&cmds);
         }
         // A transaction: the rate-limit idiom in MULTI/EXEC.
-        if i % 250 == 0 {
+        if i.is_multiple_of(250) {
             let r = format!("rl:{:04}", rng.below(500));
             c.cmd_str(&["MULTI"]);
             c.cmd_str(&["INCR", &r]);
             c.cmd_str(&["EXPIRE", &r, "2", "NX"]);
             c.cmd_str(&["EXEC"]);
         }
-        if i % 20 == 0 {
+        if i.is_multiple_of(20) {
             std::thread::sleep(Duration::from_micros(500));
         }
-        if i % 1000 == 0 {
+        if i.is_multiple_of(1000) {
             client_mem.push(c.info_field("memory", "mem_clients_normal"));
         }
     }
