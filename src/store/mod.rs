@@ -305,6 +305,7 @@ impl<P: Payload> Store<P> {
     /// the next command, as in Redis; so do a new policy (rebuilt from the
     /// keys present) and a new memory model (every key recounted).
     pub fn config_mut(&mut self) -> &mut Config {
+        self.evict_state.dirty = true;
         &mut self.cfg
     }
 
@@ -349,7 +350,7 @@ impl<P: Payload> Store<P> {
     /// model: the sum of key lengths and value sizes, nothing else.
     #[inline]
     pub fn used_memory(&self) -> u64 {
-        match self.cfg.memory_model {
+        match self.model() {
             MemoryModel::Redis => {
                 self.cfg.baseline_memory
                     + self.cfg.client_memory
@@ -364,7 +365,7 @@ impl<P: Payload> Store<P> {
     /// Memory of the keyspace alone (`used_memory` minus baseline and
     /// clients; under the objects model the same as `used_memory`).
     pub fn dataset_memory(&self) -> u64 {
-        match self.cfg.memory_model {
+        match self.model() {
             MemoryModel::Redis => {
                 self.data_bytes + self.main.bucket_bytes() + self.expires.bucket_bytes()
             }
@@ -372,10 +373,18 @@ impl<P: Payload> Store<P> {
         }
     }
 
+    /// The memory model keys are counted with: `Config::memory_model` as of
+    /// the last command (a change is applied, and every key recounted, by
+    /// the next [`Store::begin`]).
+    #[inline]
+    pub fn model(&self) -> MemoryModel {
+        self.evict_state.model
+    }
+
     /// Bytes the memory model counts for a key name of `len` bytes.
     #[inline]
     fn key_cost(&self, len: u32) -> u64 {
-        match self.cfg.memory_model {
+        match self.model() {
             MemoryModel::Redis => memory::key_bytes(len as u64),
             MemoryModel::Objects => len as u64,
         }
@@ -384,7 +393,7 @@ impl<P: Payload> Store<P> {
     /// Bytes the memory model counts for a value of `len` bytes in `enc`.
     #[inline]
     fn value_cost(&self, enc: Encoding, len: u64) -> u64 {
-        match self.cfg.memory_model {
+        match self.model() {
             MemoryModel::Redis => enc.value_bytes(len),
             MemoryModel::Objects => len,
         }
@@ -393,7 +402,7 @@ impl<P: Payload> Store<P> {
     /// Bytes the memory model counts for a key's TTL (its expires entry).
     #[inline]
     fn ttl_cost(&self) -> u64 {
-        match self.cfg.memory_model {
+        match self.model() {
             MemoryModel::Redis => memory::DICT_ENTRY,
             MemoryModel::Objects => 0,
         }
@@ -448,7 +457,7 @@ impl<P: Payload> Store<P> {
     /// nothing could be freed; the command must then not run.
     pub fn begin(&mut self, now: Micros, denyoom: bool) -> Result<(), Oom> {
         self.now = self.now.max(now);
-        if self.evict_state.stale(&self.cfg) {
+        if self.evict_state.dirty {
             self.sync_config();
         }
         if self.cfg.maxmemory != 0 && !self.perform_evictions() && denyoom {
@@ -557,7 +566,7 @@ impl<P: Payload> Store<P> {
         MaxmemoryGuard {
             used: self.used_memory(),
             // Bucket arrays are not counted under the objects model.
-            maxmemory: match self.cfg.memory_model {
+            maxmemory: match self.model() {
                 MemoryModel::Redis => self.cfg.maxmemory,
                 MemoryModel::Objects => 0,
             },
@@ -964,7 +973,7 @@ impl<P: Payload> Store<P> {
             ));
         }
         if let Some(n) = self.policy_len() {
-            if !self.evict_state.stale(&self.cfg) && n != self.main.len() {
+            if !self.evict_state.dirty && n != self.main.len() {
                 return Err(format!(
                     "reference policy tracks {n} keys, the keyspace has {}",
                     self.main.len()

@@ -201,10 +201,18 @@ pub struct State {
     /// The policy, memory model and limit `reference` was last set up for:
     /// `begin` rebuilds or re-sizes when `Config` changed under it.
     policy: Policy,
-    model: MemoryModel,
+    /// The memory model keys are counted with ([`Store::model`]).
+    pub(super) model: MemoryModel,
     maxmemory: u64,
     /// Seed handed to reference policies (the store's seed).
     pub(super) seed: u64,
+    /// `Config` may have changed ([`Store::config_mut`] was called): the
+    /// next `begin` re-syncs. A flag, not a comparison, so Redis's policies
+    /// pay one load per command for the seam.
+    pub(super) dirty: bool,
+    /// New keys go through [`Store::admit_new`] (a reference policy is
+    /// active, or the objects model with a limit).
+    pub(super) admit_new_keys: bool,
 }
 
 impl Default for State {
@@ -216,6 +224,8 @@ impl Default for State {
             model: MemoryModel::Redis,
             maxmemory: 0,
             seed: 0,
+            dirty: true,
+            admit_new_keys: false,
         }
     }
 }
@@ -231,14 +241,6 @@ impl State {
     #[inline]
     pub(super) fn has_reference(&self) -> bool {
         self.reference.is_some()
-    }
-
-    /// True when `Config` no longer matches what this state was set up for.
-    #[inline]
-    pub(super) fn stale(&self, cfg: &super::Config) -> bool {
-        cfg.policy != self.policy
-            || cfg.memory_model != self.model
-            || cfg.maxmemory != self.maxmemory
     }
 }
 
@@ -258,7 +260,7 @@ impl<P: Payload> Store<P> {
         let mut freed = 0u64;
         let mut evicted = 0u64;
         // The tenacity budget is Redis's; the objects model evicts to the limit.
-        let limit = match self.cfg.memory_model {
+        let limit = match self.model() {
             MemoryModel::Redis => self.cfg.eviction_time_limit_us(),
             MemoryModel::Objects => None,
         };
@@ -305,6 +307,7 @@ impl<P: Payload> Store<P> {
 
     /// Chooses one victim by the configured policy and evicts it; returns
     /// the bytes freed, or `None` when there is nothing to evict.
+    #[inline]
     fn evict_one(&mut self) -> Option<u64> {
         let (id, notify) = match self.cfg.policy {
             Policy::NoEviction => return None,
@@ -471,7 +474,7 @@ impl<P: Payload> Store<P> {
         let max = self.cfg.maxmemory;
         let capacity = if max == 0 {
             u64::MAX / 4
-        } else if self.cfg.memory_model == MemoryModel::Objects {
+        } else if self.model() == MemoryModel::Objects {
             max
         } else {
             max.saturating_sub(self.cfg.baseline_memory + self.cfg.client_memory)
@@ -487,8 +490,7 @@ impl<P: Payload> Store<P> {
     /// before it is written ([`Store::admit_new`]).
     #[inline]
     pub(super) fn admission_needed(&self) -> bool {
-        self.evict_state.has_reference()
-            || (self.cfg.memory_model == MemoryModel::Objects && self.cfg.maxmemory != 0)
+        self.evict_state.admit_new_keys
     }
 
     /// Before a new key of `size` bytes is written: asks the reference
@@ -502,7 +504,7 @@ impl<P: Payload> Store<P> {
             Some(r) => r.prepare(key, size),
             None => Admission::Insert,
         };
-        let limited = self.cfg.memory_model == MemoryModel::Objects && self.cfg.maxmemory != 0;
+        let limited = self.model() == MemoryModel::Objects && self.cfg.maxmemory != 0;
         let refuse = if admission == Admission::Reject || (limited && size > self.cfg.maxmemory) {
             self.stats.writes_not_admitted += 1;
             true
@@ -618,6 +620,7 @@ impl<P: Payload> Store<P> {
         let max_changed = st.maxmemory != max;
         let rebuild = st.policy != policy || model_changed || st.reference.is_none();
         if model_changed {
+            self.evict_state.model = model;
             self.recount_memory();
         }
         if rebuild {
@@ -643,6 +646,8 @@ impl<P: Payload> Store<P> {
         st.policy = policy;
         st.model = model;
         st.maxmemory = max;
+        st.admit_new_keys = st.has_reference() || (model == MemoryModel::Objects && max != 0);
+        st.dirty = false;
     }
 
     /// Simulator memory held by the reference policy (orderings, ghost
@@ -771,6 +776,12 @@ mod tests {
         }
         s.config_mut().memory_model = MemoryModel::Objects;
         s.config_mut().maxmemory = 505;
+        s.validate().unwrap();
+        assert_eq!(
+            s.model(),
+            MemoryModel::Redis,
+            "counted as before until the next command"
+        );
         // Takes effect at the next command: recounted as 10 × 101 B, then
         // evicted down to the limit.
         let _ = s.begin(s.now(), false);
