@@ -1,16 +1,21 @@
 //! Criterion benches of the keyspace model: a SET/GET/EXPIRE mix, the
-//! 200,000-key expiry storm, and cache-aside replay with eviction active
-//! (1M keys, Zipf 0.99, about 10% fitting). Throughput is reported as
-//! operations (requests) per second.
+//! 200,000-key expiry storm, cache-aside replay with eviction active
+//! (1M keys, Zipf 0.99, about 10% fitting), and the eviction replay from a
+//! fresh store per iteration that shows what the reference-policy seam costs
+//! Redis's own policies (nothing: they never reach it) and what a reference
+//! policy costs through it. Throughput is reported as operations (requests)
+//! per second.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use ttlsim::fidelity::cache_aside::{zipf_requests, Replay, T0_MS};
+use ttlsim::fidelity::cache_aside::{zipf_requests, Replay, KEY_LEN, T0_MS};
 use ttlsim::fidelity::storm;
-use ttlsim::store::{Config, ExpireCond, Key, Policy, SetCond, SetTtl, SimValue, Store};
+use ttlsim::store::{
+    Config, ExpireCond, Key, MemoryModel, Policy, SetCond, SetTtl, SimValue, Store,
+};
 
 fn mix(c: &mut Criterion) {
     const KEYS: u64 = 100_000;
@@ -118,5 +123,54 @@ fn cache_aside_eviction(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mix, expiry_storm, cache_aside_eviction);
+/// The same 1M-request allkeys-lru eviction replay from a fresh store each
+/// iteration (deterministic work, so `valgrind --tool=callgrind` instruction
+/// counts compare across commits), beside exact-lru and s3-fifo through the
+/// seam, and allkeys-lru under the objects memory model.
+fn eviction_seam(c: &mut Criterion) {
+    const KEYS: u64 = 1_000_000;
+    const N: usize = 1_000_000;
+    let requests = zipf_requests(KEYS, 0.99, N, 11);
+    let mut group = c.benchmark_group("eviction_seam");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(15));
+    group.throughput(Throughput::Elements(N as u64));
+    let cases = [
+        ("allkeys-lru", MemoryModel::Redis),
+        ("exact-lru", MemoryModel::Redis),
+        ("s3-fifo", MemoryModel::Redis),
+        ("allkeys-lru", MemoryModel::Objects),
+    ];
+    for (name, model) in cases {
+        let policy = Policy::parse(name).expect("registered policy");
+        let cfg = Config {
+            policy,
+            // About 10% of the keys fit under either model.
+            maxmemory: match model {
+                MemoryModel::Redis => 20 * 1024 * 1024,
+                MemoryModel::Objects => 100_000 * (KEY_LEN as u64 + 100),
+            },
+            memory_model: model,
+            ..Config::default()
+        };
+        group.bench_function(format!("replay_1m_{}_{}", name, model.name()), |b| {
+            b.iter(|| {
+                let mut replay = Replay::new(cfg.clone(), 1, 100);
+                for (i, &k) in requests.iter().enumerate() {
+                    replay.request(k, T0_MS * 1000 + i as u64, 0, u64::MAX);
+                }
+                black_box(replay.outcome())
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    mix,
+    expiry_storm,
+    cache_aside_eviction,
+    eviction_seam
+);
 criterion_main!(benches);

@@ -1,12 +1,20 @@
 //! Server settings the model has, by Redis's own config names, with Redis's
 //! defaults, ranges and `CONFIG SET` error texts (src/config.c, 7.0).
 
+use super::evict::REGISTRY;
 use super::memory::parse_memory;
 use std::fmt;
 
-/// `maxmemory-policy`: Redis's eight policies plus exact reference policies
-/// that Redis does not have (named `exact-*`, `fifo`, `belady`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// `maxmemory-policy`: Redis's eight policies plus reference policies that
+/// Redis does not have, one per entry of the registry
+/// ([`REGISTRY`]): exact LRU/LFU, FIFO, Belady,
+/// S3-FIFO, SIEVE, ARC, W-TinyLFU, LHD, LRU-2.
+///
+/// The reference policies are `Reference(i)`, `i` indexing the registry; the
+/// first four also have names as constants ([`Policy::ExactLru`],
+/// [`Policy::ExactLfu`], [`Policy::Fifo`], [`Policy::Belady`]), usable in
+/// patterns.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Policy {
     /// Refuse writes (OOM) instead of evicting.
     NoEviction,
@@ -24,21 +32,29 @@ pub enum Policy {
     VolatileRandom,
     /// The sampled key with the nearest expire time.
     VolatileTtl,
+    /// Reference, not Redis: entry `i` of the registry, evicting among all
+    /// keys.
+    Reference(u8),
+}
+
+/// Number of reference policies in the registry.
+const N_REFERENCE: usize = REGISTRY.len();
+
+#[allow(non_upper_case_globals)]
+impl Policy {
     /// Reference, not Redis: the least recently used key, exactly.
-    ExactLru,
+    pub const ExactLru: Policy = Policy::Reference(0);
     /// Reference, not Redis: the least frequently used key (exact access
     /// count, ties broken by age), exactly.
-    ExactLfu,
+    pub const ExactLfu: Policy = Policy::Reference(1);
     /// Reference, not Redis: the oldest written key.
-    Fifo,
+    pub const Fifo: Policy = Policy::Reference(2);
     /// Reference, not Redis: Belady's optimum, the key whose next use is
     /// farthest in the future. Needs the future: the driver must tell the
     /// store each key's next use ([`Store::set_next_use`](super::Store::set_next_use)),
     /// as trace replay can.
-    Belady,
-}
+    pub const Belady: Policy = Policy::Reference(3);
 
-impl Policy {
     /// Redis's eight policies, in the order Redis documents them.
     pub const REDIS: [Policy; 8] = [
         Policy::NoEviction,
@@ -51,19 +67,22 @@ impl Policy {
         Policy::VolatileTtl,
     ];
 
-    /// The reference policies that are not Redis's.
-    pub const REFERENCE: [Policy; 4] = [
-        Policy::ExactLru,
-        Policy::ExactLfu,
-        Policy::Fifo,
-        Policy::Belady,
-    ];
+    /// The reference policies that are not Redis's, in registry order.
+    pub const REFERENCE: [Policy; N_REFERENCE] = {
+        let mut all = [Policy::NoEviction; N_REFERENCE];
+        let mut i = 0;
+        while i < N_REFERENCE {
+            all[i] = Policy::Reference(i as u8);
+            i += 1;
+        }
+        all
+    };
 
     /// Every policy the model accepts: Redis's, then the references.
-    pub const ALL: [Policy; 12] = {
-        let mut all = [Policy::NoEviction; 12];
+    pub const ALL: [Policy; 8 + N_REFERENCE] = {
+        let mut all = [Policy::NoEviction; 8 + N_REFERENCE];
         let mut i = 0;
-        while i < 12 {
+        while i < 8 + N_REFERENCE {
             all[i] = if i < 8 {
                 Policy::REDIS[i]
             } else {
@@ -85,10 +104,7 @@ impl Policy {
             Policy::VolatileLfu => "volatile-lfu",
             Policy::VolatileRandom => "volatile-random",
             Policy::VolatileTtl => "volatile-ttl",
-            Policy::ExactLru => "exact-lru",
-            Policy::ExactLfu => "exact-lfu",
-            Policy::Fifo => "fifo",
-            Policy::Belady => "belady",
+            Policy::Reference(i) => REGISTRY.get(i as usize).map_or("unknown", |r| r.name),
         }
     }
 
@@ -133,13 +149,59 @@ impl Policy {
 
     /// True for the reference policies that are not Redis's.
     pub fn is_reference(self) -> bool {
-        Policy::REFERENCE.contains(&self)
+        matches!(self, Policy::Reference(i) if (i as usize) < N_REFERENCE)
     }
 
     /// True for a policy that evicts by each key's next use, which only a
     /// driver that knows the future (a trace replay) can supply.
     pub fn needs_future(self) -> bool {
-        matches!(self, Policy::Belady)
+        match self {
+            Policy::Reference(i) => REGISTRY.get(i as usize).is_some_and(|r| r.needs_future),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Policy::Reference(i) => write!(f, "Reference({i}: {})", self.name()),
+            _ => write!(f, "{}", self.name()),
+        }
+    }
+}
+
+/// What `maxmemory` is compared with (`memory-model`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MemoryModel {
+    /// Redis's `used_memory`: allocator size classes, object headers, dict
+    /// entries and bucket arrays, baseline and client memory
+    /// ([`memory`](super::memory)).
+    #[default]
+    Redis,
+    /// Only the sizes given: key length + value size per key, no overheads,
+    /// as libCacheSim and the literature count capacity. A new key makes
+    /// room for itself before it is written; one larger than `maxmemory` is
+    /// not stored.
+    Objects,
+}
+
+impl MemoryModel {
+    /// The config name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MemoryModel::Redis => "redis",
+            MemoryModel::Objects => "objects",
+        }
+    }
+
+    /// Parses a config name (case-insensitive).
+    pub fn parse(s: &str) -> Option<MemoryModel> {
+        match s.to_ascii_lowercase().as_str() {
+            "redis" => Some(MemoryModel::Redis),
+            "objects" => Some(MemoryModel::Objects),
+            _ => None,
+        }
     }
 }
 
@@ -210,6 +272,8 @@ pub struct Config {
     pub client_memory: u64,
     /// Modelled CPU costs.
     pub cost: CostModel,
+    /// `memory-model` (not Redis's): what `maxmemory` is compared with.
+    pub memory_model: MemoryModel,
 }
 
 impl Default for Config {
@@ -226,6 +290,7 @@ impl Default for Config {
             baseline_memory: super::memory::DEFAULT_BASELINE,
             client_memory: super::memory::ONE_CLIENT,
             cost: CostModel::default(),
+            memory_model: MemoryModel::Redis,
         }
     }
 }
@@ -257,8 +322,9 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Names `CONFIG GET` knows, in the order it lists them.
-pub const NAMES: [&str; 8] = [
+/// Names `CONFIG GET` knows, in the order it lists them (`memory-model` is
+/// the model's own, not Redis's).
+pub const NAMES: [&str; 9] = [
     "hz",
     "active-expire-effort",
     "maxmemory",
@@ -267,6 +333,7 @@ pub const NAMES: [&str; 8] = [
     "maxmemory-eviction-tenacity",
     "lfu-log-factor",
     "lfu-decay-time",
+    "memory-model",
 ];
 
 fn parse_int(value: &str, min: i64, max: i64) -> Result<i64, String> {
@@ -294,6 +361,7 @@ impl Config {
             "maxmemory-eviction-tenacity" => self.eviction_tenacity.to_string(),
             "lfu-log-factor" => self.lfu_log_factor.to_string(),
             "lfu-decay-time" => self.lfu_decay_time.to_string(),
+            "memory-model" => self.memory_model.name().to_string(),
             _ => return None,
         })
     }
@@ -323,6 +391,11 @@ impl Config {
             }
             "lfu-log-factor" => self.lfu_log_factor = parse_int(value, 0, max)? as u32,
             "lfu-decay-time" => self.lfu_decay_time = parse_int(value, 0, max)? as u32,
+            "memory-model" => {
+                self.memory_model = MemoryModel::parse(value).ok_or_else(|| {
+                    "argument(s) must be one of the following: redis, objects".to_string()
+                })?
+            }
             _ => return Err(ConfigError::UnknownName),
         }
         Ok(())
@@ -444,6 +517,37 @@ mod tests {
     fn unknown_policy_lists_valid_ones() {
         let err = Policy::parse("lru").unwrap_err();
         assert!(err.contains("allkeys-lru") && err.contains("volatile-ttl"));
+    }
+
+    #[test]
+    fn registry_names_parse_back_and_fixed_indices_hold() {
+        for p in Policy::ALL {
+            assert_eq!(Policy::parse(p.name()), Ok(p));
+        }
+        assert_eq!(Policy::ExactLru.name(), "exact-lru");
+        assert_eq!(Policy::ExactLfu.name(), "exact-lfu");
+        assert_eq!(Policy::Fifo.name(), "fifo");
+        assert_eq!(Policy::Belady.name(), "belady");
+        assert!(Policy::Belady.needs_future() && Policy::Belady.is_reference());
+        assert!(!Policy::AllKeysLru.is_reference() && !Policy::Reference(200).is_reference());
+        assert_eq!(Policy::Reference(200).name(), "unknown");
+        for (i, reg) in REGISTRY.iter().enumerate() {
+            let p = (reg.make)(&super::super::PolicyParams {
+                capacity: 1 << 20,
+                seed: 1,
+            });
+            assert_eq!(p.name(), reg.name, "registry entry {i}");
+            assert_eq!(p.needs_future(), reg.needs_future);
+        }
+    }
+
+    #[test]
+    fn memory_model_is_a_config_setting() {
+        let mut c = Config::default();
+        assert_eq!(c.get("memory-model").as_deref(), Some("redis"));
+        c.set("memory-model", "OBJECTS").unwrap();
+        assert_eq!(c.memory_model, MemoryModel::Objects);
+        assert!(c.set("memory-model", "bytes").is_err());
     }
 
     #[test]

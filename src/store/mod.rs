@@ -9,18 +9,21 @@
 //!
 //! A command is `begin` (eviction before the command, as `processCommand`
 //! does; refuses DENYOOM commands when nothing can be freed) followed by one
-//! of the typed operations below. The text front end (`crate::command`) parses
+//! of the typed operations below. Under the objects memory model
+//! ([`MemoryModel::Objects`]) `maxmemory` bounds the sum of key and value
+//! sizes only, and a write of a new key makes room for itself first. The text front end (`crate::command`) parses
 //! Redis syntax onto the same operations, so the simulator and the shell share
 //! every rule.
 
 pub mod config;
 pub mod dict;
-mod evict;
+pub mod evict;
 mod expire;
 pub mod memory;
 pub mod value;
 
-pub use config::{Config, CostModel, Policy};
+pub use config::{Config, CostModel, MemoryModel, Policy};
+pub use evict::{Admission, PolicyParams, ReferencePolicy, Registration, REGISTRY};
 pub use value::{Payload, SimValue};
 
 use dict::{Dict, GrowthGuard, NIL};
@@ -104,6 +107,11 @@ pub struct Stats {
     pub evicted_stale_keys: u64,
     /// Model only: time spent evicting (µs, modelled).
     pub eviction_time_us: u64,
+    /// Model only: writes of a new key left unstored because the key is
+    /// larger than `maxmemory` (objects model) or a reference policy's
+    /// admission refused it (as libCacheSim's S3-FIFO refuses objects larger
+    /// than its small queue).
+    pub writes_not_admitted: u64,
 }
 
 /// The `-OOM` refusal of a DENYOOM command.
@@ -187,8 +195,9 @@ struct Slots<P> {
     /// Expires-dict entry id, or NIL.
     exp_id: Vec<u32>,
     encoding: Vec<Encoding>,
-    /// used_memory bytes held by this key (excluding buckets).
-    bytes: Vec<u32>,
+    /// Bytes this key holds as the memory model counts them (Redis:
+    /// `used_memory` excluding buckets; objects: key length + value size).
+    bytes: Vec<u64>,
 }
 
 impl<P: Clone> Slots<P> {
@@ -272,6 +281,8 @@ impl<P: Payload> Store<P> {
             scratch: Vec::new(),
         };
         s.lru_clock = s.lru_clock_now();
+        s.evict_state.seed = seed;
+        s.sync_config();
         s
     }
 
@@ -291,8 +302,10 @@ impl<P: Payload> Store<P> {
     }
 
     /// Changes settings (CONFIG SET). Shrinking `maxmemory` takes effect at
-    /// the next command, as in Redis.
+    /// the next command, as in Redis; so do a new policy (rebuilt from the
+    /// keys present) and a new memory model (every key recounted).
     pub fn config_mut(&mut self) -> &mut Config {
+        self.evict_state.dirty = true;
         &mut self.cfg
     }
 
@@ -332,19 +345,85 @@ impl<P: Payload> Store<P> {
         self.expire_state.avg_ttl
     }
 
-    /// The model of `used_memory`: baseline + clients + keys + bucket arrays.
+    /// The memory `maxmemory` is compared with. Redis model: the model of
+    /// `used_memory`, baseline + clients + keys + bucket arrays. Objects
+    /// model: the sum of key lengths and value sizes, nothing else.
     #[inline]
     pub fn used_memory(&self) -> u64 {
-        self.cfg.baseline_memory
-            + self.cfg.client_memory
-            + self.data_bytes
-            + self.main.bucket_bytes()
-            + self.expires.bucket_bytes()
+        match self.model() {
+            MemoryModel::Redis => {
+                self.cfg.baseline_memory
+                    + self.cfg.client_memory
+                    + self.data_bytes
+                    + self.main.bucket_bytes()
+                    + self.expires.bucket_bytes()
+            }
+            MemoryModel::Objects => self.data_bytes,
+        }
     }
 
-    /// Memory of the keyspace alone (`used_memory` minus baseline and clients).
+    /// Memory of the keyspace alone (`used_memory` minus baseline and
+    /// clients; under the objects model the same as `used_memory`).
     pub fn dataset_memory(&self) -> u64 {
-        self.data_bytes + self.main.bucket_bytes() + self.expires.bucket_bytes()
+        match self.model() {
+            MemoryModel::Redis => {
+                self.data_bytes + self.main.bucket_bytes() + self.expires.bucket_bytes()
+            }
+            MemoryModel::Objects => self.data_bytes,
+        }
+    }
+
+    /// The memory model keys are counted with: `Config::memory_model` as of
+    /// the last command (a change is applied, and every key recounted, by
+    /// the next [`Store::begin`]).
+    #[inline]
+    pub fn model(&self) -> MemoryModel {
+        self.evict_state.model
+    }
+
+    /// Bytes the memory model counts for a key name of `len` bytes.
+    #[inline]
+    fn key_cost(&self, len: u32) -> u64 {
+        match self.model() {
+            MemoryModel::Redis => memory::key_bytes(len as u64),
+            MemoryModel::Objects => len as u64,
+        }
+    }
+
+    /// Bytes the memory model counts for a value of `len` bytes in `enc`.
+    #[inline]
+    fn value_cost(&self, enc: Encoding, len: u64) -> u64 {
+        match self.model() {
+            MemoryModel::Redis => enc.value_bytes(len),
+            MemoryModel::Objects => len,
+        }
+    }
+
+    /// Bytes the memory model counts for a key's TTL (its expires entry).
+    #[inline]
+    fn ttl_cost(&self) -> u64 {
+        match self.model() {
+            MemoryModel::Redis => memory::DICT_ENTRY,
+            MemoryModel::Objects => 0,
+        }
+    }
+
+    /// Recounts every key's bytes after a memory-model change.
+    fn recount_memory(&mut self) {
+        let mut total = 0;
+        let ids: Vec<u32> = self.main.ids().collect();
+        for id in ids {
+            let i = id as usize;
+            let len = self.slots.value[i].as_ref().map_or(0, |v| v.len());
+            let mut b =
+                self.key_cost(self.slots.key_len[i]) + self.value_cost(self.slots.encoding[i], len);
+            if self.slots.exp_id[i] != NIL {
+                b += self.ttl_cost();
+            }
+            self.slots.bytes[i] = b;
+            total += b;
+        }
+        self.data_bytes = total;
     }
 
     /// Keys that are logically expired but still resident, and their bytes.
@@ -358,7 +437,7 @@ impl<P: Payload> Store<P> {
             // Freed slots have no expires link (delete_slot clears it).
             if eid != NIL && now > self.exp_when[eid as usize] {
                 keys += 1;
-                bytes += self.slots.bytes[i] as u64;
+                bytes += self.slots.bytes[i];
             }
         }
         (keys, bytes)
@@ -378,6 +457,9 @@ impl<P: Payload> Store<P> {
     /// nothing could be freed; the command must then not run.
     pub fn begin(&mut self, now: Micros, denyoom: bool) -> Result<(), Oom> {
         self.now = self.now.max(now);
+        if self.evict_state.dirty {
+            self.sync_config();
+        }
         if self.cfg.maxmemory != 0 && !self.perform_evictions() && denyoom {
             self.stats.oom_rejections += 1;
             return Err(Oom);
@@ -483,7 +565,11 @@ impl<P: Payload> Store<P> {
     fn guard(&self) -> MaxmemoryGuard {
         MaxmemoryGuard {
             used: self.used_memory(),
-            maxmemory: self.cfg.maxmemory,
+            // Bucket arrays are not counted under the objects model.
+            maxmemory: match self.model() {
+                MemoryModel::Redis => self.cfg.maxmemory,
+                MemoryModel::Objects => 0,
+            },
         }
     }
 
@@ -500,22 +586,27 @@ impl<P: Payload> Store<P> {
         Encoding::choose(value.len(), value.as_int(), shared_ok)
     }
 
+    /// Bytes a new key of `key_len` bytes holding `value` will count for.
+    fn new_key_cost(&self, key_len: u32, value: &P) -> u64 {
+        self.key_cost(key_len) + self.value_cost(self.encode(value), value.len())
+    }
+
     /// `dbAdd`: a new key in the main dict.
     fn add_slot(&mut self, key: Key, value: P) -> u32 {
         let guard = self.guard();
         let id = self.main.insert(key.id, &guard);
         self.slots.ensure(id);
         let enc = self.encode(&value);
-        let bytes = memory::key_bytes(key.len as u64) + enc.value_bytes(value.len());
+        let bytes = self.key_cost(key.len) + self.value_cost(enc, value.len());
         let i = id as usize;
         self.slots.value[i] = Some(value);
         self.slots.key_len[i] = key.len;
         self.slots.lru[i] = self.fresh_lru();
         self.slots.exp_id[i] = NIL;
         self.slots.encoding[i] = enc;
-        self.slots.bytes[i] = bytes as u32;
+        self.slots.bytes[i] = bytes;
         self.data_bytes += bytes;
-        self.reference_insert(id);
+        self.reference_insert(id, key.id, bytes);
         id
     }
 
@@ -526,10 +617,13 @@ impl<P: Payload> Store<P> {
         let old_enc = self.slots.encoding[i];
         let old_len = self.slots.value[i].as_ref().map_or(0, |v| v.len());
         let enc = self.encode(&value);
-        let old_bytes = old_enc.value_bytes(old_len);
-        let new_bytes = enc.value_bytes(value.len());
-        self.slots.bytes[i] = (self.slots.bytes[i] as u64 - old_bytes + new_bytes) as u32;
+        let old_bytes = self.value_cost(old_enc, old_len);
+        let new_bytes = self.value_cost(enc, value.len());
+        self.slots.bytes[i] = self.slots.bytes[i] - old_bytes + new_bytes;
         self.data_bytes = self.data_bytes - old_bytes + new_bytes;
+        if old_bytes != new_bytes {
+            self.reference_resize(id, self.slots.bytes[i]);
+        }
         self.slots.value[i] = Some(value);
         self.slots.encoding[i] = enc;
         if !self.cfg.policy.is_lfu() {
@@ -553,8 +647,12 @@ impl<P: Payload> Store<P> {
                 self.exp_when[e] = when;
                 self.exp_main[e] = id;
                 self.slots.exp_id[i] = eid;
-                self.slots.bytes[i] += memory::DICT_ENTRY as u32;
-                self.data_bytes += memory::DICT_ENTRY;
+                let cost = self.ttl_cost();
+                if cost != 0 {
+                    self.slots.bytes[i] += cost;
+                    self.data_bytes += cost;
+                    self.reference_resize(id, self.slots.bytes[i]);
+                }
             }
             eid => {
                 self.expires.rehash_step();
@@ -572,22 +670,34 @@ impl<P: Payload> Store<P> {
         let key = self.main.key(id);
         self.expires.remove(key);
         self.slots.exp_id[i] = NIL;
-        self.slots.bytes[i] -= memory::DICT_ENTRY as u32;
-        self.data_bytes -= memory::DICT_ENTRY;
+        let cost = self.ttl_cost();
+        if cost != 0 {
+            self.slots.bytes[i] -= cost;
+            self.data_bytes -= cost;
+            self.reference_resize(id, self.slots.bytes[i]);
+        }
         true
     }
 
     /// `dbGenericDelete`: removes the key in slot `id` from both dicts.
     fn delete_slot(&mut self, id: u32, cause: Removal) {
+        self.delete_slot_inner(id, cause, true);
+    }
+
+    /// [`Store::delete_slot`]; `notify_policy` is false when the reference
+    /// policy itself chose the key (it has already forgotten it).
+    fn delete_slot_inner(&mut self, id: u32, cause: Removal, notify_policy: bool) {
         let i = id as usize;
         let key = self.main.key(id);
         let expire_at_ms = self.expire_at(id);
-        self.reference_remove(id);
+        if notify_policy {
+            self.reference_remove(id);
+        }
         self.main.remove(key);
         if !self.expires.is_empty() {
             self.expires.remove(key);
         }
-        let bytes = self.slots.bytes[i] as u64;
+        let bytes = self.slots.bytes[i];
         self.data_bytes -= bytes;
         self.slots.value[i] = None;
         self.slots.exp_id[i] = NIL;
@@ -613,6 +723,14 @@ impl<P: Payload> Store<P> {
     /// SET with its options. Returns whether the value was written and, when
     /// `get` is set, the old value (SET … GET reads it first, counting a hit
     /// or miss).
+    ///
+    /// A new key is first offered to the reference policy, if any, and under
+    /// the objects memory model makes room for itself (evicting until
+    /// `used + size <= maxmemory`, as libCacheSim inserts on a miss); a key
+    /// larger than `maxmemory`, or one the policy does not admit, is not
+    /// written (`writes_not_admitted`), nor one nothing can be evicted for
+    /// (`oom_rejections`): the reply is then "not written". An overwrite
+    /// that grows a key is evicted for by the next command, as in Redis.
     pub fn set(
         &mut self,
         key: Key,
@@ -634,7 +752,15 @@ impl<P: Payload> Store<P> {
                 }
                 id
             }
-            None => self.add_slot(key, value),
+            None => {
+                if self.admission_needed() {
+                    let bytes = self.new_key_cost(key.len, &value);
+                    if !self.admit_new(key.id, bytes) {
+                        return (false, old);
+                    }
+                }
+                self.add_slot(key, value)
+            }
         };
         if let SetTtl::At(when) = ttl {
             self.set_expire_slot(id, when);
@@ -699,6 +825,8 @@ impl<P: Payload> Store<P> {
     }
 
     /// INCRBY (INCR, DECR, DECRBY): keeps the TTL; a missing key starts at 0.
+    /// A new key is admitted as by [`Store::set`]; if it is not, the result
+    /// is still returned but not stored.
     pub fn incr_by(&mut self, key: Key, delta: i64) -> Result<i64, IncrError> {
         let found = self.lookup(key.id, Lookup::Write);
         let current = match found {
@@ -716,7 +844,14 @@ impl<P: Payload> Store<P> {
         match found {
             Some(id) => self.overwrite_slot(id, P::from_int(new)),
             None => {
-                self.add_slot(key, P::from_int(new));
+                let value = P::from_int(new);
+                if self.admission_needed() {
+                    let bytes = self.new_key_cost(key.len, &value);
+                    if !self.admit_new(key.id, bytes) {
+                        return Ok(new);
+                    }
+                }
+                self.add_slot(key, value);
             }
         }
         Ok(new)
@@ -796,7 +931,7 @@ impl<P: Payload> Store<P> {
     /// Bytes `used_memory` holds for one key (entry, key, value, expires entry).
     pub fn key_memory(&self, key: u64) -> Option<u64> {
         let id = self.main.find_no_rehash(key)?;
-        Some(self.slots.bytes[id as usize] as u64)
+        Some(self.slots.bytes[id as usize])
     }
 
     /// Checks internal invariants (memory adds up, expires ⊆ keyspace,
@@ -809,12 +944,12 @@ impl<P: Payload> Store<P> {
             let v = self.slots.value[i]
                 .as_ref()
                 .ok_or("live slot without value")?;
-            let mut b = memory::key_bytes(self.slots.key_len[i] as u64)
-                + self.slots.encoding[i].value_bytes(v.len());
+            let mut b = self.key_cost(self.slots.key_len[i])
+                + self.value_cost(self.slots.encoding[i], v.len());
             let eid = self.slots.exp_id[i];
             if eid != NIL {
                 volatile += 1;
-                b += memory::DICT_ENTRY;
+                b += self.ttl_cost();
                 if self.exp_main[eid as usize] != id {
                     return Err(format!("expires entry {eid} does not point back to {id}"));
                 }
@@ -822,7 +957,7 @@ impl<P: Payload> Store<P> {
                     return Err(format!("key {} missing from expires", self.main.key(id)));
                 }
             }
-            if b != self.slots.bytes[i] as u64 {
+            if b != self.slots.bytes[i] {
                 return Err(format!("slot {id}: bytes {} != {}", self.slots.bytes[i], b));
             }
             bytes += b;
@@ -836,6 +971,14 @@ impl<P: Payload> Store<P> {
                 volatile,
                 self.expires.len()
             ));
+        }
+        if let Some(n) = self.policy_len() {
+            if !self.evict_state.dirty && n != self.main.len() {
+                return Err(format!(
+                    "reference policy tracks {n} keys, the keyspace has {}",
+                    self.main.len()
+                ));
+            }
         }
         Ok(())
     }
