@@ -4,3 +4,4 @@
 
 pub mod run;
 pub mod shell;
+pub mod trace;
