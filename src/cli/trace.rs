@@ -16,6 +16,7 @@
 //! [`generate`]. Every file they write appears whole or not at all
 //! ([`AtomicFile`]).
 
+pub mod convert;
 pub mod stats;
 
 use anyhow::{bail, Context, Result};
@@ -44,12 +45,15 @@ pub enum TraceCommand {
     /// requests, time span, keys, op mix, namespaces, value sizes, TTLs,
     /// one-hit wonders and working set.
     Stats(stats::StatsArgs),
+    /// Rewrite a trace as ttlsim's CSV or libCacheSim's oracleGeneral.
+    Convert(convert::ConvertArgs),
 }
 
 /// Runs `ttlsim trace ...`.
 pub fn trace(args: TraceArgs) -> Result<()> {
     match args.command {
         TraceCommand::Stats(a) => stats::stats(&a),
+        TraceCommand::Convert(a) => convert::convert(&a),
     }
 }
 
