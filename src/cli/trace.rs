@@ -17,6 +17,7 @@
 //! ([`AtomicFile`]).
 
 pub mod convert;
+pub mod generate;
 pub mod stats;
 
 use anyhow::{bail, Context, Result};
@@ -47,6 +48,8 @@ pub enum TraceCommand {
     Stats(stats::StatsArgs),
     /// Rewrite a trace as ttlsim's CSV or libCacheSim's oracleGeneral.
     Convert(convert::ConvertArgs),
+    /// Write a synthetic Zipf trace (the replay-speed benchmark's anchor).
+    Generate(generate::GenerateArgs),
 }
 
 /// Runs `ttlsim trace ...`.
@@ -54,6 +57,7 @@ pub fn trace(args: TraceArgs) -> Result<()> {
     match args.command {
         TraceCommand::Stats(a) => stats::stats(&a),
         TraceCommand::Convert(a) => convert::convert(&a),
+        TraceCommand::Generate(a) => generate::generate(&a),
     }
 }
 
