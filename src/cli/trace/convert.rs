@@ -63,12 +63,18 @@ pub struct ConvertArgs {
     pub input_format: InputArgs,
 }
 
-/// Counts by reason, in first-seen order.
+/// Counts by reason, in first-seen order; past 64 reasons (monitor
+/// command names come from the file) the rest count as `other`.
 #[derive(Default, Debug)]
 struct Counts(Vec<(String, u64)>);
 
 impl Counts {
     fn add(&mut self, why: &str) {
+        let why = if self.0.len() >= 64 && !self.0.iter().any(|(w, _)| w == why) {
+            "other"
+        } else {
+            why
+        };
         match self.0.iter_mut().find(|(w, _)| w == why) {
             Some(e) => e.1 += 1,
             None => self.0.push((why.to_string(), 1)),
