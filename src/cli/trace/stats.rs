@@ -905,3 +905,98 @@ pub fn stats(args: &StatsArgs) -> Result<()> {
     say!("wrote {}", path.display())?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn effect(cmd: &str) -> Effect {
+        let argv: Vec<Vec<u8>> = cmd.split(' ').map(|a| a.as_bytes().to_vec()).collect();
+        let name = argv[0].to_ascii_uppercase();
+        command_effect(&name, &argv, 1_000_000)
+    }
+
+    #[test]
+    fn monitor_commands_map_to_their_writes() {
+        let w = |size, ttl, cond| Effect::Write { size, ttl, cond };
+        assert_eq!(effect("SET k vvv"), w(3, Ttl::None, Cond::Always));
+        assert_eq!(
+            effect("set k vv ex 30 nx"),
+            w(2, Ttl::Ms(30_000), Cond::IfAbsent)
+        );
+        assert_eq!(
+            effect("SET k v PX 1500 XX"),
+            w(1, Ttl::Ms(1500), Cond::IfLive)
+        );
+        assert_eq!(effect("SET k v KEEPTTL"), w(1, Ttl::Keep, Cond::Always));
+        // EXAT/PXAT count from the command's time (1,000,000 ms here).
+        assert_eq!(
+            effect("SET k v PXAT 1000250"),
+            w(1, Ttl::Ms(250), Cond::Always)
+        );
+        assert_eq!(effect("SET k v EXAT 999"), Effect::Del);
+        // Refused by Redis: no effect.
+        assert_eq!(effect("SET k v EX 0"), Effect::None);
+        assert_eq!(effect("SET k v EX x"), Effect::None);
+        assert_eq!(effect("SET k"), Effect::None);
+        assert_eq!(
+            effect("SETEX k 10 abcd"),
+            w(4, Ttl::Ms(10_000), Cond::Always)
+        );
+        assert_eq!(effect("PSETEX k 10 abcd"), w(4, Ttl::Ms(10), Cond::Always));
+        assert_eq!(effect("SETNX k ab"), w(2, Ttl::None, Cond::IfAbsent));
+        assert_eq!(effect("EXPIRE k 60"), Effect::Expire(60_000));
+        assert_eq!(effect("EXPIRE k -5"), Effect::Del);
+        assert_eq!(effect("PEXPIRE k 0"), Effect::Del);
+        assert_eq!(effect("EXPIREAT k 1001"), Effect::Expire(1000));
+        assert_eq!(effect("GETEX k PX 5"), Effect::Expire(5));
+        assert_eq!(effect("GETEX k PERSIST"), Effect::Persist);
+        assert_eq!(effect("GETEX k"), Effect::None);
+        assert_eq!(effect("APPEND k abc"), Effect::Append(3));
+        assert_eq!(effect("INCRBY k 5"), Effect::Counter);
+        assert_eq!(effect("UNLINK k"), Effect::Del);
+        assert_eq!(effect("GET k"), Effect::None);
+        assert_eq!(effect("EXPIRE k 99999999999999999"), Effect::None);
+    }
+
+    #[test]
+    fn liveness_follows_writes_ttls_and_deletes() {
+        let mut k = KeyStat::default();
+        assert!(!k.live(0));
+        let fill = Effect::Write {
+            size: 10,
+            ttl: Ttl::Ms(5),
+            cond: Cond::IfAbsent,
+        };
+        k.apply(fill, 1000);
+        assert!(k.live(5999) && !k.live(6000));
+        // A hit does not refill; after expiry the next fill does.
+        k.apply(fill, 3000);
+        assert_eq!(k.expire_at, 6000);
+        k.apply(fill, 6000);
+        assert_eq!(k.expire_at, 11_000);
+        k.apply(Effect::Persist, 7000);
+        assert!(k.live(u64::MAX - 1));
+        k.apply(Effect::Del, 8000);
+        assert!(!k.live(8000));
+        // Expire and persist need a live key.
+        k.apply(Effect::Expire(1), 9000);
+        assert!(!k.live(9000));
+        k.apply(Effect::Counter, 9000);
+        assert!(k.live(u64::MAX - 1) && k.ttl_ms == 0);
+    }
+
+    #[test]
+    fn log2_buckets_are_labelled_by_their_range() {
+        assert_eq!((log2_bucket(0), bucket_label(0)), (0, "0".to_string()));
+        assert_eq!((log2_bucket(1), bucket_label(1)), (1, "1-1".to_string()));
+        assert_eq!(log2_bucket(255), 8);
+        assert_eq!(
+            (log2_bucket(256), bucket_label(9)),
+            (9, "256-511".to_string())
+        );
+        assert_eq!(log2_bucket(u64::from(u32::MAX)), 32);
+        assert_eq!(bucket_label(64), "9223372036854775808-18446744073709551615");
+        assert_eq!(ttl_label(0), "<1");
+    }
+}
