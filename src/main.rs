@@ -33,6 +33,8 @@ enum Command {
     /// Run a workload and write every request its clients send as a trace
     /// that `ttlsim run --trace` replays.
     Record(Box<RecordArgs>),
+    /// Look at a trace (stats), convert it, or generate a synthetic one.
+    Trace(ttlsim::cli::trace::TraceArgs),
 }
 
 fn main() {
@@ -44,6 +46,7 @@ fn main() {
         Command::Merge(a) => ttlsim::sweep::cli::merge(&a),
         Command::Run(a) => ttlsim::cli::run::run(*a),
         Command::Record(a) => ttlsim::cli::run::record(*a),
+        Command::Trace(a) => ttlsim::cli::trace::trace(a),
     };
     if let Err(e) = result {
         // A closed stdout (`ttlsim shell | head`) is not a failure.

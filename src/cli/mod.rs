@@ -4,33 +4,36 @@
 
 pub mod run;
 pub mod shell;
+pub mod trace;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use std::path::Path;
 
 use crate::workload::replay::TraceInput;
-use crate::workload::trace::{CsvSpec, Format};
+use crate::workload::trace::{open, CsvSpec, Format, TraceSource};
 
 /// How to read a trace: the flags `run --trace`, `sweep --trace` and
-/// `trace ...` share.
+/// `trace stats|convert` share.
 #[derive(Args, Clone, Debug, Default)]
 pub struct TraceOpts {
-    /// Trace format, detected from the file when absent: ttlsim, monitor,
-    /// oracle-general, twr, twr-ns, twitter or csv.
-    #[arg(long, value_name = "FORMAT")]
+    /// Trace format: ttlsim, monitor, oracle-general, twr-ns, twr, twitter
+    /// or csv (default: detected from the name and first line).
+    #[arg(long, value_name = "NAME")]
     pub trace_format: Option<String>,
-    /// For a csv trace: the 1-based column of each field, as
-    /// `time=1,key=2,op=3,size=4,ttl=5` (only `key` is required).
+    /// For a csv trace: its columns, 1-based, e.g. `time=1,key=2,op=3,size=4,ttl=5`
+    /// (names: time, key, op, size, ttl, key_size; only key is required).
     #[arg(long, value_name = "SPEC")]
     pub columns: Option<String>,
-    /// For a csv trace: the field delimiter (one character, or `tab`).
-    #[arg(long)]
+    /// For a csv trace: the field delimiter (one character, or comma, tab,
+    /// space, semicolon, pipe; default comma).
+    #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
     /// For a csv trace: the first line is a header.
     #[arg(long)]
     pub header: bool,
-    /// For a csv trace: the unit of `time` and `ttl` (s, ms or us; default ms).
+    /// For a csv trace: the unit of the time and ttl columns (s, ms, us;
+    /// default ms).
     #[arg(long, value_name = "UNIT")]
     pub time_unit: Option<String>,
     /// A MONITOR command the model does not have (HSET, LPUSH, ...) is an
@@ -40,52 +43,74 @@ pub struct TraceOpts {
 }
 
 impl TraceOpts {
-    /// The trace input these flags describe for `path`.
-    pub fn input(&self, path: &Path, fill: bool) -> Result<TraceInput> {
+    /// The format and CSV spec these flags ask for. The csv flags are
+    /// handed to [`CsvSpec::parse`] as one spec, so its rules and messages
+    /// apply unchanged.
+    pub fn resolve(&self) -> Result<(Option<Format>, Option<CsvSpec>)> {
         let format = match &self.trace_format {
-            Some(f) => Some(
-                Format::parse(f)
-                    .map_err(anyhow::Error::msg)
-                    .context("--trace-format")?,
-            ),
+            Some(name) => {
+                Some(Format::parse(name).map_err(|e| anyhow::anyhow!("--trace-format: {e}"))?)
+            }
             None => None,
         };
-        let csv_flags = self.delimiter.is_some() || self.header || self.time_unit.is_some();
-        let csv = match (&self.columns, csv_flags) {
-            (None, false) => None,
-            (None, true) => anyhow::bail!(
-                "--delimiter, --header and --time-unit describe a csv trace: give its --columns too (for example --columns time=1,key=2)"
-            ),
-            (Some(cols), _) => {
-                let mut spec = cols.clone();
-                if let Some(d) = &self.delimiter {
-                    spec.push_str(&format!(",delim={d}"));
-                }
-                if self.header {
-                    spec.push_str(",header=yes");
-                }
-                if let Some(u) = &self.time_unit {
-                    spec.push_str(&format!(",unit={u}"));
-                }
-                Some(CsvSpec::parse(&spec).map_err(anyhow::Error::msg).context("--columns")?)
+        let csv_flag = [
+            (self.delimiter.is_some(), "--delimiter"),
+            (self.header, "--header"),
+            (self.time_unit.is_some(), "--time-unit"),
+        ]
+        .into_iter()
+        .find(|f| f.0)
+        .map(|f| f.1);
+        let Some(columns) = &self.columns else {
+            if format == Some(Format::Csv) {
+                bail!("--trace-format csv needs --columns (e.g. `--columns time=1,key=2,size=3`)");
             }
+            if let Some(flag) = csv_flag {
+                bail!("{flag} describes a csv trace: give --columns too");
+            }
+            return Ok((format, None));
         };
-        if csv.is_some() && format.is_some_and(|f| f != Format::Csv) {
-            anyhow::bail!(
-                "--columns describes a csv trace, but --trace-format is {}",
-                self.trace_format.as_deref().unwrap_or("")
-            );
+        if let Some(f) = format.filter(|&f| f != Format::Csv) {
+            bail!("--columns describes a csv trace; it cannot be used with --trace-format {f}");
         }
+        let mut spec = columns.clone();
+        if let Some(d) = &self.delimiter {
+            // CsvSpec::parse splits on commas, so a comma is given by name.
+            let d = match d.as_str() {
+                "," => "comma",
+                "\t" => "tab",
+                " " => "space",
+                other => other,
+            };
+            spec.push_str(",delim=");
+            spec.push_str(d);
+        }
+        if self.header {
+            spec.push_str(",header=yes");
+        }
+        if let Some(u) = &self.time_unit {
+            spec.push_str(",unit=");
+            spec.push_str(u);
+        }
+        let spec = CsvSpec::parse(&spec).map_err(anyhow::Error::msg)?;
+        Ok((Some(Format::Csv), Some(spec)))
+    }
+
+    /// The replay input these flags describe for `path`.
+    pub fn input(&self, path: &Path, fill: bool) -> Result<TraceInput> {
+        let (format, csv) = self.resolve()?;
         Ok(TraceInput {
             path: path.to_path_buf(),
-            format: if csv.is_some() {
-                Some(Format::Csv)
-            } else {
-                format
-            },
+            format,
             csv,
             fill,
             strict: self.strict,
         })
+    }
+
+    /// Opens `path` as these flags say.
+    pub fn open(&self, path: &Path) -> Result<Box<dyn TraceSource>> {
+        let (format, spec) = self.resolve()?;
+        open(path, format, spec.as_ref())
     }
 }
