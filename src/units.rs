@@ -218,8 +218,16 @@ impl AtomicFile {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let tmp = tempfile::Builder::new()
-            .prefix(TMP_PREFIX)
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(TMP_PREFIX);
+        // An output is an ordinary file: rw for all, less the user's umask
+        // (tempfile's own default, 0600, is for secrets).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder
             .tempfile_in(dir)
             .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
         Ok(AtomicFile {

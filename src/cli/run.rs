@@ -77,6 +77,10 @@ pub struct RunOpts {
     /// lfu-decay-time (minutes).
     #[arg(long, allow_hyphen_values = true)]
     lfu_decay_time: Option<String>,
+    /// Memory accounting: `redis` (Redis's used_memory, the default) or
+    /// `objects` (only key and value sizes, as libCacheSim counts capacity).
+    #[arg(long, allow_hyphen_values = true)]
+    memory_model: Option<String>,
     /// Run seed (every random stream derives from it).
     #[arg(long, allow_hyphen_values = true)]
     seed: Option<u64>,
@@ -107,6 +111,7 @@ impl RunOpts {
             ("active-expire-effort", &self.active_expire_effort),
             ("lfu-log-factor", &self.lfu_log_factor),
             ("lfu-decay-time", &self.lfu_decay_time),
+            ("memory-model", &self.memory_model),
         ];
         for (name, value) in server {
             if let Some(v) = value {

@@ -253,6 +253,7 @@ pub const PARAMS: &[ParamColumn] = &[
     param("maxmemory_eviction_tenacity", Unit::Setting, "Redis `maxmemory-eviction-tenacity` (0..100): eviction time budget per command.", |p| setting(p, "maxmemory-eviction-tenacity")),
     param("lfu_log_factor", Unit::Setting, "Redis `lfu-log-factor`.", |p| setting(p, "lfu-log-factor")),
     param("lfu_decay_time", Unit::Setting, "Redis `lfu-decay-time` (minutes).", |p| setting(p, "lfu-decay-time")),
+    param("memory_model", Unit::Text, "How memory is counted: `redis` (Redis's used_memory, with every overhead) or `objects` (only key and value sizes, as libCacheSim and the literature count capacity).", |p| setting(p, "memory-model")),
 ];
 
 /// Peak of the per-interval `expirations` series, per second.

@@ -500,6 +500,11 @@ impl Ctx<'_> {
         }
     }
 
+    /// True under the `objects` memory model (only the trace's sizes count).
+    pub fn objects_memory(&self) -> bool {
+        self.world.store.config().memory_model == crate::store::MemoryModel::Objects
+    }
+
     /// True when the policy evicts by next use: the driver must call
     /// [`Ctx::set_next_use`] for every key it touches.
     pub fn needs_future(&self) -> bool {

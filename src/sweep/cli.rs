@@ -12,8 +12,22 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, clap::Args)]
 pub struct SweepArgs {
     /// The workload file (TOML); its optional `[sweep]` table lists values.
-    #[arg(required_unless_present = "synthetic")]
+    #[arg(required_unless_present_any = ["synthetic", "trace"], conflicts_with = "trace")]
     pub workload: Option<PathBuf>,
+    /// Sweep over a replayed trace instead of a workload (any format ttlsim
+    /// reads; server settings, seed, duration and warm-up can be swept).
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// With --trace: a GET that misses does not write the record's value.
+    #[arg(long, requires = "trace")]
+    pub no_fill: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub trace_opts: crate::cli::TraceOpts,
+    /// memory-model values: `redis` (Redis's used_memory) or `objects` (only
+    /// the sizes the trace gives, as libCacheSim counts capacity).
+    #[arg(long = "memory-model", allow_hyphen_values = true)]
+    pub memory_model: Vec<String>,
     /// maxmemory values: bytes, sizes (100mb, 2gb) or percentages of the
     /// largest unbounded peak memory among the grid's workload variants (50%).
     #[arg(long, allow_hyphen_values = true)]
@@ -121,6 +135,7 @@ impl SweepArgs {
             ("active-expire-effort", &self.active_expire_effort),
             ("lfu-log-factor", &self.lfu_log_factor),
             ("lfu-decay-time", &self.lfu_decay_time),
+            ("memory-model", &self.memory_model),
             ("seed", &self.seed),
             ("duration", &self.duration),
             ("warmup", &self.warmup),
@@ -188,6 +203,18 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 }),
                 "synthetic".into(),
             )
+        } else if let Some(path) = &args.trace {
+            let input = args.trace_opts.input(path, !args.no_fill)?;
+            // Fail now, not in every run, on a trace that cannot be opened.
+            input.open()?;
+            let name = path
+                .file_name()
+                .map_or("trace".into(), |n| n.to_string_lossy().into_owned());
+            let name = name.split('.').next().unwrap_or("trace").to_string();
+            let mut runner = super::workload::WorkloadRunner::for_trace(input, &name);
+            runner.sample_interval = crate::units::Dur::parse(&args.sample_interval)
+                .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
+            (None, Box::new(runner) as Box<dyn Runner>, name)
         } else {
             let path = args
                 .workload
@@ -205,6 +232,16 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let mut grid = Grid::build(file_sweep.as_ref(), &args.dimensions()?)?;
     let n = grid.check_size(args.max_runs)?;
     if grid.needs_pilot() {
+        let models = grid
+            .dims
+            .iter()
+            .find(|d| d.name == "memory-model")
+            .map_or(1, |d| d.values.len());
+        if models > 1 {
+            bail!(
+                "maxmemory percentages are of the unbounded peak, which the two memory models count differently: sweep each --memory-model on its own, or give maxmemory in bytes"
+            );
+        }
         // One pilot per workload variant (pattern parameters, duration,
         // warm-up; not server settings or seeds): the percentages are of the
         // largest unbounded peak among them, so they mean the same whatever

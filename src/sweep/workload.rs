@@ -6,6 +6,10 @@
 //! level, `<namespace>.<field>` into the `[[pattern]]` with that namespace.
 //! The patched text is then parsed and validated by the workload parser, so
 //! any field of any pattern can be swept and is checked exactly as in a file.
+//!
+//! Over a trace (`sweep --trace`), there is no file to patch: the point's
+//! server settings, seed, duration and warm-up are applied to a trace
+//! workload, and the trace is replayed for every run.
 
 use super::exec::{RunOutput, Runner};
 use anyhow::{bail, Context, Result};
@@ -19,6 +23,8 @@ pub struct WorkloadRunner {
     pub sample_interval: crate::units::Dur,
     /// The grid point whose workload the next pilot run uses.
     pub pilot_point: Vec<(String, toml::Value)>,
+    /// The trace every run replays, for `sweep --trace`.
+    pub trace: Option<crate::workload::replay::TraceInput>,
 }
 
 impl WorkloadRunner {
@@ -34,9 +40,96 @@ impl WorkloadRunner {
                 file: file.to_string(),
                 sample_interval: crate::units::Dur(10_000_000),
                 pilot_point: Vec::new(),
+                trace: None,
             },
             w.name,
         ))
+    }
+
+    /// Plays points over a trace; `name` names the experiment.
+    pub fn for_trace(trace: crate::workload::replay::TraceInput, name: &str) -> WorkloadRunner {
+        WorkloadRunner {
+            base: toml::Table::new(),
+            file: trace.path.display().to_string(),
+            sample_interval: crate::units::Dur(10_000_000),
+            pilot_point: Vec::new(),
+            trace: Some(trace),
+        }
+        .named(name)
+    }
+
+    fn named(mut self, name: &str) -> Self {
+        self.base
+            .insert("name".into(), toml::Value::String(name.to_string()));
+        self
+    }
+
+    /// A trace workload with `point`'s server settings, seed, duration and
+    /// warm-up, checked as the same flags of `ttlsim run` are.
+    fn trace_workload(
+        &self,
+        point: &[(&str, &toml::Value)],
+    ) -> Result<crate::workload::spec::Workload> {
+        use crate::workload::spec::{Warmup, Workload};
+        let name = self
+            .base
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("trace");
+        let mut w = Workload::for_trace(name);
+        let text = |v: &toml::Value| match v {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        for (k, v) in point {
+            let dim = super::grid::Dimension {
+                name: k.to_string(),
+                values: Vec::new(),
+            };
+            match dim.target() {
+                super::grid::Target::Server(n) => {
+                    w.set_server(n, &text(v)).map_err(anyhow::Error::msg)?
+                }
+                super::grid::Target::Top("seed") => {
+                    w.seed = v
+                        .as_integer()
+                        .and_then(|i| u64::try_from(i).ok())
+                        .with_context(|| format!("seed `{}` is not a whole number >= 0", text(v)))?
+                }
+                super::grid::Target::Top("duration") => {
+                    let d = crate::units::Dur::parse(&text(v))
+                        .map_err(|e| anyhow::anyhow!("duration: {e}"))?;
+                    w.duration = Some(d);
+                }
+                super::grid::Target::Top("warmup") => {
+                    w.warmup = Warmup::parse(&text(v)).map_err(|e| anyhow::anyhow!("warmup: {e}"))?
+                }
+                super::grid::Target::Top(other) => bail!("`{other}` cannot be swept over a trace"),
+                super::grid::Target::Pattern(..) => bail!(
+                    "sweep parameter `{k}`: a trace has no patterns; over a trace, sweep server settings, seed, duration and warm-up"
+                ),
+            }
+        }
+        if let (Warmup::Time(wu), Some(d)) = (w.warmup, w.duration) {
+            if wu >= d {
+                bail!("the warm-up ({wu}) must be shorter than the duration ({d})");
+            }
+        }
+        Ok(w)
+    }
+
+    /// The run of `point`.
+    fn spec(&self, point: &[(&str, &toml::Value)]) -> Result<crate::sim::RunSpec> {
+        let mut spec = match &self.trace {
+            Some(t) => {
+                let mut s = crate::sim::RunSpec::new(self.trace_workload(point)?);
+                s.source = crate::sim::Source::Trace(t.clone());
+                s
+            }
+            None => crate::sim::RunSpec::new(self.workload(point)?),
+        };
+        spec.sample_interval = self.sample_interval;
+        Ok(spec)
     }
 
     /// The workload text with `point`'s values written in.
@@ -108,7 +201,7 @@ impl Runner for WorkloadRunner {
     }
 
     fn check(&self, point: &[(&str, &toml::Value)]) -> Result<()> {
-        self.workload(point).map(|_| ())
+        self.spec(point).map(|_| ())
     }
 
     /// The pilot: the point set by `set_pilot_point` (so a swept duration
@@ -122,20 +215,15 @@ impl Runner for WorkloadRunner {
             .map(|(k, v)| (k.as_str(), v))
             .collect();
         point.push(("maxmemory", &unbounded));
-        let w = self.workload(&point)?;
-        let mut spec = crate::sim::RunSpec::new(w);
-        spec.sample_interval = self.sample_interval;
-        let r = crate::sim::run(&spec)?;
+        let r = crate::sim::run(&self.spec(&point)?)?;
         r.num("used_memory_peak")
             .map(|v| v as u64)
             .context("the pilot run reported no used_memory_peak")
     }
 
     fn run(&self, run_id: u64, point: &[(&str, &toml::Value)]) -> Result<RunOutput> {
-        let w = self.workload(point)?;
-        let mut spec = crate::sim::RunSpec::new(w);
+        let mut spec = self.spec(point)?;
         spec.run_id = run_id.to_string();
-        spec.sample_interval = self.sample_interval;
         let r = crate::sim::run(&spec)?;
         Ok(to_output(&r)?)
     }

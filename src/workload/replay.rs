@@ -14,7 +14,8 @@
 //!   suffix becomes the key number, any other suffix gets a number of its
 //!   own. Numeric ids (binary traces) go straight to the `obj` namespace with
 //!   no string work, and with a key length of their decimal digits when the
-//!   trace gives none.
+//!   trace gives none (0 under the `objects` memory model, which counts only
+//!   the sizes the trace gives).
 
 use anyhow::{bail, Result};
 use rustc_hash::FxHashMap;
@@ -187,7 +188,10 @@ impl KeyResolver {
                 n
             })
         };
-        let len = if key_len > 0 {
+        // Without a key size from the trace, Redis's model counts the id's
+        // decimal digits as the key's name; the objects model counts only
+        // what the trace gives, as libCacheSim does.
+        let len = if key_len > 0 || ctx.objects_memory() {
             key_len
         } else {
             crate::store::value::decimal_len(id as i64).max(1) as u32
