@@ -52,7 +52,7 @@ const EXPECTED: &[(&str, [u64; 8], f64)] = &[
 ];
 
 fn sweep(out: &std::path::Path, jobs: &str) {
-    let sizes: Vec<String> = (1..=8u64).map(|i| (i * 128 << 20).to_string()).collect();
+    let sizes: Vec<String> = (1..=8u64).map(|i| ((i * 128) << 20).to_string()).collect();
     let policies: Vec<&str> = EXPECTED.iter().map(|e| e.0).collect();
     let o = Command::new(env!("CARGO_BIN_EXE_ttlsim"))
         .args(["sweep", "--trace", TRACE, "--memory-model", "objects"])
@@ -92,7 +92,7 @@ fn reference_policies_give_libcachesims_miss_counts_on_cloudphysics() {
     }
     for (policy, want, tol) in EXPECTED {
         for (i, &w) in want.iter().enumerate() {
-            let size = (i as u64 + 1) * 128 << 20;
+            let size = ((i as u64 + 1) * 128) << 20;
             let g = got[&(policy.to_string(), size)];
             let err = (g as f64 - w as f64).abs() / w as f64;
             assert!(
