@@ -2,7 +2,8 @@
 //! clock.
 //!
 //! [`run`] plays a [`RunSpec`] and returns its [`RunResult`]. The clock
-//! starts at a fixed epoch ([`START_MS`]), never the system clock. Events pop
+//! starts at a fixed epoch ([`START_MS`]) or, for a MONITOR capture, at its
+//! first line's time; never the system clock. Events pop
 //! from an [`queue::EventQueue`] ordered by (time, class, sequence): client
 //! requests, then the cron (every `1/hz` s: `serverCron`'s active expire
 //! cycle), then metric samples (every `sample_interval`). After all events
@@ -111,7 +112,12 @@ fn stream_seed(seed: u64, stream: u64) -> u64 {
 fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResult> {
     let wall = Instant::now();
     let w = &spec.workload;
-    let start: Micros = START_MS * 1000;
+    // A fixed epoch, or a MONITOR capture's own first time (its absolute
+    // expire times must mean what they meant on the server).
+    let start: Micros = match &spec.source {
+        Source::Trace(t) => t.clock_start_us()?.unwrap_or(START_MS * 1000),
+        Source::Patterns => START_MS * 1000,
+    };
     let mut store: Store<SimValue> = Store::new(w.server.clone(), stream_seed(w.seed, 0), start);
     store.record_events(true);
 
@@ -262,7 +268,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         &world.rec,
         &world.store,
         &clients,
-        end - start,
+        (start, end - start),
         measured_s,
     );
     let wall_ms = wall.elapsed().as_secs_f64() * 1000.0;
@@ -284,7 +290,7 @@ fn columns(
     rec: &Recorder,
     store: &Store<SimValue>,
     clients: &[Box<dyn Client>],
-    duration_us: Micros,
+    (start_us, duration_us): (Micros, Micros),
     measured_s: f64,
 ) -> Vec<(String, String)> {
     let w = &spec.workload;
@@ -315,7 +321,7 @@ fn columns(
             source.put("param_trace_fill", t.fill);
         }
     }
-    let measure_start_ms = (rec.measure_start / 1000).saturating_sub(START_MS);
+    let measure_start_ms = (rec.measure_start.saturating_sub(start_us)) / 1000;
     let end = schema::RunEnd::new(rec, store, measured_s, measure_start_ms);
     let mut row = schema::run_row(&params, source.0, &end);
     for c in clients {

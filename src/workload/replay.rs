@@ -96,6 +96,18 @@ impl TraceInput {
     pub fn open(&self) -> Result<Box<dyn TraceSource>> {
         open(&self.path, self.format, self.csv.as_ref())
     }
+
+    /// Where the simulated clock starts, in µs since the Unix epoch, for a
+    /// trace whose commands carry absolute times: a MONITOR capture starts at
+    /// its first line's time, so `EXPIREAT`, `PXAT` and `EXAT` arguments
+    /// mean what they meant on the server. `None` for other formats.
+    pub fn clock_start_us(&self) -> Result<Option<u64>> {
+        let mut source = self.open()?;
+        if source.format() != Format::Monitor {
+            return Ok(None);
+        }
+        Ok(source.next_record()?.map(|r| r.time_us))
+    }
 }
 
 struct NsInfo {
@@ -306,8 +318,13 @@ impl Replay {
     /// record, when its key is requested next: the future that `belady`
     /// evicts by. Formats that carry it (oracle-general) need no pass.
     pub fn load_future(&mut self, input: &TraceInput) -> Result<()> {
-        if self.format == Format::OracleGeneral {
-            return Ok(());
+        match self.format {
+            Format::OracleGeneral => return Ok(()),
+            Format::Monitor => bail!(
+                "{}: a policy that needs the future cannot replay a MONITOR capture (a command may touch several keys, or none); convert it to a key trace or choose another policy",
+                input.path.display()
+            ),
+            _ => {}
         }
         let mut source = input.open()?;
         let mut next = Vec::new();
@@ -517,14 +534,16 @@ impl Client for Replay {
         for (k, n) in self.source.skipped() {
             *all.entry(k).or_insert(0) += n;
         }
-        if self.source.clamped() > 0 {
-            all.insert(
-                "time steps back (clamped to the previous record's time)".into(),
-                self.source.clamped(),
-            );
-        }
-        all.into_iter()
+        let mut notes: Vec<String> = all
+            .into_iter()
             .map(|(k, n)| format!("skipped {n} × {k}"))
-            .collect()
+            .collect();
+        if self.source.clamped() > 0 {
+            notes.push(format!(
+                "replayed {} records whose time stepped back (by at most 1 s) at the previous record's time",
+                self.source.clamped()
+            ));
+        }
+        notes
     }
 }

@@ -234,7 +234,7 @@ fn detect(name: &str, prefix: &[u8], shown: &str, c: Compression) -> Result<Form
          \x20 twr-ns: the file name does not contain `.twrNS.` or end in `.twrNS`\n\
          \x20 twr: the file name does not contain `.twr.` or end in `.twr`\n\
          \x20 twitter: {twitter_err}\n\
-         \x20 csv: needs a column spec (--csv-spec)\n\
+         \x20 csv: needs a column spec (--columns)\n\
          pass --trace-format (one of: {})",
         names.join(", ")
     )
@@ -282,7 +282,7 @@ pub fn open(
         Format::Csv => match csv_spec {
             Some(spec) => Box::new(CsvReader::new(buffered(stream), &shown, spec)),
             None => bail!(
-                "trace `{shown}`: the csv format needs a column spec (--csv-spec, e.g. `time=1,key=2,size=3`)"
+                "trace `{shown}`: the csv format needs a column spec (--columns, e.g. `--columns time=1,key=2,size=3`)"
             ),
         },
     })
@@ -530,7 +530,7 @@ mod tests {
                  twr-ns: the file name does not contain `.twrNS.` or end in `.twrNS`\n  \
                  twr: the file name does not contain `.twr.` or end in `.twr`\n  \
                  twitter: the first line has 1 comma-separated fields, not 7\n  \
-                 csv: needs a column spec (--csv-spec)\n\
+                 csv: needs a column spec (--columns)\n\
                  pass --trace-format (one of: ttlsim, monitor, oracle-general, twr-ns, twr, twitter, csv)",
                 random_first_word()
             )
@@ -552,7 +552,7 @@ mod tests {
         let e = open(&p, Some(Format::Csv), None).err().unwrap().to_string();
         assert!(
             e.ends_with(
-                "the csv format needs a column spec (--csv-spec, e.g. `time=1,key=2,size=3`)"
+                "the csv format needs a column spec (--columns, e.g. `--columns time=1,key=2,size=3`)"
             ),
             "{e}"
         );
