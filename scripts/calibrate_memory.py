@@ -9,7 +9,7 @@ Writes
   tests/data/memory_calibration.csv         keys,value_kind,value_len,ttl,used_memory_before,
                                             used_memory_after,delta,bytes_per_key
   tests/data/memory_calibration_detail.csv  the same plus dict bucket counts (DEBUG HTSTATS),
-                                            the redis-facts.md section 5 formula prediction
+                                            the docs/redis-facts.md section 5 formula prediction
                                             and the difference measured - predicted
   tests/data/redis_baseline.txt             fresh-server used_memory, INFO memory, MEMORY STATS,
                                             per-client overhead, FLUSHALL check
@@ -50,7 +50,7 @@ DATA = os.path.join(ROOT, "tests", "data")
 
 
 # ---------------------------------------------------------------------------
-# jemalloc size classes / formula from redis-facts.md section 5
+# jemalloc size classes / formula from docs/redis-facts.md section 5
 def jemalloc_class(n):
     if n <= 8:
         return 8

@@ -1,5 +1,5 @@
 //! Command replies and TTL edge cases, checked against Redis 7.0's documented
-//! and observed replies (redis-facts.md §7).
+//! and observed replies (docs/redis-facts.md §7).
 
 use super::*;
 

@@ -3,7 +3,7 @@
 //! A slow cycle runs once per cron tick; a fast cycle runs from
 //! `beforeSleep` only when the previous cycle hit its time cap (the
 //! stale-percentage escape in the source compares a fraction with a
-//! percentage, so it is always taken: see redis-facts.md §3). Each loop
+//! percentage, so it is always taken: see docs/redis-facts.md §3). Each loop
 //! iteration walks the expires table bucket by bucket from a persistent
 //! cursor, examining every entry of each bucket, until it has sampled
 //! `keys_per_loop` keys or visited 20× that many buckets; the database is

@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn per_key_bytes_match_measured_redis() {
-        // redis-facts.md §5, measured at N = 100k on redis-server 7.0.15:
+        // docs/redis-facts.md §5, measured at N = 100k on redis-server 7.0.15:
         // bytes per key minus 8 × 131072 / 100000 buckets.
         let bucket = 8.0 * 131072.0 / 100000.0;
         let key = key_bytes(12) as f64; // "key:%08d"

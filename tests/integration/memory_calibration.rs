@@ -4,9 +4,7 @@
 //! by scripts/calibrate_memory.py into tests/data/memory_calibration.csv.
 //! Every row's memory delta must match within 1%.
 
-mod common;
-
-use common::repo_path;
+use crate::common::repo_path;
 use ttlsim::store::{Config, Key, SetCond, SetTtl, SimValue, Store};
 
 const T0_US: u64 = 1_700_000_000_000_000;

@@ -23,7 +23,7 @@ fn columns_doc_is_current() {
     let have = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         have == want,
-        "docs/columns.md is stale: run `TTLSIM_BLESS=1 cargo test --release --test columns_doc`"
+        "docs/columns.md is stale: run `TTLSIM_BLESS=1 cargo test --release --test integration columns_doc::`"
     );
 }
 

@@ -4,9 +4,7 @@
 //! must be within 15% of a real redis-server 7.0.15's (mean of 3 runs,
 //! measured by scripts/expiry_storm_redis.py into tests/data/).
 
-mod common;
-
-use common::repo_path;
+use crate::common::repo_path;
 use ttlsim::fidelity::storm;
 use ttlsim::store::Config;
 

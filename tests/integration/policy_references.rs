@@ -2,7 +2,7 @@
 //! cache-aside workload (Zipf 0.99, 10% of keys fit): Belady's optimum bounds
 //! every policy from above; sampled LRU lands near exact LRU when requests are
 //! slow enough for the 1-second LRU clock to tell them apart, and drifts to
-//! random when they are not (redis-facts.md §8.1).
+//! random when they are not (docs/redis-facts.md §8.1).
 
 use ttlsim::fidelity::cache_aside::{run, zipf_requests};
 use ttlsim::store::{Config, Policy};

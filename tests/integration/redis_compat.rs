@@ -1,9 +1,7 @@
 //! The same command script through `redis-cli --no-raw` against a real
 //! redis-server 7 and through `ttlsim shell` must print the same lines.
 
-mod common;
-
-use common::{repo_path, RedisServer};
+use crate::common::{repo_path, RedisServer};
 use std::process::{Command, Stdio};
 
 /// redis-cli prints `(1.00s)`-style timings after slow commands; they are not

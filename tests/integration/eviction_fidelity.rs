@@ -9,9 +9,7 @@
 //! `reduced_*` runs in CI; `full_table` (ignored by default: several minutes)
 //! is the table: four policies, 3 repetitions of the real server.
 
-mod common;
-
-use common::{Conn, RedisServer, Resp};
+use crate::common::{Conn, RedisServer, Resp};
 use std::time::{Duration, Instant};
 use ttlsim::fidelity::cache_aside::{self, zipf_requests};
 use ttlsim::store::{Config, Policy};
