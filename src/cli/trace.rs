@@ -8,9 +8,9 @@
 //!       [--size-median 256] [--size-sigma 1]
 //! ```
 //!
-//! `stats` and `convert` read any format [`open`](crate::workload::trace::open)
+//! `stats` and `convert` read any format [`open`](crate::workload::trace::open())
 //! reads: `--trace-format NAME` (default: detected), and for a user's CSV
-//! `--columns SPEC` (the column part of a [`CsvSpec`], e.g.
+//! `--columns SPEC` (the column part of a [`CsvSpec`](crate::workload::trace::CsvSpec), e.g.
 //! `time=1,key=2,size=3`) with `--delimiter`, `--header`, `--time-unit`.
 //! Every subcommand's semantics are in its own file: [`stats`], [`convert`],
 //! [`generate`]. Every file they write appears whole or not at all

@@ -3,7 +3,7 @@
 //!
 //! Rows are appended to any `io::Write`, so a sweep can stream many runs into
 //! one file; [`write_results`] writes a whole directory, each file through
-//! [`atomic_write`](crate::units::atomic_write) (a temporary file in the same directory, renamed into
+//! [`atomic_write`] (a temporary file in the same directory, renamed into
 //! place), so an interrupted run never leaves a half-written CSV.
 
 use anyhow::{bail, Context, Result};

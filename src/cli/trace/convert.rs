@@ -2,7 +2,7 @@
 //!
 //! IN is streamed once through [`Rebased`] (so OUT's time starts at 0 and
 //! never goes back) and OUT is written through an
-//! [`AtomicFile`](crate::units::AtomicFile): it appears whole or not at
+//! [`AtomicFile`]: it appears whole or not at
 //! all. OUT may not be IN.
 //!
 //! `--to ttlsim` writes `time_ms,op,key,size,ttl_ms` rows: time in whole ms
@@ -21,7 +21,7 @@
 //! `--to oracle-general` writes libCacheSim's 24-byte records with the
 //! next-access vtimes libCacheSim's `traceConv` computes (see
 //! [`OracleGeneralOut`]): time in whole seconds (rounded down), the id as
-//! is, or for a name the id [`name_id`] gives (`obj:<n>` → n, otherwise the
+//! is, or for a name the id `name_id` gives (`obj:<n>` → n, otherwise the
 //! FNV-1a 64 hash of its bytes), and the value size (the key's bytes are
 //! not added). TTLs cannot be written and are dropped (counted and said).
 //! Every request that reads or writes the value is a record — `get`,

@@ -74,7 +74,7 @@ use std::sync::Arc;
 pub struct StatsArgs {
     /// The trace file (plain, .gz or .zst).
     pub file: PathBuf,
-    /// Write trace_stats.csv here (default: results/<file stem>/).
+    /// Write trace_stats.csv here (default: `results/<file stem>/`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[command(flatten)]
