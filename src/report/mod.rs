@@ -199,6 +199,7 @@ impl Ctx {
                     points.sort_by(|a, b| a.0.total_cmp(&b.0));
                     Series {
                         color: charts::series_color(&label, i),
+                        style: charts::series_style(&label),
                         label,
                         points,
                     }
@@ -787,4 +788,50 @@ fn lag_chart(cx: &Ctx, dir: &Path, name: &str) -> Result<Option<Chart>> {
         file,
         caption: "Cumulative distribution of expiry lag, split by how the key was reclaimed (active cycle or lazy access).".into(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two policies, a Redis one and a reference, at two memory sizes.
+    fn table() -> RunsTable {
+        let columns = [
+            "run_id",
+            "workload",
+            "seed",
+            "maxmemory",
+            POLICY,
+            "hit_ratio",
+        ];
+        let rows = [
+            ["0", "w", "1", "1048576", "allkeys-lru", "0.5"],
+            ["1", "w", "1", "2097152", "allkeys-lru", "0.7"],
+            ["2", "w", "1", "1048576", "s3-fifo", "0.6"],
+            ["3", "w", "1", "2097152", "s3-fifo", "0.8"],
+        ];
+        RunsTable::new(
+            columns.map(String::from).to_vec(),
+            rows.iter().map(|r| r.map(String::from).to_vec()).collect(),
+        )
+    }
+
+    #[test]
+    fn reference_series_are_drawn_in_the_reference_style() {
+        let cx = Ctx::new(table());
+        let (panels, _) = cx.line_panels("hit_ratio", MEM, None);
+        let styles: Vec<(&str, charts::SeriesStyle)> = panels[0]
+            .series
+            .iter()
+            .map(|s| (s.label.as_str(), s.style))
+            .collect();
+        assert_eq!(
+            styles,
+            [
+                ("allkeys-lru", charts::SeriesStyle::SOLID),
+                ("s3-fifo", charts::SeriesStyle::REFERENCE)
+            ]
+        );
+        assert_eq!(panels[0].series[0].color, charts::PALETTE[0]);
+    }
 }
