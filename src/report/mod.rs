@@ -284,9 +284,13 @@ pub fn axis_label(col: &str) -> String {
     }
 }
 
-/// A parameter value as a person reads it (memory in MiB).
+/// A parameter value as a person reads it (memory in MiB; a reference
+/// policy with its legend suffix, `arc (ref)`, so it is never taken for one
+/// of Redis's policies).
 pub fn show_value(col: &str, v: &str) -> String {
-    if col == MEM {
+    if col == POLICY {
+        format!("{v}{}", charts::series_style(v).legend_suffix)
+    } else if col == MEM {
         match v.parse::<f64>() {
             Ok(0.0) => "unlimited".into(),
             Ok(b) => format!("{} MiB", charts::fmt_num(b / MIB)),
@@ -555,8 +559,9 @@ fn heatmap(cx: &Ctx, dir: &Path, opts: &Options, name: &str) -> Result<Option<Ch
     };
     let fig = charts::HeatFigure {
         title: format!(
-            "{name}hit ratio by {} × maxmemory, {policy}",
-            short_name(ttl)
+            "{name}hit ratio by {} × maxmemory, {}",
+            short_name(ttl),
+            show_value(POLICY, &policy)
         ),
         subtitle: format!("{}{fixed_text}{seeds}", cx.grid_text),
         x_label: axis_label(ttl),
@@ -571,8 +576,9 @@ fn heatmap(cx: &Ctx, dir: &Path, opts: &Options, name: &str) -> Result<Option<Ch
     Ok(Some(Chart {
         file,
         caption: format!(
-            "Hit ratio for every {} × maxmemory pair under {policy}.",
-            short_name(ttl)
+            "Hit ratio for every {} × maxmemory pair under {}.",
+            short_name(ttl),
+            show_value(POLICY, &policy)
         ),
     }))
 }
@@ -833,5 +839,12 @@ mod tests {
             ]
         );
         assert_eq!(panels[0].series[0].color, charts::PALETTE[0]);
+    }
+
+    #[test]
+    fn a_reference_policy_reads_as_one_wherever_it_is_shown() {
+        assert_eq!(show_value(POLICY, "s3-fifo"), "s3-fifo (ref)");
+        assert_eq!(show_value(POLICY, "allkeys-lru"), "allkeys-lru");
+        assert_eq!(show_value(MEM, "1048576"), "1 MiB");
     }
 }
