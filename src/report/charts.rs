@@ -3,8 +3,10 @@
 //! table, so charts read the same on a machine with no fonts installed.
 
 use super::data::Stats;
+use crate::store::Policy;
 use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
@@ -46,8 +48,33 @@ pub const PALETTE: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
+/// Colours of the reference policies, in `Policy::REFERENCE` (registry)
+/// order: none is one of the eight Redis colours (`PALETTE[..8]`), so a
+/// reference never shares a colour with a Redis policy. `exact-lru`,
+/// `exact-lfu` and `fifo` keep the colours they had before references had
+/// colours of their own.
+pub const REFERENCE_PALETTE: [RGBColor; 10] = [
+    RGBColor(188, 189, 34),  // exact-lru: olive
+    RGBColor(23, 190, 207),  // exact-lfu: cyan
+    RGBColor(0, 0, 0),       // fifo: black
+    RGBColor(128, 0, 0),     // belady: maroon
+    RGBColor(0, 0, 128),     // s3-fifo: navy
+    RGBColor(0, 128, 128),   // sieve: teal
+    RGBColor(170, 0, 255),   // arc: violet
+    RGBColor(231, 41, 138),  // w-tinylfu: magenta
+    RGBColor(90, 60, 20),    // lhd: dark brown
+    RGBColor(120, 120, 255), // lru-2: periwinkle
+];
+
+/// The reference policy named `label` (exactly, as in `runs.csv`), if any.
+fn reference_index(label: &str) -> Option<usize> {
+    Policy::REFERENCE.iter().position(|p| p.name() == label)
+}
+
 /// A stable colour per `maxmemory-policy`, so a policy looks the same in every
-/// chart; other series labels take palette colours by position.
+/// chart: Redis's policies take the first eight palette colours, reference
+/// policies their own ([`REFERENCE_PALETTE`]); other series labels take
+/// palette colours by position.
 pub fn series_color(label: &str, position: usize) -> RGBColor {
     let fixed = [
         ("allkeys-lru", 0),
@@ -58,13 +85,83 @@ pub fn series_color(label: &str, position: usize) -> RGBColor {
         ("volatile-random", 5),
         ("volatile-ttl", 6),
         ("noeviction", 7),
-        ("exact-lru", 8),
-        ("exact-lfu", 9),
     ];
-    match fixed.iter().find(|(l, _)| *l == label) {
-        Some((_, i)) => PALETTE[*i],
-        None if label == "fifo" => RGBColor(0, 0, 0),
-        None => PALETTE[position % PALETTE.len()],
+    match (
+        fixed.iter().find(|(l, _)| *l == label),
+        reference_index(label),
+    ) {
+        (Some((_, i)), _) => PALETTE[*i],
+        (None, Some(i)) => REFERENCE_PALETTE[i % REFERENCE_PALETTE.len()],
+        (None, None) => PALETTE[position % PALETTE.len()],
+    }
+}
+
+/// How a series' line, markers and legend entry are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesStyle {
+    /// Dashed rather than solid line.
+    pub dashed: bool,
+    /// Line width in pixels.
+    pub width: u32,
+    /// Markers drawn as rings (white inside) rather than filled dots.
+    pub hollow: bool,
+    /// Appended to the label in the legend.
+    pub legend_suffix: &'static str,
+    /// Legend entries of this style start on a row of their own.
+    pub own_legend_row: bool,
+}
+
+impl SeriesStyle {
+    /// Redis's policies and every series that is not a policy: a thick
+    /// solid line with filled dots.
+    pub const SOLID: SeriesStyle = SeriesStyle {
+        dashed: false,
+        width: 3,
+        hollow: false,
+        legend_suffix: "",
+        own_legend_row: false,
+    };
+    /// Reference policies (not Redis's): a thinner dashed line with rings,
+    /// `(ref)` in the legend, on legend rows after Redis's policies.
+    pub const REFERENCE: SeriesStyle = SeriesStyle {
+        dashed: true,
+        width: 2,
+        hollow: true,
+        legend_suffix: " (ref)",
+        own_legend_row: true,
+    };
+}
+
+/// The style of the series labelled `label`: [`SeriesStyle::REFERENCE`] for a
+/// reference policy ([`Policy::is_reference`]), so it never looks like one of
+/// Redis's policies; [`SeriesStyle::SOLID`] for anything else.
+pub fn series_style(label: &str) -> SeriesStyle {
+    if reference_index(label).is_some() {
+        SeriesStyle::REFERENCE
+    } else {
+        SeriesStyle::SOLID
+    }
+}
+
+/// One entry of a chart's legend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegendItem {
+    /// Text, the style's suffix included.
+    pub label: String,
+    /// Line colour.
+    pub color: RGBColor,
+    /// Line and marker style of the sample.
+    pub style: SeriesStyle,
+}
+
+impl LegendItem {
+    /// An entry for a line of `color` drawn in `style`.
+    pub fn new(label: &str, color: RGBColor, style: SeriesStyle) -> LegendItem {
+        LegendItem {
+            label: format!("{label}{}", style.legend_suffix),
+            color,
+            style,
+        }
     }
 }
 
@@ -75,6 +172,8 @@ pub struct Series {
     pub label: String,
     /// Line colour.
     pub color: RGBColor,
+    /// Line and marker style ([`series_style`] for a policy).
+    pub style: SeriesStyle,
     /// `(x, stats over replications)`, sorted by x.
     pub points: Vec<(f64, Stats)>,
 }
@@ -134,13 +233,11 @@ fn header<'a>(
     root: &Area<'a>,
     title: &str,
     subtitle: &str,
-    legend: &[(String, RGBColor)],
+    legend: &[LegendItem],
     width: u32,
 ) -> Result<Area<'a>> {
-    let per_row = legend_per_row(legend, width);
-    let legend_rows = legend.len().div_ceil(per_row.max(1));
-    let head_h = 74 + 30 * legend_rows as u32;
-    let (head, body) = root.split_vertically(head_h);
+    let (places, _) = legend_layout(legend, width);
+    let (head, body) = root.split_vertically(HEAD_H + legend_height(legend, width));
     let centre = Pos::new(HPos::Center, VPos::Top);
     head.draw_text(title, &font(26).pos(centre), (width as i32 / 2, 8))
         .map_err(pe)?;
@@ -148,27 +245,50 @@ fn header<'a>(
     let subtitle = fit_text(&head, subtitle, &sub_style, width.saturating_sub(40));
     head.draw_text(&subtitle, &sub_style, (width as i32 / 2, 44))
         .map_err(pe)?;
-    let item_w = (width - 40) / per_row.max(1) as u32;
-    for (i, (label, color)) in legend.iter().enumerate() {
-        let row = (i / per_row) as i32;
-        let col = (i % per_row) as i32;
-        let x = 20 + col * item_w as i32;
-        let y = 80 + row * 30;
-        head.draw(&PathElement::new(
-            vec![(x, y + 8), (x + 34, y + 8)],
-            color.stroke_width(4),
-        ))
-        .map_err(pe)?;
-        head.draw(&Circle::new((x + 17, y + 8), 5, color.filled()))
-            .map_err(pe)?;
+    let item_w = (width - 40) / legend_per_row(legend, width) as u32;
+    for (item, (row, col)) in legend.iter().zip(places) {
+        let x = 20 + col as i32 * item_w as i32;
+        let y = 80 + row as i32 * LEGEND_ROW_H as i32;
+        let line = vec![(x, y + 8), (x + 34, y + 8)];
+        let stroke = item.color.stroke_width(item.style.width + 1);
+        if item.style.dashed {
+            head.draw(&DashedPathElement::new(line, 8, 5, stroke))
+                .map_err(pe)?;
+        } else {
+            head.draw(&PathElement::new(line, stroke)).map_err(pe)?;
+        }
+        for m in marker((x + 17, y + 8), 5, item.color, item.style) {
+            head.draw(&m).map_err(pe)?;
+        }
         head.draw_text(
-            label,
+            &item.label,
             &font(17).pos(Pos::new(HPos::Left, VPos::Center)),
             (x + 42, y + 8),
         )
         .map_err(pe)?;
     }
     Ok(body)
+}
+
+/// Height of the title and subtitle above the legend, pixels.
+const HEAD_H: u32 = 74;
+/// Height of one legend row, pixels.
+const LEGEND_ROW_H: u32 = 30;
+
+/// A series marker at `at`: a filled dot, or for a hollow style a white dot
+/// inside a ring of `color`.
+fn marker<C>(at: C, radius: u32, color: RGBColor, style: SeriesStyle) -> Vec<Circle<C, u32>>
+where
+    C: Copy,
+{
+    if style.hollow {
+        vec![
+            Circle::new(at, radius, WHITE.filled()),
+            Circle::new(at, radius, color.stroke_width(2)),
+        ]
+    } else {
+        vec![Circle::new(at, radius, color.filled())]
+    }
 }
 
 /// `text`, cut at a character boundary and ended with "…" if it is wider
@@ -186,10 +306,37 @@ fn fit_text(area: &Area<'_>, text: &str, style: &TextStyle<'_>, max_px: u32) -> 
     format!("{}…", cut.trim_end())
 }
 
-fn legend_per_row(legend: &[(String, RGBColor)], width: u32) -> usize {
-    let longest = legend.iter().map(|(l, _)| l.len()).max().unwrap_or(1);
+fn legend_per_row(legend: &[LegendItem], width: u32) -> usize {
+    let longest = legend.iter().map(|l| l.label.len()).max().unwrap_or(1);
     let item = 60 + longest as u32 * 10;
     ((width - 40) / item).clamp(1, legend.len().max(1) as u32) as usize
+}
+
+/// Each legend item's `(row, column)`, and the number of rows: items fill
+/// rows left to right, and the first item of a style with
+/// [`SeriesStyle::own_legend_row`] after items of another style starts a new
+/// row, so reference policies form a group below Redis's.
+fn legend_layout(legend: &[LegendItem], width: u32) -> (Vec<(usize, usize)>, usize) {
+    let per_row = legend_per_row(legend, width);
+    let mut places = Vec::with_capacity(legend.len());
+    let (mut row, mut col) = (0, 0);
+    for (i, item) in legend.iter().enumerate() {
+        let new_group =
+            i > 0 && item.style.own_legend_row && legend[i - 1].style != item.style && col > 0;
+        if col == per_row || new_group {
+            row += 1;
+            col = 0;
+        }
+        places.push((row, col));
+        col += 1;
+    }
+    let rows = if legend.is_empty() { 0 } else { row + 1 };
+    (places, rows)
+}
+
+/// Pixels the legend takes below the subtitle.
+fn legend_height(legend: &[LegendItem], width: u32) -> u32 {
+    LEGEND_ROW_H * legend_layout(legend, width).1 as u32
 }
 
 fn layout(n: usize) -> (usize, usize) {
@@ -235,17 +382,18 @@ pub fn draw_lines(path: &Path, fig: &LineFigure) -> Result<()> {
     init_fonts();
     let (rows, cols) = layout(fig.panels.len());
     let width = if cols == 1 { 1100 } else { 560 * cols as u32 };
-    let mut legend: Vec<(String, RGBColor)> = Vec::new();
+    let mut legend: Vec<LegendItem> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
     for p in &fig.panels {
         for s in &p.series {
-            if !legend.iter().any(|(l, _)| *l == s.label) {
-                legend.push((s.label.clone(), s.color));
+            if !seen.contains(&s.label.as_str()) {
+                seen.push(&s.label);
+                legend.push(LegendItem::new(&s.label, s.color, s.style));
             }
         }
     }
-    let per_row = legend_per_row(&legend, width);
     let panel_h = if rows == 1 && cols == 1 { 620 } else { 430 };
-    let height = 74 + 30 * legend.len().div_ceil(per_row.max(1)) as u32 + panel_h * rows as u32;
+    let height = HEAD_H + legend_height(&legend, width) + panel_h * rows as u32;
     let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(pe)?;
     let body = header(&root, &fig.title, &fig.subtitle, &legend, width)?;
@@ -329,13 +477,27 @@ pub fn draw_lines(path: &Path, fig: &LineFigure) -> Result<()> {
                     .map_err(pe)?;
             }
         }
-        for s in &panel.series {
+        // Reference policies first, so Redis's solid lines are drawn over
+        // the dashed ones where they meet.
+        let mut order: Vec<&Series> = panel.series.iter().collect();
+        order.sort_by_key(|s| !s.style.dashed);
+        for s in order {
             let pts: Vec<(f64, f64)> = s.points.iter().map(|(x, st)| (*x, st.mean)).collect();
+            let stroke = s.color.stroke_width(s.style.width);
+            if s.style.dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(pts.clone(), 9, 6, stroke))
+                    .map_err(pe)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(pts.clone(), stroke))
+                    .map_err(pe)?;
+            }
             chart
-                .draw_series(LineSeries::new(pts.clone(), s.color.stroke_width(3)))
-                .map_err(pe)?;
-            chart
-                .draw_series(pts.iter().map(|p| Circle::new(*p, 4, s.color.filled())))
+                .draw_series(
+                    pts.iter()
+                        .flat_map(|p| marker(*p, 4, s.color, s.style).into_iter()),
+                )
                 .map_err(pe)?;
         }
         if panel.series.iter().all(|s| s.points.is_empty()) {
@@ -557,15 +719,15 @@ pub fn draw_memory(path: &Path, title: &str, subtitle: &str, panels: &[MemoryPan
     let live_c = RGBColor(44, 160, 44);
     let stale_c = RGBColor(255, 127, 14);
     let limit_c = RGBColor(214, 39, 40);
-    let legend = vec![
-        ("used_memory".to_string(), used_c),
-        ("live data".to_string(), live_c),
-        ("expired but resident".to_string(), stale_c),
-        ("maxmemory".to_string(), limit_c),
-    ];
-    let per_row = legend_per_row(&legend, width);
+    let legend = [
+        ("used_memory", used_c),
+        ("live data", live_c),
+        ("expired but resident", stale_c),
+        ("maxmemory", limit_c),
+    ]
+    .map(|(l, c)| LegendItem::new(l, c, SeriesStyle::SOLID));
     let panel_h = if panels.len() == 1 { 600 } else { 430 };
-    let height = 74 + 30 * legend.len().div_ceil(per_row) as u32 + panel_h * rows as u32;
+    let height = HEAD_H + legend_height(&legend, width) + panel_h * rows as u32;
     let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(pe)?;
     let body = header(&root, title, subtitle, &legend, width)?;
@@ -682,10 +844,12 @@ pub struct CdfFigure {
 pub fn draw_cdf(path: &Path, fig: &CdfFigure) -> Result<()> {
     init_fonts();
     let width = 1100;
-    let legend: Vec<(String, RGBColor)> =
-        fig.series.iter().map(|(l, c, _)| (l.clone(), *c)).collect();
-    let per_row = legend_per_row(&legend, width);
-    let height = 74 + 30 * legend.len().div_ceil(per_row.max(1)) as u32 + 620;
+    let legend: Vec<LegendItem> = fig
+        .series
+        .iter()
+        .map(|(l, c, _)| LegendItem::new(l, *c, SeriesStyle::SOLID))
+        .collect();
+    let height = HEAD_H + legend_height(&legend, width) + 620;
     let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(pe)?;
     let body = header(&root, &fig.title, &fig.subtitle, &legend, width)?;
@@ -748,5 +912,86 @@ pub fn fmt_num(v: f64) -> String {
         trim(format!("{:.2}", v))
     } else {
         trim(format!("{:.3}", v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reference_policy_is_dashed_thinner_and_hollow() {
+        for p in Policy::REFERENCE {
+            let style = series_style(p.name());
+            assert_eq!(style, SeriesStyle::REFERENCE, "{}", p.name());
+        }
+        let r = SeriesStyle::REFERENCE;
+        assert!(r.dashed && r.hollow && r.width < SeriesStyle::SOLID.width);
+    }
+
+    #[test]
+    fn redis_policies_and_other_series_stay_solid() {
+        for p in Policy::REDIS {
+            assert_eq!(series_style(p.name()), SeriesStyle::SOLID, "{}", p.name());
+        }
+        for label in ["hit_ratio", "cache_hits", "active expiry (3 keys)", ""] {
+            assert_eq!(series_style(label), SeriesStyle::SOLID, "{label}");
+        }
+        let s = SeriesStyle::SOLID;
+        assert!(!s.dashed && !s.hollow && s.legend_suffix.is_empty());
+    }
+
+    #[test]
+    fn the_legend_marks_references() {
+        let item = |l: &str| LegendItem::new(l, BLACK, series_style(l)).label;
+        assert_eq!(item("sieve"), "sieve (ref)");
+        assert_eq!(item("exact-lru"), "exact-lru (ref)");
+        assert_eq!(item("belady"), "belady (ref)");
+        assert_eq!(item("allkeys-lru"), "allkeys-lru");
+        assert_eq!(item("volatile-ttl"), "volatile-ttl");
+    }
+
+    #[test]
+    fn redis_policies_keep_their_colours_and_references_have_their_own() {
+        let redis = [
+            ("allkeys-lru", 0),
+            ("allkeys-lfu", 1),
+            ("allkeys-random", 2),
+            ("volatile-lru", 3),
+            ("volatile-lfu", 4),
+            ("volatile-random", 5),
+            ("volatile-ttl", 6),
+            ("noeviction", 7),
+        ];
+        for (name, i) in redis {
+            assert_eq!(series_color(name, 9), PALETTE[i], "{name}");
+        }
+        let refs: Vec<RGBColor> = Policy::REFERENCE
+            .iter()
+            .map(|p| series_color(p.name(), 0))
+            .collect();
+        for (p, c) in Policy::REFERENCE.iter().zip(&refs) {
+            assert!(!PALETTE[..8].contains(c), "{} has a Redis colour", p.name());
+        }
+        for (i, c) in refs.iter().enumerate() {
+            assert!(!refs[..i].contains(c), "two references share {c:?}");
+        }
+        assert_eq!(series_color("exact-lru", 0), PALETTE[8]);
+        assert_eq!(series_color("fifo", 0), BLACK);
+    }
+
+    #[test]
+    fn references_start_a_legend_row_of_their_own() {
+        let legend: Vec<LegendItem> = ["allkeys-lru", "allkeys-lfu", "fifo", "sieve", "arc"]
+            .into_iter()
+            .map(|l| LegendItem::new(l, BLACK, series_style(l)))
+            .collect();
+        let (places, rows) = legend_layout(&legend, 1100);
+        assert_eq!(places, [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2)]);
+        assert_eq!(rows, 2);
+        assert_eq!(legend_height(&legend, 1100), 2 * LEGEND_ROW_H);
+        let (places, rows) = legend_layout(&legend[2..], 1100);
+        assert_eq!((places[0], rows), ((0, 0), 1), "no empty first row");
+        assert_eq!(legend_layout(&[], 1100).1, 0);
     }
 }

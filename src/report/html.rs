@@ -112,7 +112,7 @@ pub(crate) fn page(cx: &Ctx, opts: &Options, charts: &[Chart], skipped: &[String
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             match best {
                 Some((p, v)) => {
-                    let _ = write!(h, "<td>{} ({v:.3})</td>", esc(p));
+                    let _ = write!(h, "<td>{} ({v:.3})</td>", esc(&show_value(POLICY, p)));
                 }
                 None => h.push_str("<td class=no>—</td>"),
             }
@@ -134,7 +134,7 @@ pub(crate) fn page(cx: &Ctx, opts: &Options, charts: &[Chart], skipped: &[String
     h.push_str("</tr>\n");
     let bounded: Vec<&String> = mems.iter().filter(|m| m.as_str() != "0").collect();
     for p in &policies {
-        let _ = write!(h, "<tr><td class=l>{}</td>", esc(p));
+        let _ = write!(h, "<tr><td class=l>{}</td>", esc(&show_value(POLICY, p)));
         for tv in &ttl_values {
             let hit = bounded
                 .iter()
@@ -166,7 +166,7 @@ pub(crate) fn page(cx: &Ctx, opts: &Options, charts: &[Chart], skipped: &[String
         h.push_str("<p>Mean hit ratio over all runs: ");
         let parts: Vec<String> = ranking
             .iter()
-            .map(|(p, v)| format!("{} {v:.3}", esc(p)))
+            .map(|(p, v)| format!("{} {v:.3}", esc(&show_value(POLICY, p))))
             .collect();
         h.push_str(&parts.join(" · "));
         h.push_str(".</p>\n");

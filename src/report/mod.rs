@@ -199,6 +199,7 @@ impl Ctx {
                     points.sort_by(|a, b| a.0.total_cmp(&b.0));
                     Series {
                         color: charts::series_color(&label, i),
+                        style: charts::series_style(&label),
                         label,
                         points,
                     }
@@ -283,9 +284,13 @@ pub fn axis_label(col: &str) -> String {
     }
 }
 
-/// A parameter value as a person reads it (memory in MiB).
+/// A parameter value as a person reads it (memory in MiB; a reference
+/// policy with its legend suffix, `arc (ref)`, so it is never taken for one
+/// of Redis's policies).
 pub fn show_value(col: &str, v: &str) -> String {
-    if col == MEM {
+    if col == POLICY {
+        format!("{v}{}", charts::series_style(v).legend_suffix)
+    } else if col == MEM {
         match v.parse::<f64>() {
             Ok(0.0) => "unlimited".into(),
             Ok(b) => format!("{} MiB", charts::fmt_num(b / MIB)),
@@ -554,8 +559,9 @@ fn heatmap(cx: &Ctx, dir: &Path, opts: &Options, name: &str) -> Result<Option<Ch
     };
     let fig = charts::HeatFigure {
         title: format!(
-            "{name}hit ratio by {} × maxmemory, {policy}",
-            short_name(ttl)
+            "{name}hit ratio by {} × maxmemory, {}",
+            short_name(ttl),
+            show_value(POLICY, &policy)
         ),
         subtitle: format!("{}{fixed_text}{seeds}", cx.grid_text),
         x_label: axis_label(ttl),
@@ -570,8 +576,9 @@ fn heatmap(cx: &Ctx, dir: &Path, opts: &Options, name: &str) -> Result<Option<Ch
     Ok(Some(Chart {
         file,
         caption: format!(
-            "Hit ratio for every {} × maxmemory pair under {policy}.",
-            short_name(ttl)
+            "Hit ratio for every {} × maxmemory pair under {}.",
+            short_name(ttl),
+            show_value(POLICY, &policy)
         ),
     }))
 }
@@ -787,4 +794,57 @@ fn lag_chart(cx: &Ctx, dir: &Path, name: &str) -> Result<Option<Chart>> {
         file,
         caption: "Cumulative distribution of expiry lag, split by how the key was reclaimed (active cycle or lazy access).".into(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two policies, a Redis one and a reference, at two memory sizes.
+    fn table() -> RunsTable {
+        let columns = [
+            "run_id",
+            "workload",
+            "seed",
+            "maxmemory",
+            POLICY,
+            "hit_ratio",
+        ];
+        let rows = [
+            ["0", "w", "1", "1048576", "allkeys-lru", "0.5"],
+            ["1", "w", "1", "2097152", "allkeys-lru", "0.7"],
+            ["2", "w", "1", "1048576", "s3-fifo", "0.6"],
+            ["3", "w", "1", "2097152", "s3-fifo", "0.8"],
+        ];
+        RunsTable::new(
+            columns.map(String::from).to_vec(),
+            rows.iter().map(|r| r.map(String::from).to_vec()).collect(),
+        )
+    }
+
+    #[test]
+    fn reference_series_are_drawn_in_the_reference_style() {
+        let cx = Ctx::new(table());
+        let (panels, _) = cx.line_panels("hit_ratio", MEM, None);
+        let styles: Vec<(&str, charts::SeriesStyle)> = panels[0]
+            .series
+            .iter()
+            .map(|s| (s.label.as_str(), s.style))
+            .collect();
+        assert_eq!(
+            styles,
+            [
+                ("allkeys-lru", charts::SeriesStyle::SOLID),
+                ("s3-fifo", charts::SeriesStyle::REFERENCE)
+            ]
+        );
+        assert_eq!(panels[0].series[0].color, charts::PALETTE[0]);
+    }
+
+    #[test]
+    fn a_reference_policy_reads_as_one_wherever_it_is_shown() {
+        assert_eq!(show_value(POLICY, "s3-fifo"), "s3-fifo (ref)");
+        assert_eq!(show_value(POLICY, "allkeys-lru"), "allkeys-lru");
+        assert_eq!(show_value(MEM, "1048576"), "1 MiB");
+    }
 }

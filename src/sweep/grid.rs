@@ -10,9 +10,25 @@
 //!
 //! Values are TOML values, so a `[sweep]` table is written as the workload's
 //! own fields are (`"cache.ttl" = ["1m", "5m", "15m"]`). Special values:
-//! `maxmemory-policy = "all"` is Redis's eight policies, `maxmemory = "50%"` is
-//! half the workload's unbounded peak `used_memory` (found by one pilot run),
-//! and `seed = "1..5"` is the seeds 1 to 5.
+//! `maxmemory = "50%"` is half the workload's unbounded peak `used_memory`
+//! (found by one pilot run), `seed = "1..5"` is the seeds 1 to 5, and
+//! `maxmemory-policy` takes groups of policies beside their names
+//! ([`POLICY_GROUPS`], case-insensitive, mixed freely with names as in
+//! `allkeys-lru,references`):
+//!
+//! - `all`: Redis's eight policies ([`Policy::REDIS`]);
+//! - `references`: every reference policy ([`Policy::REFERENCE`]) except
+//!   those that need the future ([`Policy::needs_future`], i.e. `belady`).
+//!   A sweep plays a workload file, whose generated requests have no future
+//!   to read, and the grid is built before it knows what it plays; so
+//!   `belady` is never implied by a group, and naming it explicitly makes
+//!   the sweep stop with the engine's "needs the future: use it with
+//!   --trace" error;
+//! - `all+references`: `all`, then `references`.
+//!
+//! After expansion a policy listed more than once runs once, at its first
+//! position, and the sweep says so on stderr
+//! (`maxmemory-policy: allkeys-lru listed twice; running it once`).
 //!
 //! Dimensions are put in a fixed order whatever order they were given in
 //! (server settings in `CONFIG GET` order, then top-level keys, then pattern
@@ -125,28 +141,81 @@ pub fn infer_value(s: &str) -> toml::Value {
     }
 }
 
-/// Expand the special values of a dimension (`all`, `a..b`) and check the
-/// ones that can be checked without the workload.
-fn expand(name: &str, values: Vec<toml::Value>) -> Result<Vec<toml::Value>> {
+/// The group names `maxmemory-policy` accepts besides policy names.
+pub const POLICY_GROUPS: [&str; 3] = ["all", "references", "all+references"];
+
+/// The policies a group name stands for (case-insensitive), or `None` if
+/// `name` is not a group: see the [module docs](self) for why `references`
+/// leaves out the policies that need the future.
+pub fn policy_group(name: &str) -> Option<Vec<Policy>> {
+    let redis = || Policy::REDIS.into_iter();
+    let references = || Policy::REFERENCE.into_iter().filter(|p| !p.needs_future());
+    match name.trim().to_ascii_lowercase().as_str() {
+        "all" => Some(redis().collect()),
+        "references" => Some(references().collect()),
+        "all+references" => Some(redis().chain(references()).collect()),
+        _ => None,
+    }
+}
+
+/// Expand `maxmemory-policy` values: groups become their policies, names
+/// their canonical (lower-case) spelling, and a policy named more than once
+/// is kept at its first position. Returns the values and one note per
+/// duplicate (`maxmemory-policy: allkeys-lru listed twice; running it once`).
+pub fn expand_policies(values: &[toml::Value]) -> Result<(Vec<toml::Value>, Vec<String>)> {
+    let mut listed: Vec<(Policy, usize)> = Vec::new();
+    for v in values {
+        let text = show(v);
+        let policies = match policy_group(&text) {
+            Some(group) => group,
+            None => match (v, Policy::parse(text.trim())) {
+                (toml::Value::String(_), Ok(p)) => vec![p],
+                _ => bail!(
+                    "maxmemory-policy `{text}` is not a policy or a group; policies: {}; groups: {}",
+                    Policy::ALL.map(|p| p.name()).join(", "),
+                    POLICY_GROUPS.join(", ")
+                ),
+            },
+        };
+        for p in policies {
+            match listed.iter_mut().find(|(q, _)| *q == p) {
+                Some((_, n)) => *n += 1,
+                None => listed.push((p, 1)),
+            }
+        }
+    }
+    let notes = listed
+        .iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(p, n)| {
+            let times = if *n == 2 {
+                "twice".to_string()
+            } else {
+                format!("{n} times")
+            };
+            format!(
+                "maxmemory-policy: {} listed {times}; running it once",
+                p.name()
+            )
+        })
+        .collect();
+    let values = listed
+        .iter()
+        .map(|(p, _)| toml::Value::String(p.name().into()))
+        .collect();
+    Ok((values, notes))
+}
+
+/// Expand the special values of a dimension (policy groups, `a..b`) and
+/// check the ones that can be checked without the workload; also returns
+/// notes for the user (duplicate policies).
+fn expand(name: &str, values: Vec<toml::Value>) -> Result<(Vec<toml::Value>, Vec<String>)> {
+    if name == "maxmemory-policy" {
+        return expand_policies(&values);
+    }
     let mut out = Vec::new();
     for v in values {
         match (name, &v) {
-            ("maxmemory-policy", toml::Value::String(s)) if s.eq_ignore_ascii_case("all") => {
-                out.extend(
-                    Policy::REDIS
-                        .iter()
-                        .map(|p| toml::Value::String(p.name().into())),
-                );
-            }
-            ("maxmemory-policy", toml::Value::String(s)) => {
-                Policy::parse(s).map_err(|_| {
-                    anyhow::anyhow!(
-                        "maxmemory-policy `{s}` is not a policy; valid: all, {}",
-                        Policy::ALL.map(|p| p.name()).join(", ")
-                    )
-                })?;
-                out.push(v);
-            }
             ("maxmemory", toml::Value::String(s)) => {
                 if let Some(p) = s.strip_suffix('%') {
                     let pct: f64 = p
@@ -197,7 +266,7 @@ fn expand(name: &str, values: Vec<toml::Value>) -> Result<Vec<toml::Value>> {
             _ => out.push(v),
         }
     }
-    Ok(out)
+    Ok((out, Vec::new()))
 }
 
 /// The grid: the product of its dimensions.
@@ -210,13 +279,27 @@ pub struct Grid {
 impl Grid {
     /// Build a grid from the workload file's `[sweep]` table (if any) and
     /// command-line lists; a command-line dimension replaces the file's
-    /// dimension of the same name.
+    /// dimension of the same name. Notes on the values (a policy listed
+    /// twice) go to stderr; [`Grid::build_with_notes`] returns them instead.
     pub fn build(file_sweep: Option<&toml::Table>, cli: &[(String, Vec<String>)]) -> Result<Grid> {
-        let mut dims: Vec<Dimension> = Vec::new();
+        let (grid, notes) = Grid::build_with_notes(file_sweep, cli)?;
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+        Ok(grid)
+    }
+
+    /// [`Grid::build`], returning the notes on the values of the dimensions
+    /// it kept rather than printing them.
+    pub fn build_with_notes(
+        file_sweep: Option<&toml::Table>,
+        cli: &[(String, Vec<String>)],
+    ) -> Result<(Grid, Vec<String>)> {
+        let mut dims: Vec<(Dimension, Vec<String>)> = Vec::new();
         let mut put = |name: String, values: Vec<toml::Value>| -> Result<()> {
-            let values = expand(&name, values)?;
-            dims.retain(|d| d.name != name);
-            dims.push(Dimension { name, values });
+            let (values, notes) = expand(&name, values)?;
+            dims.retain(|(d, _)| d.name != name);
+            dims.push((Dimension { name, values }, notes));
             Ok(())
         };
         if let Some(t) = file_sweep {
@@ -244,8 +327,8 @@ impl Grid {
             }
             put(name, values)?;
         }
-        dims.sort_by_key(|d| d.rank());
-        for d in &dims {
+        dims.sort_by_key(|(d, _)| d.rank());
+        for (d, _) in &dims {
             if d.values.is_empty() {
                 bail!(
                     "the grid is empty: sweep parameter `{}` has no values",
@@ -253,7 +336,8 @@ impl Grid {
                 );
             }
         }
-        Ok(Grid { dims })
+        let (dims, notes): (Vec<Dimension>, Vec<Vec<String>>) = dims.into_iter().unzip();
+        Ok((Grid { dims }, notes.concat()))
     }
 
     /// Number of runs, or `None` when it overflows.
@@ -439,6 +523,129 @@ mod tests {
         g.resolve_percentages(1000);
         assert_eq!(show(&g.dims[0].values[0]), "500");
         assert_eq!(show(&g.dims[0].values[1]), "10mb");
+    }
+
+    fn policies(g: &Grid) -> Vec<String> {
+        g.dims[0].values.iter().map(show).collect()
+    }
+
+    fn built(pairs: &[(&str, &str)]) -> (Grid, Vec<String>) {
+        Grid::build_with_notes(None, &cli(pairs)).unwrap()
+    }
+
+    #[test]
+    fn references_is_every_reference_policy_that_needs_no_future() {
+        let (g, notes) = built(&[("maxmemory-policy", "references")]);
+        assert_eq!(
+            policies(&g),
+            [
+                "exact-lru",
+                "exact-lfu",
+                "fifo",
+                "s3-fifo",
+                "sieve",
+                "arc",
+                "w-tinylfu",
+                "lhd",
+                "lru-2"
+            ]
+        );
+        assert!(notes.is_empty());
+        let expected: Vec<&str> = Policy::REFERENCE
+            .iter()
+            .filter(|p| !p.needs_future())
+            .map(|p| p.name())
+            .collect();
+        assert_eq!(policies(&g), expected);
+    }
+
+    #[test]
+    fn all_plus_references_is_redis_then_references() {
+        let (g, _) = built(&[("maxmemory-policy", "all+references")]);
+        let redis: Vec<&str> = Policy::REDIS.iter().map(|p| p.name()).collect();
+        let (refs, _) = built(&[("maxmemory-policy", "references")]);
+        assert_eq!(policies(&g)[..8], redis[..]);
+        assert_eq!(policies(&g)[8..], policies(&refs)[..]);
+    }
+
+    #[test]
+    fn groups_are_case_insensitive() {
+        for spelling in ["ALL+References", "All+REFERENCES", " all+references "] {
+            let (g, _) = built(&[("maxmemory-policy", spelling)]);
+            let (want, _) = built(&[("maxmemory-policy", "all+references")]);
+            assert_eq!(policies(&g), policies(&want), "{spelling}");
+        }
+        let (g, _) = built(&[("maxmemory-policy", "REFERENCES,Allkeys-LRU")]);
+        assert_eq!(policies(&g).last().unwrap(), "allkeys-lru");
+    }
+
+    #[test]
+    fn groups_mix_with_names_in_the_order_given() {
+        let (g, notes) = built(&[("maxmemory-policy", "allkeys-lru,references,belady")]);
+        let p = policies(&g);
+        assert_eq!(p.len(), 11);
+        assert_eq!((p[0].as_str(), p[1].as_str()), ("allkeys-lru", "exact-lru"));
+        assert_eq!(p[10], "belady", "belady is run when named explicitly");
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn a_policy_listed_twice_runs_once_at_its_first_place_with_a_note() {
+        let (g, notes) = built(&[("maxmemory-policy", "allkeys-lru,all")]);
+        let p = policies(&g);
+        assert_eq!(p.len(), 8);
+        assert_eq!(p[0], "allkeys-lru");
+        assert_eq!(p[1], "noeviction");
+        assert_eq!(
+            notes,
+            ["maxmemory-policy: allkeys-lru listed twice; running it once"]
+        );
+
+        let (g, notes) = built(&[("maxmemory-policy", "FIFO,all+references,fifo,all")]);
+        assert_eq!(policies(&g).len(), 17);
+        assert_eq!(policies(&g)[0], "fifo");
+        assert_eq!(notes.len(), 9, "{notes:?}");
+        assert_eq!(
+            notes[0],
+            "maxmemory-policy: fifo listed 3 times; running it once"
+        );
+        assert_eq!(
+            notes[1],
+            "maxmemory-policy: noeviction listed twice; running it once"
+        );
+    }
+
+    #[test]
+    fn sweep_table_takes_groups_and_cli_replaces_its_notes() {
+        let t: toml::Table =
+            toml::from_str("maxmemory-policy = [\"references\", \"Sieve\", \"all\"]\n").unwrap();
+        let (g, notes) = Grid::build_with_notes(Some(&t), &[]).unwrap();
+        assert_eq!(policies(&g).len(), 17);
+        assert_eq!(
+            notes,
+            ["maxmemory-policy: sieve listed twice; running it once"]
+        );
+        let (g, notes) =
+            Grid::build_with_notes(Some(&t), &cli(&[("maxmemory-policy", "arc,lru-2")])).unwrap();
+        assert_eq!(policies(&g), ["arc", "lru-2"]);
+        assert!(notes.is_empty(), "the file's list was replaced: {notes:?}");
+    }
+
+    #[test]
+    fn an_unknown_policy_lists_the_policies_and_the_groups() {
+        let e = Grid::build(None, &cli(&[("maxmemory-policy", "allkeys-lru,lru")]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "maxmemory-policy `lru` is not a policy or a group; policies: noeviction, \
+             allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, \
+             volatile-random, volatile-ttl, exact-lru, exact-lfu, fifo, belady, s3-fifo, \
+             sieve, arc, w-tinylfu, lhd, lru-2; groups: all, references, all+references"
+        );
+        let t: toml::Table = toml::from_str("maxmemory-policy = [5]\n").unwrap();
+        let e = Grid::build(Some(&t), &[]).unwrap_err().to_string();
+        assert!(e.starts_with("maxmemory-policy `5` is not a policy"), "{e}");
     }
 
     #[test]

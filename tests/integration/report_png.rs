@@ -72,3 +72,40 @@ fn report_draws_every_chart_from_the_committed_csv() {
     assert!(index.contains("Best policy at each memory size"));
     assert!(index.contains("Cheapest memory with hit ratio ≥ 0.60"));
 }
+
+#[test]
+fn report_marks_reference_policies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/report_fixture");
+    for f in ["timeseries.csv", "latency.csv"] {
+        std::fs::copy(fixture.join(f), tmp.path().join(f)).unwrap();
+    }
+    // The fixture's volatile-ttl runs, relabelled as the reference policy sieve.
+    let runs = std::fs::read_to_string(fixture.join("runs.csv")).unwrap();
+    std::fs::write(
+        tmp.path().join("runs.csv"),
+        runs.replace(",volatile-ttl,", ",sieve,"),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["report", "--target", "0.6"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let index = std::fs::read_to_string(tmp.path().join("index.html")).unwrap();
+    assert!(
+        index.contains("sieve (ref)"),
+        "index.html does not mark sieve"
+    );
+    assert!(!index.contains("allkeys-lru (ref)"));
+    let (w, h, colours) = decode(&tmp.path().join("hit_ratio_vs_maxmemory.png"));
+    assert!(
+        w >= 900 && h >= 450 && colours > 50,
+        "{w}×{h}, {colours} colours"
+    );
+}

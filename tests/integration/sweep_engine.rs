@@ -82,3 +82,61 @@ fn real_sweep_is_thread_count_independent_and_shards_merge() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     same(&t.join("j1"), &t.join("s"));
 }
+
+#[test]
+fn references_group_runs_every_reference_policy_once_and_notes_duplicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let workload = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/mixed.toml");
+    let o = Command::new(BIN)
+        .arg("sweep")
+        .arg(&workload)
+        .args([
+            "--maxmemory-policy",
+            "allkeys-lru,References,ALLKEYS-LRU",
+            "--maxmemory",
+            "8mb",
+            "--duration",
+            "20s",
+            "--warmup",
+            "5s",
+            "--jobs",
+            "2",
+            "--no-report",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("note: maxmemory-policy: allkeys-lru listed twice; running it once"),
+        "{stderr}"
+    );
+    let grid = std::fs::read_to_string(tmp.path().join("grid.csv")).unwrap();
+    let mut lines = grid.lines();
+    let column = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == "maxmemory-policy")
+        .unwrap();
+    // mixed.toml's own [sweep] table varies faster than the policy.
+    let mut policies: Vec<&str> = lines.map(|l| l.split(',').nth(column).unwrap()).collect();
+    policies.dedup();
+    assert_eq!(
+        policies,
+        [
+            "allkeys-lru",
+            "exact-lru",
+            "exact-lfu",
+            "fifo",
+            "s3-fifo",
+            "sieve",
+            "arc",
+            "w-tinylfu",
+            "lhd",
+            "lru-2"
+        ]
+    );
+}
