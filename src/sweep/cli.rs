@@ -32,7 +32,9 @@ pub struct SweepArgs {
     /// largest unbounded peak memory among the grid's workload variants (50%).
     #[arg(long, allow_hyphen_values = true)]
     pub maxmemory: Vec<String>,
-    /// maxmemory-policy values; `all` is Redis's eight policies.
+    /// maxmemory-policy values, or groups: `all` (Redis's eight),
+    /// `references` (every reference policy but belady, which needs a key
+    /// trace: name it), `all+references`.
     #[arg(long = "maxmemory-policy", allow_hyphen_values = true)]
     pub maxmemory_policy: Vec<String>,
     /// maxmemory-samples values.
