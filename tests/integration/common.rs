@@ -6,6 +6,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Tests that time a real redis-server against the wall clock, or that
+/// load both cores, hold this while they run: the integration tests share
+/// one binary and run in parallel, and a capture taken while two other
+/// tests load the CPU is not the traffic the test means.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A redis-server on a free loopback port, stopped when dropped.
 pub struct RedisServer {
     child: Child,

@@ -156,6 +156,7 @@ fn check(policies: &[Policy], n: usize, rate: u64, reps: usize) {
 
 #[test]
 fn reduced_cache_aside_hit_ratios_match_real_redis() {
+    let _exclusive = crate::common::exclusive();
     check(
         &[Policy::AllKeysLru, Policy::AllKeysRandom],
         60_000,

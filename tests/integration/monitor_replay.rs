@@ -145,6 +145,7 @@ fn col(csv: &str, name: &str) -> f64 {
 
 #[test]
 fn a_monitor_capture_replays_to_the_servers_own_counters() {
+    let _exclusive = crate::common::exclusive();
     let max = MAXMEMORY.to_string();
     let Some(server) =
         RedisServer::start(&["--maxmemory", &max, "--maxmemory-policy", "allkeys-lru"])

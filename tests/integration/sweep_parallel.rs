@@ -47,6 +47,7 @@ fn same_outputs(a: &Path, b: &Path) {
 
 #[test]
 fn identical_with_one_and_two_threads() {
+    let _exclusive = crate::common::exclusive();
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("j1"), tmp.path().join("j2"));
     let r = SyntheticRunner {

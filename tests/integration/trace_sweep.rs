@@ -67,6 +67,7 @@ fn sweep(out: &std::path::Path, jobs: &str) {
 
 #[test]
 fn reference_policies_give_libcachesims_miss_counts_on_cloudphysics() {
+    let _exclusive = crate::common::exclusive();
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("j1"), tmp.path().join("j2"));
     sweep(&a, "1");
