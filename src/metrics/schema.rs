@@ -290,6 +290,8 @@ pub const METRICS: &[MetricColumn] = &[
     metric("expired_keys", Unit::Count, "Keys removed by expiry, lazy or active.", |e| Cell::Int(e.totals.expired)),
     metric("expired_lazy", Unit::Count, "Keys removed by lazy expiry (an access found them expired).", |e| Cell::Int(e.rec.expired_lazy)),
     metric("expired_active", Unit::Count, "Keys removed by the active expire cycle.", |e| Cell::Int(e.rec.expired_active)),
+    metric("writes_not_admitted", Unit::Count, "Under the objects memory model, writes of a key larger than maxmemory, which are not stored (as libCacheSim does not admit them); whole run, warm-up included.", |e| Cell::Int(e.store.stats().writes_not_admitted)),
+    metric("policy_memory_bytes", Unit::Bytes, "Simulator memory of a reference policy's own structures (orderings, ghost lists, sketches) at the end of the run; not part of used_memory, 0 for Redis's policies.", |e| Cell::Int(e.store.policy_overhead_bytes())),
     metric("oom_rejections", Unit::Count, "Write commands refused with Redis's OOM error.", |e| Cell::Int(e.rec.oom_rejections)),
     metric("used_memory_mean", Unit::Bytes, "Mean of the sampled used_memory (the model of Redis's INFO used_memory).", |e| Cell::Float(e.rec.memory_stats().0.round())),
     metric("used_memory_p99", Unit::Bytes, "99th percentile of the sampled used_memory.", |e| Cell::Int(e.rec.memory_stats().1)),
