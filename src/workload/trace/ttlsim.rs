@@ -265,21 +265,25 @@ pub struct Request {
 /// marked as filling, the `set` is the fill the replay will redo, so only
 /// the `get` is written.
 pub struct TraceWriter<W: Write> {
-    w: W,
+    w: ::csv::Writer<W>,
     names: Vec<String>,
     pending: Option<(Request, bool)>,
     rows: u64,
+    /// The key field being formatted (a reused buffer).
+    key: String,
 }
 
 impl<W: Write> TraceWriter<W> {
     /// A writer over `w`; writes the header.
-    pub fn new(mut w: W) -> std::io::Result<Self> {
-        writeln!(w, "{HEADER}")?;
+    pub fn new(w: W) -> std::io::Result<Self> {
+        let mut w = crate::units::csv_writer(w);
+        w.write_record(HEADER.split(','))?;
         Ok(TraceWriter {
             w,
             names: Vec::new(),
             pending: None,
             rows: 0,
+            key: String::new(),
         })
     }
 
@@ -289,19 +293,26 @@ impl<W: Write> TraceWriter<W> {
     }
 
     fn write(&mut self, r: &Request) -> std::io::Result<()> {
+        use std::fmt::Write as _;
         let ns = &self.names[r.ns as usize];
         let width = (r.len as usize).saturating_sub(ns.len() + 1);
         self.rows += 1;
-        writeln!(
-            self.w,
-            "{},{},{}:{:0width$},{},{}",
-            r.time_ms,
+        self.key.clear();
+        // Writing to a String cannot fail.
+        let _ = write!(self.key, "{ns}:{:0width$}", r.number);
+        let (mut time, mut size, mut ttl) = (
+            itoa::Buffer::new(),
+            itoa::Buffer::new(),
+            itoa::Buffer::new(),
+        );
+        self.w.write_record([
+            time.format(r.time_ms),
             r.op.name(),
-            ns,
-            r.number,
-            r.size,
-            r.ttl_ms
-        )
+            &self.key,
+            size.format(r.size),
+            ttl.format(r.ttl_ms),
+        ])?;
+        Ok(())
     }
 
     /// Records a `get`; `fills` says the client will SET the key right
@@ -351,7 +362,10 @@ impl<W: Write> TraceWriter<W> {
     pub fn finish(mut self) -> std::io::Result<(W, u64)> {
         self.flush_pending()?;
         self.w.flush()?;
-        Ok((self.w, self.rows))
+        let rows = self.rows;
+        let mut w = self.w.into_inner().map_err(|e| e.into_error())?;
+        w.flush()?;
+        Ok((w, rows))
     }
 }
 
