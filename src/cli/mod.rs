@@ -11,7 +11,7 @@ use clap::Args;
 use std::path::Path;
 
 use crate::workload::replay::TraceInput;
-use crate::workload::trace::{open, CsvSpec, Format, TraceSource};
+use crate::workload::trace::{CsvSpec, Format, TraceSource};
 
 /// How to read a trace: the flags `run --trace`, `sweep --trace` and
 /// `trace stats|convert` share.
@@ -110,7 +110,6 @@ impl TraceOpts {
 
     /// Opens `path` as these flags say.
     pub fn open(&self, path: &Path) -> Result<Box<dyn TraceSource>> {
-        let (format, spec) = self.resolve()?;
-        open(path, format, spec.as_ref())
+        self.input(path, true)?.open()
     }
 }

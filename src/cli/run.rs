@@ -131,11 +131,7 @@ impl RunOpts {
         if let Some(v) = &self.warmup {
             w.warmup = Warmup::parse(v).map_err(|e| anyhow::anyhow!("--warmup: {e}"))?;
         }
-        if let (Warmup::Time(wu), Some(d)) = (w.warmup, w.duration) {
-            if wu >= d {
-                bail!("the warm-up ({wu}) must be shorter than the duration ({d})");
-            }
-        }
+        w.check_warmup().map_err(anyhow::Error::msg)?;
         let interval = Dur::parse(&self.sample_interval)
             .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
         if interval.0 < 1000 {

@@ -457,24 +457,21 @@ impl Ctx<'_> {
     /// keys created. `keys` are the command's key arguments in order
     /// ([`crate::command::key_positions`]), resolved by the caller.
     pub fn command(&mut self, argv: &[Vec<u8>], keys: &[SimKey]) {
-        let Some(&first) = keys.first() else {
-            // Keyless commands (PING, DBSIZE, FLUSHALL) run, uncounted.
-            let mut names = CommandKeys { argv, keys };
-            let mut exec = Exec {
-                store: &mut self.world.store,
-                keys: &mut names,
-            };
-            exec.execute(argv, self.now);
+        // Keyless commands (PING, DBSIZE, FLUSHALL) run, uncounted.
+        let first = keys.first().copied();
+        if let Some(k) = first {
+            self.world.rec.request(k.ns as usize);
+        }
+        let mut names = CommandKeys { argv, keys };
+        let (reply, _) = Exec {
+            store: &mut self.world.store,
+            keys: &mut names,
+        }
+        .execute(argv, self.now);
+        let Some(first) = first else {
             self.finish();
             return;
         };
-        self.world.rec.request(first.ns as usize);
-        let mut names = CommandKeys { argv, keys };
-        let mut exec = Exec {
-            store: &mut self.world.store,
-            keys: &mut names,
-        };
-        let (reply, _) = exec.execute(argv, self.now);
         if matches!(&reply, Reply::Error(e) if e.starts_with("OOM")) {
             self.world.rec.oom(first.ns as usize);
         }

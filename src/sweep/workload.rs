@@ -99,6 +99,10 @@ impl WorkloadRunner {
                 super::grid::Target::Top("duration") => {
                     let d = crate::units::Dur::parse(&text(v))
                         .map_err(|e| anyhow::anyhow!("duration: {e}"))?;
+                    // As `run --duration` refuses it.
+                    if d.0 < 1000 {
+                        bail!("duration must be at least 1ms");
+                    }
                     w.duration = Some(d);
                 }
                 super::grid::Target::Top("warmup") => {
@@ -110,11 +114,7 @@ impl WorkloadRunner {
                 ),
             }
         }
-        if let (Warmup::Time(wu), Some(d)) = (w.warmup, w.duration) {
-            if wu >= d {
-                bail!("the warm-up ({wu}) must be shorter than the duration ({d})");
-            }
-        }
+        w.check_warmup().map_err(anyhow::Error::msg)?;
         Ok(w)
     }
 

@@ -119,6 +119,15 @@ struct NsInfo {
     next_mapped: u64,
 }
 
+impl NsInfo {
+    /// A key number of its own for a key that is not a small number.
+    fn next_number(&mut self) -> u64 {
+        let n = MAPPED_BIT | self.next_mapped;
+        self.next_mapped += 1;
+        n
+    }
+}
+
 /// Turns a trace's key names and ids into the engine's keys, registering
 /// namespaces as it meets them.
 #[derive(Default)]
@@ -193,12 +202,10 @@ impl KeyResolver {
         let n = if id < MAPPED_BIT {
             id
         } else {
-            let next = &mut info.next_mapped;
-            *self.mapped_ids.entry(id).or_insert_with(|| {
-                let n = MAPPED_BIT | *next;
-                *next += 1;
-                n
-            })
+            *self
+                .mapped_ids
+                .entry(id)
+                .or_insert_with(|| info.next_number())
         };
         // Without a key size from the trace, Redis's model counts the id's
         // decimal digits as the key's name; the objects model counts only
@@ -242,8 +249,7 @@ impl KeyResolver {
             match self.mapped.get(key) {
                 Some(&n) => n,
                 None => {
-                    let n = MAPPED_BIT | info.next_mapped;
-                    info.next_mapped += 1;
+                    let n = info.next_number();
                     self.mapped.insert(key.into(), n);
                     n
                 }

@@ -325,6 +325,17 @@ impl Workload {
         }
     }
 
+    /// Refuses a time warm-up that is not shorter than the duration, for
+    /// settings changed after the file was parsed (flags, sweep points).
+    pub fn check_warmup(&self) -> Result<(), String> {
+        match (self.warmup, self.duration) {
+            (Warmup::Time(wu), Some(d)) if wu >= d => Err(format!(
+                "the warm-up ({wu}) must be shorter than the duration ({d})"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Overrides a server setting by its Redis name (`maxmemory`,
     /// `maxmemory-policy`, ...), with Redis's value syntax and checks.
     pub fn set_server(&mut self, name: &str, value: &str) -> Result<(), String> {
