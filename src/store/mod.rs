@@ -20,6 +20,7 @@ pub mod dict;
 pub mod evict;
 mod expire;
 pub mod memory;
+pub mod stale;
 pub mod value;
 
 pub use config::{Config, CostModel, MemoryModel, Policy};
@@ -30,6 +31,8 @@ use dict::{Dict, GrowthGuard, NIL};
 use memory::Encoding;
 use rand::{RngCore, SeedableRng};
 use rand_pcg::Pcg64Mcg;
+use stale::StaleTracker;
+use std::cell::RefCell;
 
 /// Simulated time: microseconds since the Unix epoch.
 pub use crate::units::Micros;
@@ -247,6 +250,8 @@ pub struct Store<P: Payload> {
     events: Vec<KeyEvent>,
     record_events: bool,
     scratch: Vec<u32>,
+    /// Stale keys and bytes, kept as keys change (folded when read).
+    stale: RefCell<StaleTracker>,
 }
 
 impl<P: Payload> Store<P> {
@@ -279,6 +284,7 @@ impl<P: Payload> Store<P> {
             events: Vec::new(),
             record_events: false,
             scratch: Vec::new(),
+            stale: RefCell::new(StaleTracker::new((now / 1000) as i64)),
         };
         s.lru_clock = s.lru_clock_now();
         s.evict_state.seed = seed;
@@ -424,12 +430,24 @@ impl<P: Payload> Store<P> {
             total += b;
         }
         self.data_bytes = total;
+        let tracker = self.stale.get_mut();
+        tracker.clear();
+        for (i, &eid) in self.slots.exp_id.iter().enumerate() {
+            if eid != NIL {
+                tracker.add(self.exp_when[eid as usize], self.slots.bytes[i]);
+            }
+        }
     }
 
-    /// Keys that are logically expired but still resident, and their bytes.
-    /// A linear scan of the dense per-key arrays: call it at sampling
-    /// intervals, not per request.
+    /// Keys that are logically expired but still resident, and their bytes,
+    /// from the incremental [`StaleTracker`]: O(expire times passed since
+    /// the last call), not O(keys).
     pub fn stale(&self) -> (u64, u64) {
+        self.stale.borrow_mut().at(self.now_ms())
+    }
+
+    /// [`Store::stale`] by a linear scan of the per-key arrays (for checks).
+    pub fn stale_scan(&self) -> (u64, u64) {
         let now = self.now_ms();
         let mut keys = 0;
         let mut bytes = 0;
@@ -623,6 +641,15 @@ impl<P: Payload> Store<P> {
         self.data_bytes = self.data_bytes - old_bytes + new_bytes;
         if old_bytes != new_bytes {
             self.reference_resize(id, self.slots.bytes[i]);
+            let eid = self.slots.exp_id[i];
+            if eid != NIL {
+                let old_slot = self.slots.bytes[i] + old_bytes - new_bytes;
+                self.stale.get_mut().resize(
+                    self.exp_when[eid as usize],
+                    old_slot,
+                    self.slots.bytes[i],
+                );
+            }
         }
         self.slots.value[i] = Some(value);
         self.slots.encoding[i] = enc;
@@ -653,10 +680,16 @@ impl<P: Payload> Store<P> {
                     self.data_bytes += cost;
                     self.reference_resize(id, self.slots.bytes[i]);
                 }
+                self.stale.get_mut().add(when, self.slots.bytes[i]);
             }
             eid => {
                 self.expires.rehash_step();
-                self.exp_when[eid as usize] = when;
+                let old = std::mem::replace(&mut self.exp_when[eid as usize], when);
+                if old != when {
+                    let tracker = self.stale.get_mut();
+                    tracker.remove(old, self.slots.bytes[i]);
+                    tracker.add(when, self.slots.bytes[i]);
+                }
             }
         }
     }
@@ -668,6 +701,8 @@ impl<P: Payload> Store<P> {
             return false;
         }
         let key = self.main.key(id);
+        let when = self.exp_when[self.slots.exp_id[i] as usize];
+        self.stale.get_mut().remove(when, self.slots.bytes[i]);
         self.expires.remove(key);
         self.slots.exp_id[i] = NIL;
         let cost = self.ttl_cost();
@@ -698,6 +733,9 @@ impl<P: Payload> Store<P> {
             self.expires.remove(key);
         }
         let bytes = self.slots.bytes[i];
+        if expire_at_ms != NO_TTL {
+            self.stale.get_mut().remove(expire_at_ms, bytes);
+        }
         self.data_bytes -= bytes;
         self.slots.value[i] = None;
         self.slots.exp_id[i] = NIL;
@@ -912,6 +950,7 @@ impl<P: Payload> Store<P> {
         self.data_bytes = 0;
         self.slots.value.clear();
         self.slots.exp_id.clear();
+        self.stale.get_mut().clear();
         self.reference_clear();
     }
 
@@ -964,6 +1003,18 @@ impl<P: Payload> Store<P> {
         }
         if bytes != self.data_bytes {
             return Err(format!("data bytes {} != sum {}", self.data_bytes, bytes));
+        }
+        self.stale.borrow().check(self.main.ids().filter_map(|id| {
+            let i = id as usize;
+            let eid = self.slots.exp_id[i];
+            (eid != NIL).then(|| (self.exp_when[eid as usize], self.slots.bytes[i]))
+        }))?;
+        if self.stale() != self.stale_scan() {
+            return Err(format!(
+                "stale keys/bytes {:?}, a scan finds {:?}",
+                self.stale(),
+                self.stale_scan()
+            ));
         }
         if volatile != self.expires.len() {
             return Err(format!(
