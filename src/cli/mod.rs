@@ -105,6 +105,7 @@ impl TraceOpts {
             csv,
             fill,
             strict: self.strict,
+            shared: None,
         })
     }
 

@@ -206,9 +206,9 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 "synthetic".into(),
             )
         } else if let Some(path) = &args.trace {
-            let input = args.trace_opts.input(path, !args.no_fill)?;
-            // Fail now, not in every run, on a trace that cannot be opened.
-            input.open()?;
+            // Fail now, not in every run, on a trace that cannot be opened;
+            // a binary trace is decoded here once for every run.
+            let input = args.trace_opts.input(path, !args.no_fill)?.share()?;
             let name = path
                 .file_name()
                 .map_or("trace".into(), |n| n.to_string_lossy().into_owned());

@@ -21,6 +21,7 @@ use anyhow::{bail, Result};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::command;
 use crate::metrics::recorder::NsStats;
@@ -31,7 +32,8 @@ use crate::sim::keys::{SimKey, MAPPED_BIT};
 use crate::sim::{Client, Ctx};
 use crate::workload::spec::sanitize;
 use crate::workload::trace::{
-    open, CsvSpec, Format, KeyRef, Rebased, TraceError, TraceOp, TraceRecord, TraceSource,
+    open, shared::memory_budget, CsvSpec, DecodedSource, DecodedTrace, Format, KeyRef, Rebased,
+    TraceError, TraceOp, TraceRecord, TraceSource,
 };
 
 /// The columns a replay adds (not namespaced).
@@ -78,7 +80,23 @@ pub struct TraceInput {
     pub fill: bool,
     /// A command the model does not have is an error instead of skipped.
     pub strict: bool,
+    /// The trace decoded once in memory ([`TraceInput::share`]): every
+    /// [`TraceInput::open`] then reads it instead of the file.
+    pub shared: Option<SharedTrace>,
 }
+
+/// A decoded trace shared by every run of a sweep (equal when it is the
+/// same decoding).
+#[derive(Clone, Debug)]
+pub struct SharedTrace(pub Arc<DecodedTrace>);
+
+impl PartialEq for SharedTrace {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SharedTrace {}
 
 impl TraceInput {
     /// A trace detected from its file, filling on misses.
@@ -89,12 +107,30 @@ impl TraceInput {
             csv: None,
             fill: true,
             strict: false,
+            shared: None,
         }
     }
 
-    /// Opens it (streamed, not loaded).
+    /// Opens it: streamed from the file, or read from memory once shared.
     pub fn open(&self) -> Result<Box<dyn TraceSource>> {
+        if let Some(s) = &self.shared {
+            return Ok(Box::new(DecodedSource::new(Arc::clone(&s.0))));
+        }
         open(&self.path, self.format, self.csv.as_ref())
+    }
+
+    /// Decodes a binary trace (oracle-general, twr, twr-ns) once into
+    /// memory, within [`memory_budget`], so that every later
+    /// [`TraceInput::open`] (each run of a sweep) reads the same decoded
+    /// records instead of parsing the file again. Other formats, larger
+    /// traces and files with an error are left to stream per run.
+    pub fn share(mut self) -> Result<Self> {
+        if self.shared.is_none() {
+            let mut source = self.open()?;
+            self.shared = DecodedTrace::decode(&mut *source, memory_budget())
+                .map(|d| SharedTrace(Arc::new(d)));
+        }
+        Ok(self)
     }
 
     /// Where the simulated clock starts, in µs since the Unix epoch, for a

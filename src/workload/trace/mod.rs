@@ -21,6 +21,7 @@ pub mod csv;
 pub mod monitor;
 pub mod open;
 pub mod oracle_general;
+pub mod shared;
 pub mod ttlsim;
 pub mod twitter;
 pub mod twr;
@@ -30,6 +31,7 @@ pub use monitor::MonitorReader;
 pub use open::{open, Compression, Rebased};
 pub use oracle_general::{write_oracle_general, OracleGeneralReader, OracleGeneralRequest};
 pub use record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
+pub use shared::{DecodedSource, DecodedTrace};
 pub use ttlsim::{
     Op, Request, Row, TraceReader, TraceWriter, TtlsimSource, HEADER, MAX_TIME_MS, MAX_TTL_MS,
 };

@@ -1,0 +1,361 @@
+//! A binary trace decoded once into fixed-size records and shared, so a
+//! sweep of N runs over one trace parses it once, not N times.
+//!
+//! [`DecodedTrace::decode`] reads an oracle-general, twr or twr-ns source
+//! into 40-byte [`Rec`]s (within a memory budget; `None` past it, or for any
+//! other format, or when the file has an error, so the caller streams the
+//! file per run as before and reports the error the same way). Every run
+//! then reads it through its own [`DecodedSource`], which returns what the
+//! file's reader would have: the same records, positions and skip counts at
+//! every point.
+
+use std::sync::Arc;
+
+use super::record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
+
+/// Operations a decoded record can hold, by their index in `meta`.
+const OPS: [TraceOp; 11] = [
+    TraceOp::Get,
+    TraceOp::Set,
+    TraceOp::SetNx,
+    TraceOp::SetXx,
+    TraceOp::Append,
+    TraceOp::Del,
+    TraceOp::Incr,
+    TraceOp::Decr,
+    TraceOp::Expire,
+    TraceOp::Persist,
+    TraceOp::Getex,
+];
+
+/// Bits of `meta` below the op and fill flag: the TTL in ms.
+const TTL_BITS: u32 = 48;
+const FILL_BIT: u64 = 1 << TTL_BITS;
+const OP_SHIFT: u32 = 56;
+
+/// One decoded request (40 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rec {
+    /// Time in µs as the file gives it.
+    pub time_us: u64,
+    /// Object id.
+    pub id: u64,
+    /// Next access vtime, or `u64::MAX` when the file gives none.
+    pub next: u64,
+    /// TTL ms (low 48 bits), the fill flag (bit 48), the op index (bits 56..).
+    pub meta: u64,
+    /// Value bytes.
+    pub size: u32,
+    /// Key bytes.
+    pub key_len: u32,
+}
+
+/// Where the records stop following one another at the format's record
+/// length: the position of record `at` and the skip counts as of it.
+#[derive(Clone, Debug)]
+struct Mark {
+    at: usize,
+    offset: u64,
+    record: u64,
+    skipped: Vec<(String, u64)>,
+}
+
+/// A whole binary trace in memory, read once.
+#[derive(Debug)]
+pub struct DecodedTrace {
+    file: String,
+    format: Format,
+    len: u64,
+    recs: Vec<Rec>,
+    marks: Vec<Mark>,
+    end: Pos,
+    end_skipped: Vec<(String, u64)>,
+}
+
+/// Bytes one record of `format` takes in its file, for the formats that can
+/// be decoded.
+fn record_len(format: Format) -> Option<u64> {
+    match format {
+        Format::OracleGeneral => Some(24),
+        Format::Twr => Some(20),
+        Format::TwrNs => Some(22),
+        _ => None,
+    }
+}
+
+/// Bytes of memory decoded traces may take: a quarter of the memory
+/// available (`MemAvailable`), at most 8 GiB (1 GiB when it cannot be read).
+pub fn memory_budget() -> u64 {
+    let avail = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find(|l| l.starts_with("MemAvailable:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+    });
+    avail.map_or(1 << 30, |a| (a / 4).min(8 << 30))
+}
+
+impl DecodedTrace {
+    /// Reads `source` to its end into memory, keeping at most `max_bytes`
+    /// of records. `None`: the format is not a binary one, the trace is
+    /// larger, or reading it failed (stream it instead, which reports the
+    /// failure where it occurs).
+    pub fn decode(source: &mut dyn TraceSource, max_bytes: u64) -> Option<DecodedTrace> {
+        let format = source.format();
+        let len = record_len(format)?;
+        let max = (max_bytes / std::mem::size_of::<Rec>() as u64) as usize;
+        let mut recs = Vec::new();
+        let mut marks: Vec<Mark> = Vec::new();
+        let mut next_expected = (0u64, 1u64);
+        loop {
+            let r = match source.next_record() {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(_) => return None,
+            };
+            if recs.len() >= max {
+                return None;
+            }
+            let (KeyRef::Id(id), true) = (r.key, r.argv.is_empty()) else {
+                return None;
+            };
+            let op = OPS.iter().position(|&o| o == r.op)? as u64;
+            if r.ttl_ms >= 1 << TTL_BITS {
+                return None;
+            }
+            let Pos::Byte { offset, record } = r.pos else {
+                return None;
+            };
+            let at = recs.len();
+            recs.push(Rec {
+                time_us: r.time_us,
+                id,
+                next: r.next_access.unwrap_or(u64::MAX),
+                meta: r.ttl_ms | if r.fill { FILL_BIT } else { 0 } | op << OP_SHIFT,
+                size: r.size,
+                key_len: r.key_len,
+            });
+            if (offset, record) != next_expected {
+                marks.push(Mark {
+                    at,
+                    offset,
+                    record,
+                    skipped: source.skipped(),
+                });
+            }
+            next_expected = (offset + len, record + 1);
+        }
+        recs.shrink_to_fit();
+        Some(DecodedTrace {
+            file: source.file().to_string(),
+            format,
+            len,
+            recs,
+            marks,
+            end: source.position(),
+            end_skipped: source.skipped(),
+        })
+    }
+
+    /// Requests held.
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    /// True when the trace holds no request.
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// Bytes the records take.
+    pub fn bytes(&self) -> u64 {
+        (self.recs.len() * std::mem::size_of::<Rec>()) as u64
+    }
+}
+
+/// One run's cursor over a shared [`DecodedTrace`].
+pub struct DecodedSource {
+    trace: Arc<DecodedTrace>,
+    /// Index of the next record.
+    next: usize,
+    /// Marks passed (the last one applies).
+    marks: usize,
+    last: Pos,
+    done: bool,
+}
+
+impl DecodedSource {
+    /// A cursor at the start of `trace`.
+    pub fn new(trace: Arc<DecodedTrace>) -> Self {
+        DecodedSource {
+            trace,
+            next: 0,
+            marks: 0,
+            last: Pos::Byte {
+                offset: 0,
+                record: 0,
+            },
+            done: false,
+        }
+    }
+}
+
+impl TraceSource for DecodedSource {
+    fn format(&self) -> Format {
+        self.trace.format
+    }
+
+    fn file(&self) -> &str {
+        &self.trace.file
+    }
+
+    #[inline]
+    fn next_record(&mut self) -> Result<Option<TraceRecord<'_>>, TraceError> {
+        let t = &*self.trace;
+        let i = self.next;
+        let Some(r) = t.recs.get(i) else {
+            self.done = true;
+            self.last = t.end;
+            return Ok(None);
+        };
+        self.next += 1;
+        while t.marks.get(self.marks).is_some_and(|m| m.at <= i) {
+            self.marks += 1;
+        }
+        let (offset, record) = match self.marks.checked_sub(1).map(|m| &t.marks[m]) {
+            Some(m) => {
+                let d = (i - m.at) as u64;
+                (m.offset + d * t.len, m.record + d)
+            }
+            None => (i as u64 * t.len, i as u64 + 1),
+        };
+        self.last = Pos::Byte { offset, record };
+        Ok(Some(TraceRecord {
+            time_us: r.time_us,
+            op: OPS[(r.meta >> OP_SHIFT) as usize],
+            key: KeyRef::Id(r.id),
+            key_len: r.key_len,
+            size: r.size,
+            ttl_ms: r.meta & (FILL_BIT - 1),
+            fill: r.meta & FILL_BIT != 0,
+            next_access: (r.next != u64::MAX).then_some(r.next),
+            argv: &[],
+            pos: self.last,
+        }))
+    }
+
+    fn position(&self) -> Pos {
+        self.last
+    }
+
+    fn skipped(&self) -> Vec<(String, u64)> {
+        if self.done {
+            return self.trace.end_skipped.clone();
+        }
+        match self.marks.checked_sub(1) {
+            Some(m) => self.trace.marks[m].skipped.clone(),
+            None => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::trace::open;
+    use std::path::{Path, PathBuf};
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/traces")
+            .join(name)
+    }
+
+    /// Every record, position and skip count, as a reader returns them.
+    fn dump(s: &mut dyn TraceSource) -> Vec<String> {
+        let mut out = vec![format!("{:?} {:?}", s.position(), s.skipped())];
+        while let Some(r) = s.next_record().unwrap() {
+            out.push(format!("{r:?}"));
+            out.push(format!("{:?} {:?}", s.position(), s.skipped()));
+        }
+        out.push(format!("end {:?} {:?}", s.position(), s.skipped()));
+        out
+    }
+
+    /// Writes a twr file with nops and gets of size 0 (both skipped)
+    /// between ordinary requests, including before the first and at the end.
+    fn twr_with_skips(dir: &Path) -> PathBuf {
+        let mut b = Vec::new();
+        let rec = |b: &mut Vec<u8>, t: u32, id: u64, size: u32, op: u32, ttl: u32| {
+            b.extend_from_slice(&t.to_le_bytes());
+            b.extend_from_slice(&id.to_le_bytes());
+            b.extend_from_slice(&((10 << 22) | size).to_le_bytes());
+            b.extend_from_slice(&((op << 24) | ttl).to_le_bytes());
+        };
+        rec(&mut b, 5, 1, 10, 0, 0); // nop
+        for i in 0..40u32 {
+            rec(&mut b, 5 + i, u64::from(i % 7), 100 + i, 1 + i % 11, i % 3);
+            if i % 9 == 4 {
+                rec(&mut b, 5 + i, 3, 0, 1, 0); // get of size 0
+                rec(&mut b, 5 + i, 3, 0, 0, 0); // nop
+            }
+        }
+        rec(&mut b, 60, 1, 10, 0, 0); // trailing nop
+        let p = dir.join("skips.twr");
+        std::fs::write(&p, b).unwrap();
+        p
+    }
+
+    #[test]
+    fn shared_source_returns_what_the_file_reader_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let cloud = Path::new("/work/shared/data/cloudPhysicsIO.oracleGeneral.bin");
+        let mut files = vec![
+            fixture("small.oracleGeneral.bin"),
+            fixture("small.oracleGeneral.bin.zst"),
+            fixture("small.twr"),
+            fixture("small.twrNS"),
+            twr_with_skips(dir.path()),
+        ];
+        if cloud.exists() {
+            files.push(cloud.to_path_buf());
+        }
+        for f in files {
+            let mut file = open(&f, None, None).unwrap();
+            let want = dump(&mut file);
+            let decoded = DecodedTrace::decode(&mut *open(&f, None, None).unwrap(), 1 << 30)
+                .unwrap_or_else(|| panic!("{} not decoded", f.display()));
+            assert_eq!(decoded.len(), (want.len() - 2) / 2, "{}", f.display());
+            let mut shared = DecodedSource::new(Arc::new(decoded));
+            let got = dump(&mut shared);
+            assert_eq!(got, want, "{}", f.display());
+            assert_eq!(shared.format(), file.format());
+        }
+    }
+
+    #[test]
+    fn skips_show_where_the_reader_shows_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = twr_with_skips(dir.path());
+        let d = DecodedTrace::decode(&mut *open(&f, None, None).unwrap(), 1 << 30).unwrap();
+        let mut s = DecodedSource::new(Arc::new(d));
+        s.next_record().unwrap();
+        assert_eq!(s.skipped(), vec![("op nop".to_string(), 1)]);
+        while s.next_record().unwrap().is_some() {}
+        let total: u64 = s.skipped().iter().map(|x| x.1).sum();
+        assert_eq!(total, 1 + 2 * 4 + 1);
+    }
+
+    #[test]
+    fn text_formats_truncated_files_and_traces_over_budget_are_not_decoded() {
+        for (name, budget) in [
+            ("small.ttlsim.csv", 1 << 30),
+            ("small.monitor", 1 << 30),
+            ("truncated.oracleGeneral.bin", 1 << 30),
+            ("small.oracleGeneral.bin", 40 * 10),
+        ] {
+            let mut src = open(&fixture(name), None, None).unwrap();
+            assert!(DecodedTrace::decode(&mut *src, budget).is_none(), "{name}");
+        }
+    }
+}
