@@ -20,6 +20,7 @@ pub mod dict;
 pub mod evict;
 mod expire;
 pub mod memory;
+pub mod prefetch;
 pub mod stale;
 pub mod value;
 

@@ -376,6 +376,12 @@ impl<P: Payload> Store<P> {
             }
         }
         let policy = self.cfg.policy;
+        if all_keys {
+            // The samples are independent cache misses: start them all.
+            for &sid in &sample {
+                super::prefetch::prefetch(self.slots.lru.as_ptr().wrapping_add(sid as usize));
+            }
+        }
         for &sid in &sample {
             let (key, score) = if policy == Policy::VolatileTtl {
                 let when = self.exp_when[sid as usize];
