@@ -617,21 +617,7 @@ pub fn compute(source: Box<dyn TraceSource>) -> Result<TraceStats> {
         ttl_hist: vec![0; 65],
         ..TraceStats::default()
     };
-    let all_ops = [
-        TraceOp::Get,
-        TraceOp::Set,
-        TraceOp::SetNx,
-        TraceOp::SetXx,
-        TraceOp::Append,
-        TraceOp::Del,
-        TraceOp::Incr,
-        TraceOp::Decr,
-        TraceOp::Expire,
-        TraceOp::Persist,
-        TraceOp::Getex,
-        TraceOp::Command,
-    ];
-    for op in all_ops {
+    for op in TraceOp::ALL {
         let n = native_ops[op as usize];
         if n > 0 {
             s.ops.push((op.name().to_string(), n));

@@ -47,6 +47,22 @@ pub enum TraceOp {
 }
 
 impl TraceOp {
+    /// Every operation, in declaration order.
+    pub const ALL: [TraceOp; 12] = [
+        TraceOp::Get,
+        TraceOp::Set,
+        TraceOp::SetNx,
+        TraceOp::SetXx,
+        TraceOp::Append,
+        TraceOp::Del,
+        TraceOp::Incr,
+        TraceOp::Decr,
+        TraceOp::Expire,
+        TraceOp::Persist,
+        TraceOp::Getex,
+        TraceOp::Command,
+    ];
+
     /// A lower-case name for messages and summaries.
     pub fn name(self) -> &'static str {
         match self {

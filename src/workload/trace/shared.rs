@@ -13,21 +13,6 @@ use std::sync::Arc;
 
 use super::record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
 
-/// Operations a decoded record can hold, by their index in `meta`.
-const OPS: [TraceOp; 11] = [
-    TraceOp::Get,
-    TraceOp::Set,
-    TraceOp::SetNx,
-    TraceOp::SetXx,
-    TraceOp::Append,
-    TraceOp::Del,
-    TraceOp::Incr,
-    TraceOp::Decr,
-    TraceOp::Expire,
-    TraceOp::Persist,
-    TraceOp::Getex,
-];
-
 /// Bits of `meta` below the op and fill flag: the TTL in ms.
 const TTL_BITS: u32 = 48;
 const FILL_BIT: u64 = 1 << TTL_BITS;
@@ -42,7 +27,8 @@ pub struct Rec {
     pub id: u64,
     /// Next access vtime, or `u64::MAX` when the file gives none.
     pub next: u64,
-    /// TTL ms (low 48 bits), the fill flag (bit 48), the op index (bits 56..).
+    /// TTL ms (low 48 bits), the fill flag (bit 48), the op's index in
+    /// [`TraceOp::ALL`] (bits 56..).
     pub meta: u64,
     /// Value bytes.
     pub size: u32,
@@ -119,7 +105,7 @@ impl DecodedTrace {
             let (KeyRef::Id(id), true) = (r.key, r.argv.is_empty()) else {
                 return None;
             };
-            let op = OPS.iter().position(|&o| o == r.op)? as u64;
+            let op = TraceOp::ALL.iter().position(|&o| o == r.op)? as u64;
             if r.ttl_ms >= 1 << TTL_BITS {
                 return None;
             }
@@ -232,7 +218,7 @@ impl TraceSource for DecodedSource {
         self.last = Pos::Byte { offset, record };
         Ok(Some(TraceRecord {
             time_us: r.time_us,
-            op: OPS[(r.meta >> OP_SHIFT) as usize],
+            op: TraceOp::ALL[(r.meta >> OP_SHIFT) as usize],
             key: KeyRef::Id(r.id),
             key_len: r.key_len,
             size: r.size,
