@@ -52,7 +52,33 @@ pub const MAX_NAMESPACES: usize = 64;
 const OTHER: &str = "other";
 
 /// The namespace of numeric ids (binary cache traces).
-const IDS: &str = "obj";
+pub const IDS: &str = "obj";
+
+/// The column prefix a replay gives the namespace `name` (a key prefix
+/// before the last `:`, or [`IDS`]): lowercased, other characters than
+/// `[a-z0-9_]` as `_`, and `default` for keys without a prefix.
+pub fn namespace_column(name: &str) -> String {
+    match sanitize(name) {
+        c if c.is_empty() => "default".to_string(),
+        c => c,
+    }
+}
+
+/// [`namespace_column`], made unique among the prefixes in `taken` (names
+/// that sanitise alike, `a-b` and `a_b`, get `_2`, `_3`, ... in the order
+/// they are met), and added to them. `trace stats` names its namespaces
+/// with it too, so its rows match a replay's columns.
+pub fn unique_column(taken: &mut Vec<String>, name: &str) -> String {
+    let base = namespace_column(name);
+    let mut col = base.clone();
+    let mut n = 2;
+    while taken.contains(&col) {
+        col = format!("{base}_{n}");
+        n += 1;
+    }
+    taken.push(col.clone());
+    col
+}
 
 /// Most significant digits of a numeric suffix used as a key number (fits
 /// below [`MAPPED_BIT`]); leading zeros do not count.
@@ -150,17 +176,7 @@ impl KeyResolver {
         if let Some(i) = self.info.iter().position(|n| n.name == name) {
             return i;
         }
-        let base_col = match sanitize(name) {
-            c if c.is_empty() => "default".to_string(),
-            c => c,
-        };
-        let mut col = base_col.clone();
-        let mut n = 2;
-        while self.columns.contains(&col) {
-            col = format!("{base_col}_{n}");
-            n += 1;
-        }
-        self.columns.push(col.clone());
+        let col = unique_column(&mut self.columns, name);
         let ns = ctx.namespace(name, &col);
         let base = ctx.names().handle(ns, 0).base;
         self.info.push(NsInfo {
