@@ -238,8 +238,10 @@ impl KeyResolver {
         }
     }
 
-    /// The key of a name.
-    fn name(&mut self, ctx: &mut Ctx, key: &[u8]) -> SimKey {
+    /// The key of a name; `key_len` is the key size the memory model
+    /// counts (a Twitter trace's `key size` is the real key's, not the
+    /// anonymised name's), or 0 for the name's own length.
+    fn name(&mut self, ctx: &mut Ctx, key: &[u8], key_len: u32) -> SimKey {
         let (prefix, suffix) = match key.iter().rposition(|&b| b == b':') {
             Some(i) => (&key[..i], &key[i + 1..]),
             None => (&key[..0], key),
@@ -274,7 +276,11 @@ impl KeyResolver {
         SimKey {
             ns: info.ns,
             id: info.base | n,
-            len: key.len() as u32,
+            len: if key_len > 0 {
+                key_len
+            } else {
+                u32::try_from(key.len()).unwrap_or(u32::MAX)
+            },
         }
     }
 }
@@ -444,7 +450,7 @@ impl Replay {
                         let len = r.key_len;
                         self.keys.id(ctx, id, len)
                     }
-                    KeyRef::Name(n) => self.keys.name(ctx, n),
+                    KeyRef::Name(n) => self.keys.name(ctx, n, r.key_len),
                 };
             }
             p.op = op;
@@ -465,7 +471,7 @@ impl Replay {
         let mut keys = std::mem::take(&mut self.cmd_keys);
         keys.clear();
         for i in command::key_positions(argv) {
-            keys.push(self.keys.name(ctx, &argv[i]));
+            keys.push(self.keys.name(ctx, &argv[i], 0));
         }
         ctx.command(argv, &keys);
         self.cmd_keys = keys;

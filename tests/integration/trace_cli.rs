@@ -745,3 +745,46 @@ fn stats_name_namespaces_as_a_replay_names_its_columns() {
     }
     assert_eq!(value(&stats_rows, "namespace_requests", "nz_u"), "4");
 }
+
+/// `used_memory_peak` of a replay of the Twitter trace `text`.
+fn twitter_peak(dir: &Path, text: &str, model: &str) -> f64 {
+    let trace = dir.join(format!("{model}-{}.twitter.csv", text.len()));
+    std::fs::write(&trace, text).unwrap();
+    let out = dir.join(format!("{model}-{}", text.len()));
+    let args = [
+        "run",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--trace-format",
+        "twitter",
+        "--memory-model",
+        model,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    ok(&args, dir);
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(runs.as_bytes());
+    let i = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "used_memory_peak")
+        .unwrap();
+    r.records().next().unwrap().unwrap()[i].parse().unwrap()
+}
+
+#[test]
+fn a_twitter_traces_key_size_is_the_key_memory_of_named_keys() {
+    // `nz:u:1` is 6 bytes anonymised; the real key was 40 bytes (or 6).
+    let dir = tempfile::tempdir().unwrap();
+    let real = "0,nz:u:1,40,100,1,set,0\n1,nz:u:1,40,100,1,get,0\n";
+    let same = "0,nz:u:1,6,100,1,set,0\n1,nz:u:1,6,100,1,get,0\n";
+    // Objects: key size + value size.
+    assert_eq!(twitter_peak(dir.path(), real, "objects"), 140.0);
+    assert_eq!(twitter_peak(dir.path(), same, "objects"), 106.0);
+    // Redis: the key's sds is class(3 + 40 + 1) = 48 B against
+    // class(1 + 6 + 1) = 8 B for the anonymised name.
+    let diff = twitter_peak(dir.path(), real, "redis") - twitter_peak(dir.path(), same, "redis");
+    assert_eq!(diff, 40.0);
+}

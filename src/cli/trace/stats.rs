@@ -23,9 +23,11 @@
 //!   (`7` and `007` in a CSV). A monitor command without an argument
 //!   (`PING`) has no key: it counts in `requests` and `keyless_requests`.
 //! - `namespace_requests`, `namespace_keys` (label: the namespace): a
-//!   named key's namespace is its prefix before the last `:` (`(none)`
-//!   without one), an id key's is `(id)`; the 64 namespaces with the most
-//!   requests are listed, the rest summed as `other`.
+//!   named key's namespace is its prefix before the last `:`, an id key's
+//!   is `obj`, each named as a replay names its columns (`nz:u` → `nz_u`,
+//!   no prefix → `default`; `workload::replay::unique_column`); the 64
+//!   namespaces with the most requests are listed, the rest summed as
+//!   `other`.
 //! - a key's *size* is the value size of the last request to it with a
 //!   size > 0 (0 when none had one) and its *key length* likewise; its
 //!   *TTL* the TTL given by the last request that wrote it or set its TTL
