@@ -15,6 +15,7 @@
 //! Redis syntax onto the same operations, so the simulator and the shell share
 //! every rule.
 
+mod append;
 pub mod config;
 pub mod dict;
 pub mod evict;
@@ -22,6 +23,7 @@ mod expire;
 pub mod memory;
 pub mod value;
 
+pub use append::{TooLong, MAX_STRING};
 pub use config::{Config, CostModel, MemoryModel, Policy};
 pub use evict::{Admission, PolicyParams, ReferencePolicy, Registration, REGISTRY};
 pub use value::{Payload, SimValue};
@@ -247,6 +249,8 @@ pub struct Store<P: Payload> {
     events: Vec<KeyEvent>,
     record_events: bool,
     scratch: Vec<u32>,
+    /// Values APPEND grew, by slot: their sds allocation and capacity.
+    grown: rustc_hash::FxHashMap<u32, append::Grown>,
 }
 
 impl<P: Payload> Store<P> {
@@ -279,6 +283,7 @@ impl<P: Payload> Store<P> {
             events: Vec::new(),
             record_events: false,
             scratch: Vec::new(),
+            grown: rustc_hash::FxHashMap::default(),
         };
         s.lru_clock = s.lru_clock_now();
         s.evict_state.seed = seed;
@@ -414,9 +419,7 @@ impl<P: Payload> Store<P> {
         let ids: Vec<u32> = self.main.ids().collect();
         for id in ids {
             let i = id as usize;
-            let len = self.slots.value[i].as_ref().map_or(0, |v| v.len());
-            let mut b =
-                self.key_cost(self.slots.key_len[i]) + self.value_cost(self.slots.encoding[i], len);
+            let mut b = self.key_cost(self.slots.key_len[i]) + self.slot_value_cost(id);
             if self.slots.exp_id[i] != NIL {
                 b += self.ttl_cost();
             }
@@ -614,10 +617,9 @@ impl<P: Payload> Store<P> {
     /// keep the old LFU field; otherwise the new object's stamp is now).
     fn overwrite_slot(&mut self, id: u32, value: P) {
         let i = id as usize;
-        let old_enc = self.slots.encoding[i];
-        let old_len = self.slots.value[i].as_ref().map_or(0, |v| v.len());
         let enc = self.encode(&value);
-        let old_bytes = self.value_cost(old_enc, old_len);
+        let old_bytes = self.slot_value_cost(id);
+        self.grown.remove(&id);
         let new_bytes = self.value_cost(enc, value.len());
         self.slots.bytes[i] = self.slots.bytes[i] - old_bytes + new_bytes;
         self.data_bytes = self.data_bytes - old_bytes + new_bytes;
@@ -699,6 +701,7 @@ impl<P: Payload> Store<P> {
         }
         let bytes = self.slots.bytes[i];
         self.data_bytes -= bytes;
+        self.grown.remove(&id);
         self.slots.value[i] = None;
         self.slots.exp_id[i] = NIL;
         if self.record_events {
@@ -910,6 +913,7 @@ impl<P: Payload> Store<P> {
         self.main.clear();
         self.expires.clear();
         self.data_bytes = 0;
+        self.grown.clear();
         self.slots.value.clear();
         self.slots.exp_id.clear();
         self.reference_clear();
@@ -941,11 +945,10 @@ impl<P: Payload> Store<P> {
         let mut volatile = 0usize;
         for id in self.main.ids() {
             let i = id as usize;
-            let v = self.slots.value[i]
-                .as_ref()
-                .ok_or("live slot without value")?;
-            let mut b = self.key_cost(self.slots.key_len[i])
-                + self.value_cost(self.slots.encoding[i], v.len());
+            if self.slots.value[i].is_none() {
+                return Err("live slot without value".into());
+            }
+            let mut b = self.key_cost(self.slots.key_len[i]) + self.slot_value_cost(id);
             let eid = self.slots.exp_id[i];
             if eid != NIL {
                 volatile += 1;

@@ -788,3 +788,37 @@ fn a_twitter_traces_key_size_is_the_key_memory_of_named_keys() {
     let diff = twitter_peak(dir.path(), real, "redis") - twitter_peak(dir.path(), same, "redis");
     assert_eq!(diff, 40.0);
 }
+
+#[test]
+fn a_monitor_replay_runs_append_instead_of_skipping_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("append.monitor");
+    std::fs::write(
+        &capture,
+        "1764620000.000000 [0 127.0.0.1:1] \"APPEND\" \"k:1\" \"hello\"\n\
+         1764620000.001000 [0 127.0.0.1:1] \"APPEND\" \"k:1\" \" world\"\n\
+         1764620000.002000 [0 127.0.0.1:1] \"GET\" \"k:1\"\n\
+         1764620000.003000 [0 127.0.0.1:1] \"GET\" \"k:2\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("replay");
+    let printed = ok(
+        &[
+            "run",
+            "--trace",
+            capture.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(!printed.contains("APPEND"), "{printed}");
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(runs.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let record = r.records().next().unwrap().unwrap();
+    let column = |name: &str| record[header.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(column("trace_skipped"), "0");
+    assert_eq!(column("keyspace_hits"), "1");
+    assert_eq!(column("keyspace_misses"), "1");
+}
