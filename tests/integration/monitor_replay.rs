@@ -76,19 +76,10 @@ fn warm_up(c: &mut Conn) {
 /// a few cron ticks are let pass first (a fresh client reads 0 until then).
 fn idle_memory(c: &mut Conn) -> (i64, i64) {
     std::thread::sleep(Duration::from_millis(400));
-    let Resp::Bulk(Some(text)) = c.cmd_str(&["INFO", "memory"]) else {
-        panic!("INFO reply");
-    };
-    let text = String::from_utf8(text).unwrap();
-    let field = |name: &str| -> i64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}:")))
-            .unwrap_or_else(|| panic!("INFO has no {name}"))
-            .trim()
-            .parse()
-            .unwrap()
-    };
-    (field("used_memory"), field("mem_clients_normal"))
+    (
+        c.info_field("memory", "used_memory"),
+        c.info_field("memory", "mem_clients_normal"),
+    )
 }
 
 fn hits_misses(c: &mut Conn) -> (i64, i64, i64, i64) {
