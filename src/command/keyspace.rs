@@ -5,7 +5,7 @@
 use super::{int_arg, lower, Exec, KeyMap, Value};
 use crate::reply::Reply;
 use crate::store::memory;
-use crate::store::{Key, Payload, Store};
+use crate::store::{Key, Store};
 
 impl<V: Value, K: KeyMap> Exec<'_, V, K> {
     /// DEL or UNLINK: how many of the keys existed.
@@ -104,13 +104,10 @@ impl<V: Value, K: KeyMap> Exec<'_, V, K> {
     /// `MEMORY USAGE`: `objectComputeSize` + the key's sds + `sizeof(dictEntry)`
     /// (24, unrounded), as memoryCommand adds them.
     fn memory_usage(&self, id: u64, name: &[u8]) -> u64 {
-        let Some((value, _, enc, _)) = self.store.peek(id) else {
+        // objectComputeSize counts a shared integer's robj too, and the
+        // allocation of an sds APPEND grew.
+        let Some(value_size) = self.store.value_memory(id) else {
             return 0;
-        };
-        // objectComputeSize counts a shared integer's robj too.
-        let value_size = match enc {
-            memory::Encoding::SharedInt => memory::ROBJ,
-            e => e.value_bytes(Payload::len(value)),
         };
         value_size + memory::sds_bytes(name.len() as u64) + 24
     }

@@ -47,6 +47,7 @@ const COMMANDS: &[Spec] = &[
     spec("mset", -3, true),
     spec("getex", -2, false),
     spec("getdel", 2, false),
+    spec("append", 3, true),
     spec("del", -2, false),
     spec("unlink", -2, false),
     spec("exists", -2, false),
@@ -132,6 +133,9 @@ pub trait Value: Payload + Clone {
     fn from_arg(arg: &[u8]) -> Self;
     /// The bytes a GET replies with.
     fn to_bulk(&self) -> Vec<u8>;
+    /// The value APPEND of `tail` leaves: `old` followed by `tail`, or
+    /// `tail` alone on a missing key.
+    fn appended(old: Option<&Self>, tail: &[u8]) -> Self;
 }
 
 impl Value for Vec<u8> {
@@ -140,6 +144,11 @@ impl Value for Vec<u8> {
     }
     fn to_bulk(&self) -> Vec<u8> {
         self.clone()
+    }
+    fn appended(old: Option<&Self>, tail: &[u8]) -> Self {
+        let mut v = old.cloned().unwrap_or_default();
+        v.extend_from_slice(tail);
+        v
     }
 }
 
@@ -157,6 +166,22 @@ impl Value for SimValue {
         match *self {
             SimValue::Int(i) => i.to_string().into_bytes(),
             SimValue::Blob(n) => vec![b'x'; n as usize],
+        }
+    }
+    /// A blob keeps only its length, so a blob appended to stays a blob
+    /// (an empty one becomes the tail); an integer becomes its digits and
+    /// the tail, an integer again if they read as one.
+    fn appended(old: Option<&Self>, tail: &[u8]) -> Self {
+        match old {
+            None | Some(SimValue::Blob(0)) => Self::from_arg(tail),
+            Some(SimValue::Int(i)) => {
+                let mut digits = i.to_string().into_bytes();
+                digits.extend_from_slice(tail);
+                Self::from_arg(&digits)
+            }
+            Some(SimValue::Blob(n)) => {
+                SimValue::Blob(n.saturating_add(u32::try_from(tail.len()).unwrap_or(u32::MAX)))
+            }
         }
     }
 }
@@ -314,6 +339,7 @@ impl<V: Value, K: KeyMap> Exec<'_, V, K> {
             "mset" => self.mset_command(argv)?,
             "getex" => self.getex_command(argv)?,
             "getdel" => self.getdel_command(argv),
+            "append" => self.append_command(argv)?,
             "del" | "unlink" => self.del_command(argv),
             "exists" => self.exists_command(argv),
             "touch" => self.touch_command(argv),

@@ -1,9 +1,10 @@
 //! String commands, as Redis's `t_string.c`: GET, SET and its options,
-//! SETEX/PSETEX, SETNX, MGET, MSET, GETEX, GETDEL and the INCR family.
+//! SETEX/PSETEX, SETNX, MGET, MSET, GETEX, GETDEL, APPEND and the INCR
+//! family.
 
 use super::{arity_error, int_arg, lower, Exec, KeyMap, Value};
 use crate::reply::Reply;
-use crate::store::{GetexAction, IncrError, SetCond, SetTtl};
+use crate::store::{GetexAction, IncrError, SetCond, SetTtl, TooLong};
 
 /// Expiry options shared by SET and GETEX (`parseExtendedStringArgumentsOrReply`).
 #[derive(Default)]
@@ -24,6 +25,25 @@ impl<V: Value, K: KeyMap> Exec<'_, V, K> {
         self.store
             .get(k)
             .map_or(Reply::Nil, |v| Reply::Bulk(v.to_bulk()))
+    }
+
+    /// APPEND (`appendCommand`): the new length; a missing key is created
+    /// as by SET, an existing value grows in place and keeps its TTL.
+    pub(super) fn append_command(&mut self, argv: &[Vec<u8>]) -> Result<Reply, Reply> {
+        let k = self.key(&argv[1]);
+        let tail = &argv[2];
+        match self
+            .store
+            .append(k, tail.len() as u64, |old| V::appended(old, tail))
+        {
+            Ok(Some(len)) => Ok(Reply::Int(len as i64)),
+            // Not admitted (objects model or a reference policy): the
+            // length it would have had.
+            Ok(None) => Ok(Reply::Int(tail.len() as i64)),
+            Err(TooLong) => Err(Reply::err(
+                "string exceeds maximum allowed size (proto-max-bulk-len)",
+            )),
+        }
     }
 
     /// SETEX (`name` is `setex`) or PSETEX.

@@ -15,6 +15,7 @@
 //! Redis syntax onto the same operations, so the simulator and the shell share
 //! every rule.
 
+mod append;
 pub mod config;
 pub mod dict;
 pub mod evict;
@@ -24,6 +25,7 @@ pub mod prefetch;
 pub mod stale;
 pub mod value;
 
+pub use append::{TooLong, MAX_STRING};
 pub use config::{Config, CostModel, MemoryModel, Policy};
 pub use evict::{Admission, PolicyParams, ReferencePolicy, Registration, REGISTRY};
 pub use value::{Payload, SimValue};
@@ -253,6 +255,8 @@ pub struct Store<P: Payload> {
     scratch: Vec<u32>,
     /// Stale keys and bytes, kept as keys change (folded when read).
     stale: RefCell<StaleTracker>,
+    /// Values APPEND grew, by slot: their sds allocation and capacity.
+    grown: rustc_hash::FxHashMap<u32, append::Grown>,
 }
 
 impl<P: Payload> Store<P> {
@@ -286,6 +290,7 @@ impl<P: Payload> Store<P> {
             record_events: false,
             scratch: Vec::new(),
             stale: RefCell::new(StaleTracker::new((now / 1000) as i64)),
+            grown: rustc_hash::FxHashMap::default(),
         };
         s.lru_clock = s.lru_clock_now();
         s.evict_state.seed = seed;
@@ -421,9 +426,7 @@ impl<P: Payload> Store<P> {
         let ids: Vec<u32> = self.main.ids().collect();
         for id in ids {
             let i = id as usize;
-            let len = self.slots.value[i].as_ref().map_or(0, |v| v.len());
-            let mut b =
-                self.key_cost(self.slots.key_len[i]) + self.value_cost(self.slots.encoding[i], len);
+            let mut b = self.key_cost(self.slots.key_len[i]) + self.slot_value_cost(id);
             if self.slots.exp_id[i] != NIL {
                 b += self.ttl_cost();
             }
@@ -629,29 +632,35 @@ impl<P: Payload> Store<P> {
         id
     }
 
+    /// A key's value changed size from `old_bytes` to `new_bytes`: its slot,
+    /// the data total, a reference policy's record and the stale tracker
+    /// follow (SET over a key, APPEND).
+    fn resize_value(&mut self, id: u32, old_bytes: u64, new_bytes: u64) {
+        if old_bytes == new_bytes {
+            return;
+        }
+        let i = id as usize;
+        let old_slot = self.slots.bytes[i];
+        self.slots.bytes[i] = old_slot - old_bytes + new_bytes;
+        self.data_bytes = self.data_bytes - old_bytes + new_bytes;
+        self.reference_resize(id, self.slots.bytes[i]);
+        let eid = self.slots.exp_id[i];
+        if eid != NIL {
+            self.stale
+                .get_mut()
+                .resize(self.exp_when[eid as usize], old_slot, self.slots.bytes[i]);
+        }
+    }
+
     /// `dbOverwrite`: a new value object for an existing key (LFU policies
     /// keep the old LFU field; otherwise the new object's stamp is now).
     fn overwrite_slot(&mut self, id: u32, value: P) {
         let i = id as usize;
-        let old_enc = self.slots.encoding[i];
-        let old_len = self.slots.value[i].as_ref().map_or(0, |v| v.len());
         let enc = self.encode(&value);
-        let old_bytes = self.value_cost(old_enc, old_len);
+        let old_bytes = self.slot_value_cost(id);
+        self.grown.remove(&id);
         let new_bytes = self.value_cost(enc, value.len());
-        self.slots.bytes[i] = self.slots.bytes[i] - old_bytes + new_bytes;
-        self.data_bytes = self.data_bytes - old_bytes + new_bytes;
-        if old_bytes != new_bytes {
-            self.reference_resize(id, self.slots.bytes[i]);
-            let eid = self.slots.exp_id[i];
-            if eid != NIL {
-                let old_slot = self.slots.bytes[i] + old_bytes - new_bytes;
-                self.stale.get_mut().resize(
-                    self.exp_when[eid as usize],
-                    old_slot,
-                    self.slots.bytes[i],
-                );
-            }
-        }
+        self.resize_value(id, old_bytes, new_bytes);
         self.slots.value[i] = Some(value);
         self.slots.encoding[i] = enc;
         if !self.cfg.policy.is_lfu() {
@@ -738,6 +747,7 @@ impl<P: Payload> Store<P> {
             self.stale.get_mut().remove(expire_at_ms, bytes);
         }
         self.data_bytes -= bytes;
+        self.grown.remove(&id);
         self.slots.value[i] = None;
         self.slots.exp_id[i] = NIL;
         if self.record_events {
@@ -949,6 +959,7 @@ impl<P: Payload> Store<P> {
         self.main.clear();
         self.expires.clear();
         self.data_bytes = 0;
+        self.grown.clear();
         self.slots.value.clear();
         self.slots.exp_id.clear();
         self.stale.get_mut().clear();
@@ -981,11 +992,10 @@ impl<P: Payload> Store<P> {
         let mut volatile = 0usize;
         for id in self.main.ids() {
             let i = id as usize;
-            let v = self.slots.value[i]
-                .as_ref()
-                .ok_or("live slot without value")?;
-            let mut b = self.key_cost(self.slots.key_len[i])
-                + self.value_cost(self.slots.encoding[i], v.len());
+            if self.slots.value[i].is_none() {
+                return Err("live slot without value".into());
+            }
+            let mut b = self.key_cost(self.slots.key_len[i]) + self.slot_value_cost(id);
             let eid = self.slots.exp_id[i];
             if eid != NIL {
                 volatile += 1;

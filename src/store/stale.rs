@@ -232,8 +232,17 @@ mod store_tests {
                 60..=64 => {
                     s.del(key);
                 }
-                65..=69 => {
+                65..=66 => {
                     let _ = s.incr_by(key, 1);
+                }
+                67..=69 => {
+                    // APPEND grows a value in place, keeping its TTL.
+                    let add = value.len() as u64;
+                    let _ = s.append(key, add, |old| {
+                        let mut v = old.cloned().unwrap_or_default();
+                        v.extend_from_slice(&value);
+                        v
+                    });
                 }
                 70..=74 => {
                     s.getex(key, GetexAction::At(when));

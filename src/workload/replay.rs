@@ -54,7 +54,33 @@ pub const MAX_NAMESPACES: usize = 64;
 const OTHER: &str = "other";
 
 /// The namespace of numeric ids (binary cache traces).
-const IDS: &str = "obj";
+pub const IDS: &str = "obj";
+
+/// The column prefix a replay gives the namespace `name` (a key prefix
+/// before the last `:`, or [`IDS`]): lowercased, other characters than
+/// `[a-z0-9_]` as `_`, and `default` for keys without a prefix.
+pub fn namespace_column(name: &str) -> String {
+    match sanitize(name) {
+        c if c.is_empty() => "default".to_string(),
+        c => c,
+    }
+}
+
+/// [`namespace_column`], made unique among the prefixes in `taken` (names
+/// that sanitise alike, `a-b` and `a_b`, get `_2`, `_3`, ... in the order
+/// they are met), and added to them. `trace stats` names its namespaces
+/// with it too, so its rows match a replay's columns.
+pub fn unique_column(taken: &mut Vec<String>, name: &str) -> String {
+    let base = namespace_column(name);
+    let mut col = base.clone();
+    let mut n = 2;
+    while taken.contains(&col) {
+        col = format!("{base}_{n}");
+        n += 1;
+    }
+    taken.push(col.clone());
+    col
+}
 
 /// Most significant digits of a numeric suffix used as a key number (fits
 /// below [`MAPPED_BIT`]); leading zeros do not count.
@@ -186,17 +212,7 @@ impl KeyResolver {
         if let Some(i) = self.info.iter().position(|n| n.name == name) {
             return i;
         }
-        let base_col = match sanitize(name) {
-            c if c.is_empty() => "default".to_string(),
-            c => c,
-        };
-        let mut col = base_col.clone();
-        let mut n = 2;
-        while self.columns.contains(&col) {
-            col = format!("{base_col}_{n}");
-            n += 1;
-        }
-        self.columns.push(col.clone());
+        let col = unique_column(&mut self.columns, name);
         let ns = ctx.namespace(name, &col);
         let base = ctx.names().handle(ns, 0).base;
         self.info.push(NsInfo {
@@ -258,8 +274,10 @@ impl KeyResolver {
         }
     }
 
-    /// The key of a name.
-    fn name(&mut self, ctx: &mut Ctx, key: &[u8]) -> SimKey {
+    /// The key of a name; `key_len` is the key size the memory model
+    /// counts (a Twitter trace's `key size` is the real key's, not the
+    /// anonymised name's), or 0 for the name's own length.
+    fn name(&mut self, ctx: &mut Ctx, key: &[u8], key_len: u32) -> SimKey {
         let (prefix, suffix) = match key.iter().rposition(|&b| b == b':') {
             Some(i) => (&key[..i], &key[i + 1..]),
             None => (&key[..0], key),
@@ -294,7 +312,11 @@ impl KeyResolver {
         SimKey {
             ns: info.ns,
             id: info.base | n,
-            len: key.len() as u32,
+            len: if key_len > 0 {
+                key_len
+            } else {
+                u32::try_from(key.len()).unwrap_or(u32::MAX)
+            },
         }
     }
 }
@@ -464,7 +486,7 @@ impl Replay {
                         let len = r.key_len;
                         self.keys.id(ctx, id, len)
                     }
-                    KeyRef::Name(n) => self.keys.name(ctx, n),
+                    KeyRef::Name(n) => self.keys.name(ctx, n, r.key_len),
                 };
             }
             p.op = op;
@@ -485,7 +507,7 @@ impl Replay {
         let mut keys = std::mem::take(&mut self.cmd_keys);
         keys.clear();
         for i in command::key_positions(argv) {
-            keys.push(self.keys.name(ctx, &argv[i]));
+            keys.push(self.keys.name(ctx, &argv[i], 0));
         }
         ctx.command(argv, &keys);
         self.cmd_keys = keys;

@@ -62,3 +62,92 @@ fn used_memory_matches_real_redis_within_one_percent() {
         worst * 100.0
     );
 }
+
+/// APPEND on a real redis-server and in the model: the same `used_memory`
+/// growth to the byte (sds greedy growth, the trim of stored values, the
+/// RAW copy of an EMBSTR or integer value), and the same MEMORY USAGE.
+#[test]
+fn append_grows_memory_as_redis_does() {
+    use crate::common::{Conn, RedisServer, Resp};
+    let _exclusive = crate::common::exclusive();
+    let Some(server) = RedisServer::start(&[]) else {
+        return;
+    };
+    let mut c = Conn::connect(server.port);
+    let mut model = ttlsim::command::Server::new(Config::default(), 1, T0_US);
+    let mut script: Vec<Vec<Vec<u8>>> = Vec::new();
+    let cmd = |a: &[&[u8]]| a.iter().map(|x| x.to_vec()).collect::<Vec<_>>();
+    for i in 0..2000u32 {
+        let k = format!("ap:{i:05}");
+        let k = k.as_bytes();
+        match i % 4 {
+            // A stored 50-byte value (trimmed: no room), then growth twice.
+            0 => {
+                script.push(cmd(&[b"SET", k, &[b'x'; 50]]));
+                script.push(cmd(&[b"APPEND", k, b"y"]));
+                script.push(cmd(&[b"APPEND", k, &[b'z'; 300]]));
+            }
+            // A 300-byte value with 14 spare bytes: 14 fit, one more grows.
+            1 => {
+                script.push(cmd(&[b"SET", k, &[b'v'; 300]]));
+                script.push(cmd(&[b"APPEND", k, &[b'w'; 14]]));
+                script.push(cmd(&[b"APPEND", k, b"!"]));
+            }
+            // A new key, EMBSTR, then unshared to RAW and grown.
+            2 => {
+                script.push(cmd(&[b"APPEND", k, b"hello"]));
+                script.push(cmd(&[b"APPEND", k, b" world"]));
+            }
+            // An integer, then digits appended.
+            _ => {
+                script.push(cmd(&[b"APPEND", k, b"12"]));
+                script.push(cmd(&[b"APPEND", k, &[b'3'; 40]]));
+            }
+        }
+    }
+    // Every command once first, on both: Redis allocates a command's
+    // latency histogram on its first call, and the first key the dict's
+    // first table.
+    for a in [
+        &["SET", "w", "1"][..],
+        &["APPEND", "w", "2"],
+        &["DEL", "w"],
+        &["INFO", "memory"],
+    ] {
+        c.cmd_str(a);
+        let argv: Vec<Vec<u8>> = a.iter().map(|x| x.as_bytes().to_vec()).collect();
+        model.execute(&argv, T0_US);
+    }
+    // Keys and tables alone: less the clients' buffers, after a few cron
+    // ticks (which finish the dict's rehash and refresh the clients' figure).
+    let used = |c: &mut Conn| {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        c.info_field("memory", "used_memory") - c.info_field("memory", "mem_clients_normal")
+    };
+    let real_before = used(&mut c);
+    let model_before = model.store().used_memory();
+    for argv in &script {
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        let real = c.cmd(&refs);
+        let (ours, _) = model.execute(argv, T0_US);
+        if let (Resp::Int(r), ttlsim::reply::Reply::Int(o)) = (&real, &ours) {
+            assert_eq!(r, o, "{:?}", String::from_utf8_lossy(&argv[1]));
+        }
+    }
+    let real_delta = used(&mut c) - real_before;
+    for tick in 1..=50 {
+        model.store_mut().cron(T0_US + tick * 100_000);
+    }
+    let model_delta = model.store().used_memory() - model_before;
+    assert_eq!(model_delta as i64, real_delta, "used_memory growth");
+    for i in [0u32, 1, 2, 3] {
+        let k = format!("ap:{i:05}");
+        let Resp::Int(real) = c.cmd_str(&["MEMORY", "USAGE", &k]) else {
+            panic!("MEMORY USAGE reply")
+        };
+        let argv = cmd(&[b"MEMORY", b"USAGE", k.as_bytes()]);
+        let (ours, _) = model.execute(&argv, T0_US);
+        assert_eq!(ours, ttlsim::reply::Reply::Int(real), "MEMORY USAGE {k}");
+    }
+    drop(server);
+}

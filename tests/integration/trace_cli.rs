@@ -170,7 +170,7 @@ fn stats_default_to_results_stem_and_read_compressed_copies_alike() {
             "{metric}: {plain}"
         );
     }
-    assert!(plain.contains("\nop,get,30\n") && plain.contains("\nnamespace_keys,(id),7\n"));
+    assert!(plain.contains("\nop,get,30\n") && plain.contains("\nnamespace_keys,obj,7\n"));
     assert!(plain.contains("\nvalue_size_keys,1-1,1\nvalue_size_keys,64-127,2\nvalue_size_keys,128-255,1\nvalue_size_keys,512-1023,1\nvalue_size_keys,4096-8191,1\nvalue_size_keys,65536-131071,1\n"), "{plain}");
     for copy in ["small.oracleGeneral.bin.zst", "small.oracleGeneral.bin.gz"] {
         let rows = stats(&fixture(copy), &[], dir.path());
@@ -219,7 +219,7 @@ fn stats_of_a_monitor_trace_count_commands_and_their_writes() {
     assert_eq!(value(&rows, "ttl_keys", "16-31"), "1"); // k, 30 s
     assert_eq!(value(&rows, "ttl_keys", "32-63"), "1"); // counter, 60 s
     assert_eq!(value(&rows, "namespace_keys", "s"), "1");
-    assert_eq!(value(&rows, "namespace_keys", "(none)"), "12");
+    assert_eq!(value(&rows, "namespace_keys", "default"), "12");
 }
 
 #[test]
@@ -242,7 +242,7 @@ fn stats_read_a_users_csv_through_the_column_flags() {
     assert_eq!(num(&rows, "requests"), 20.0);
     // user:1, 42 (an id), 007, "hello, world", k0..k3.
     assert_eq!(num(&rows, "distinct_keys"), 8.0);
-    assert_eq!(value(&rows, "namespace_keys", "(id)"), "1");
+    assert_eq!(value(&rows, "namespace_keys", "obj"), "1");
     assert_eq!(value(&rows, "namespace_keys", "user"), "1");
     assert_eq!(num(&rows, "time_span_s"), 8.0);
     assert_eq!(value(&rows, "op", "setxx"), "2");
@@ -684,4 +684,141 @@ fn bad_input_is_refused_before_anything_is_written() {
         .collect();
     left.sort();
     assert_eq!(left, vec![copy]);
+}
+
+#[test]
+fn stats_name_namespaces_as_a_replay_names_its_columns() {
+    // Keys `nz:u:*` (namespace nz_u), `Nz-U:*` (sanitised alike: nz_u_2,
+    // named in the order met), ids (obj, shared with `obj:` names) and
+    // names without a prefix (default).
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("ns.csv");
+    let rows = [
+        "1,nz:u:1,get,10",
+        "2,Nz-U:7,get,10",
+        "3,nz:u:2,set,10",
+        "4,42,get,10",
+        "5,plain,get,10",
+        "6,obj:5,get,10",
+        "7,nz:u:1,get,10",
+        "8,Nz-U:7,get,10",
+        "9,42,get,10",
+        "10,other_plain,set,10",
+        "11,nz:u:3,get,10",
+    ];
+    std::fs::write(&trace, rows.join("\n") + "\n").unwrap();
+    let flags = ["--columns", "time=1,key=2,op=3,size=4", "--time-unit", "s"];
+    let stats_rows = stats(trace.to_str().unwrap(), &flags, dir.path());
+    let out = dir.path().join("replay");
+    let mut args = vec![
+        "run",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&flags);
+    ok(&args, dir.path());
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(runs.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let record = r.records().next().unwrap().unwrap();
+    let column = |name: &str| -> String {
+        let i = header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("runs.csv has no {name}: {header:?}"));
+        record[i].to_string()
+    };
+    let namespaces: Vec<&(String, String, String)> = stats_rows
+        .iter()
+        .filter(|r| r.0 == "namespace_requests")
+        .collect();
+    let names: Vec<&str> = namespaces.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(
+        names,
+        ["nz_u", "obj", "default", "nz_u_2"],
+        "most requested first"
+    );
+    for (_, ns, requests) in namespaces {
+        assert_eq!(column(&format!("{ns}_requests")), *requests, "{ns}");
+    }
+    assert_eq!(value(&stats_rows, "namespace_requests", "nz_u"), "4");
+}
+
+/// `used_memory_peak` of a replay of the Twitter trace `text`.
+fn twitter_peak(dir: &Path, text: &str, model: &str) -> f64 {
+    let trace = dir.join(format!("{model}-{}.twitter.csv", text.len()));
+    std::fs::write(&trace, text).unwrap();
+    let out = dir.join(format!("{model}-{}", text.len()));
+    let args = [
+        "run",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--trace-format",
+        "twitter",
+        "--memory-model",
+        model,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    ok(&args, dir);
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(runs.as_bytes());
+    let i = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "used_memory_peak")
+        .unwrap();
+    r.records().next().unwrap().unwrap()[i].parse().unwrap()
+}
+
+#[test]
+fn a_twitter_traces_key_size_is_the_key_memory_of_named_keys() {
+    // `nz:u:1` is 6 bytes anonymised; the real key was 40 bytes (or 6).
+    let dir = tempfile::tempdir().unwrap();
+    let real = "0,nz:u:1,40,100,1,set,0\n1,nz:u:1,40,100,1,get,0\n";
+    let same = "0,nz:u:1,6,100,1,set,0\n1,nz:u:1,6,100,1,get,0\n";
+    // Objects: key size + value size.
+    assert_eq!(twitter_peak(dir.path(), real, "objects"), 140.0);
+    assert_eq!(twitter_peak(dir.path(), same, "objects"), 106.0);
+    // Redis: the key's sds is class(3 + 40 + 1) = 48 B against
+    // class(1 + 6 + 1) = 8 B for the anonymised name.
+    let diff = twitter_peak(dir.path(), real, "redis") - twitter_peak(dir.path(), same, "redis");
+    assert_eq!(diff, 40.0);
+}
+
+#[test]
+fn a_monitor_replay_runs_append_instead_of_skipping_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("append.monitor");
+    std::fs::write(
+        &capture,
+        "1764620000.000000 [0 127.0.0.1:1] \"APPEND\" \"k:1\" \"hello\"\n\
+         1764620000.001000 [0 127.0.0.1:1] \"APPEND\" \"k:1\" \" world\"\n\
+         1764620000.002000 [0 127.0.0.1:1] \"GET\" \"k:1\"\n\
+         1764620000.003000 [0 127.0.0.1:1] \"GET\" \"k:2\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("replay");
+    let printed = ok(
+        &[
+            "run",
+            "--trace",
+            capture.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(!printed.contains("APPEND"), "{printed}");
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(runs.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let record = r.records().next().unwrap().unwrap();
+    let column = |name: &str| record[header.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(column("trace_skipped"), "0");
+    assert_eq!(column("keyspace_hits"), "1");
+    assert_eq!(column("keyspace_misses"), "1");
 }

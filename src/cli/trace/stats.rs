@@ -23,9 +23,11 @@
 //!   (`7` and `007` in a CSV). A monitor command without an argument
 //!   (`PING`) has no key: it counts in `requests` and `keyless_requests`.
 //! - `namespace_requests`, `namespace_keys` (label: the namespace): a
-//!   named key's namespace is its prefix before the last `:` (`(none)`
-//!   without one), an id key's is `(id)`; the 64 namespaces with the most
-//!   requests are listed, the rest summed as `other`.
+//!   named key's namespace is its prefix before the last `:`, an id key's
+//!   is `obj`, each named as a replay names its columns (`nz:u` → `nz_u`,
+//!   no prefix → `default`; `workload::replay::unique_column`); the 64
+//!   namespaces with the most requests are listed, the rest summed as
+//!   `other`.
 //! - a key's *size* is the value size of the last request to it with a
 //!   size > 0 (0 when none had one) and its *key length* likewise; its
 //!   *TTL* the TTL given by the last request that wrote it or set its TTL
@@ -63,6 +65,7 @@ use super::with_share;
 use crate::cli::TraceOpts;
 use crate::say;
 use crate::units::{atomic_write, csv_line, fmt_f64};
+use crate::workload::replay::{unique_column, IDS};
 use crate::workload::trace::{
     Format, KeyRef, Pos, Rebased, TraceError, TraceOp, TraceRecord, TraceSource,
 };
@@ -442,26 +445,27 @@ struct Tables {
     ns_index: FxHashMap<Box<[u8]>, u32>,
     ns: Vec<Namespace>,
     id_ns: Option<u32>,
+    /// Namespace names in use (see [`unique_column`]).
+    columns: Vec<String>,
 }
 
 impl Tables {
+    /// The namespace of a key, named as a replay names its columns: ids
+    /// share the `obj` namespace (with names prefixed `obj:`, as in a
+    /// replay), names without a prefix are `default`.
     fn namespace(&mut self, key: KeyRef<'_>) -> u32 {
         let prefix: &[u8] = match key {
-            KeyRef::Id(_) => b"\0id",
+            KeyRef::Id(_) => IDS.as_bytes(),
             KeyRef::Name(n) => match memchr::memrchr(b':', n) {
                 Some(i) => &n[..i],
-                None => b"\0none",
+                None => b"",
             },
         };
         if let Some(&i) = self.ns_index.get(prefix) {
             return i;
         }
         let i = u32::try_from(self.ns.len()).unwrap_or(u32::MAX);
-        let name = match prefix {
-            b"\0id" => "(id)".to_string(),
-            b"\0none" => "(none)".to_string(),
-            p => String::from_utf8_lossy(p).into_owned(),
-        };
+        let name = unique_column(&mut self.columns, &String::from_utf8_lossy(prefix));
         self.ns.push(Namespace {
             name,
             requests: 0,
