@@ -17,6 +17,19 @@ pub enum Refresh {
     Getex,
 }
 
+/// Whether a session's requests extend its lifetime.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expiry {
+    /// Each request resets the TTL.
+    #[default]
+    Sliding,
+    /// The TTL runs from login; requests do not extend it.
+    Fixed,
+    /// Sliding, but never past `max_lifetime` after login.
+    SlidingCapped,
+}
+
 /// One client pattern (a `[[pattern]]` table), chosen by `kind`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -85,6 +98,12 @@ pub struct SessionsSpec {
     /// How requests refresh the TTL.
     #[serde(default = "default_refresh")]
     pub refresh: Refresh,
+    /// Whether requests extend the session's lifetime.
+    #[serde(default)]
+    pub expiry: Expiry,
+    /// With [`Expiry::SlidingCapped`]: the longest a session lives.
+    #[serde(default)]
+    pub max_lifetime: Option<Dur>,
     /// Size of the session value.
     pub value_size: SizeDist,
 }
@@ -226,49 +245,6 @@ pub struct PersistentSpec {
     pub expire_ttl: Option<Dur>,
 }
 
-/// A validation failure: the field of a pattern (or of the file) and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    /// The field, as the file names it (`popularity`, `ttl`, ...).
-    pub field: &'static str,
-    /// What is wrong, in the user's words.
-    pub message: String,
-}
-
-fn need(cond: bool, field: &'static str, msg: impl Into<String>) -> Result<(), FieldError> {
-    if cond {
-        Ok(())
-    } else {
-        Err(FieldError {
-            field,
-            message: msg.into(),
-        })
-    }
-}
-
-fn ok_dur(d: Dur, field: &'static str) -> Result<(), FieldError> {
-    need(
-        d.0 >= 1000,
-        field,
-        format!("{field} must be at least 1ms, got {d}"),
-    )
-}
-
-fn frac(v: f64, field: &'static str) -> Result<(), FieldError> {
-    need(
-        (0.0..=1.0).contains(&v),
-        field,
-        format!("{field} must be between 0 and 1, got {}", fmt_f64(v)),
-    )
-}
-
-fn tag<T>(r: Result<T, String>, field: &'static str) -> Result<T, FieldError> {
-    r.map_err(|m| FieldError {
-        field,
-        message: format!("{field}: {m}"),
-    })
-}
-
 impl PatternSpec {
     /// The namespace (key prefix) of the pattern's main keys.
     pub fn namespace(&self) -> &str {
@@ -317,117 +293,6 @@ impl PatternSpec {
             PatternSpec::Tokens(_) => ns + 43,
             _ => ns + 12,
         })
-    }
-
-    /// Refuses impossible values, naming the field.
-    pub fn validate(&self) -> Result<(), FieldError> {
-        let ns = self.namespace();
-        need(
-            !ns.is_empty()
-                && ns
-                    .bytes()
-                    .all(|b| b.is_ascii_graphic() && b != b',' && b != b'"'),
-            "namespace",
-            format!("namespace `{ns}` must be non-empty printable text without commas, quotes or spaces"),
-        )?;
-        let min_key = ns.len() as u32 + 1 + 8;
-        need(
-            self.key_bytes() >= min_key,
-            "key_bytes",
-            format!(
-                "key_bytes must be at least {min_key} (namespace, `:` and 8 characters), got {}",
-                self.key_bytes()
-            ),
-        )?;
-        match self {
-            PatternSpec::CacheAside(s) => {
-                need(s.keys > 0, "keys", "keys must be > 0")?;
-                tag(s.popularity.validate(), "popularity")?;
-                tag(s.value_size.validate(), "value_size")?;
-                tag(s.arrival.validate(), "arrival")?;
-                if let Some(t) = s.ttl {
-                    ok_dur(t, "ttl")?;
-                }
-                need(
-                    s.ttl_jitter.is_none() || s.ttl.is_some(),
-                    "ttl_jitter",
-                    "ttl_jitter needs a ttl",
-                )?;
-            }
-            PatternSpec::Sessions(s) => {
-                tag(s.logins.validate(), "logins")?;
-                ok_dur(s.ttl, "ttl")?;
-                tag(s.think_time.validate(), "think_time")?;
-                need(
-                    s.requests.is_finite() && s.requests >= 0.0,
-                    "requests",
-                    format!("requests must be >= 0, got {}", fmt_f64(s.requests)),
-                )?;
-                frac(s.logout, "logout")?;
-                tag(s.value_size.validate(), "value_size")?;
-            }
-            PatternSpec::Tokens(s) => {
-                tag(s.campaigns.validate(), "campaigns")?;
-                ok_dur(s.ttl, "ttl")?;
-                frac(s.redeem_fraction, "redeem_fraction")?;
-                tag(s.redeem_delay.validate(), "redeem_delay")?;
-                tag(s.value_size.validate(), "value_size")?;
-            }
-            PatternSpec::RateLimit(s) => {
-                need(s.users > 0, "users", "users must be > 0")?;
-                tag(s.popularity.validate(), "popularity")?;
-                tag(s.arrival.validate(), "arrival")?;
-                need(s.limit > 0, "limit", "limit must be > 0")?;
-                ok_dur(s.window, "window")?;
-            }
-            PatternSpec::Swr(s) => {
-                need(s.feeds > 0, "feeds", "feeds must be > 0")?;
-                tag(s.popularity.validate(), "popularity")?;
-                tag(s.arrival.validate(), "arrival")?;
-                ok_dur(s.revalidate, "revalidate")?;
-                ok_dur(s.max_stale, "max_stale")?;
-                need(
-                    s.max_stale >= s.revalidate,
-                    "max_stale",
-                    format!(
-                        "max_stale ({}) must be at least revalidate ({})",
-                        s.max_stale, s.revalidate
-                    ),
-                )?;
-                tag(s.value_size.validate(), "value_size")?;
-            }
-            PatternSpec::Locks(s) => {
-                need(s.resources > 0, "resources", "resources must be > 0")?;
-                tag(s.popularity.validate(), "popularity")?;
-                tag(s.arrival.validate(), "arrival")?;
-                tag(s.hold.validate(), "hold")?;
-                ok_dur(s.ttl, "ttl")?;
-                need(s.owner_bytes > 0, "owner_bytes", "owner_bytes must be > 0")?;
-            }
-            PatternSpec::Persistent(s) => {
-                need(s.keys > 0, "keys", "keys must be > 0")?;
-                tag(s.popularity.validate(), "popularity")?;
-                tag(s.arrival.validate(), "arrival")?;
-                tag(s.value_size.validate(), "value_size")?;
-                frac(s.write_fraction, "write_fraction")?;
-                frac(s.expire_fraction, "expire_fraction")?;
-                frac(s.persist_fraction, "persist_fraction")?;
-                need(
-                    s.write_fraction + s.expire_fraction + s.persist_fraction <= 1.0 + 1e-9,
-                    "persist_fraction",
-                    "write_fraction + expire_fraction + persist_fraction must be <= 1",
-                )?;
-                need(
-                    s.expire_fraction == 0.0 || s.expire_ttl.is_some(),
-                    "expire_ttl",
-                    "expire_fraction > 0 needs an expire_ttl",
-                )?;
-                if let Some(t) = s.expire_ttl {
-                    ok_dur(t, "expire_ttl")?;
-                }
-            }
-        }
-        Ok(())
     }
 
     /// The pattern's parameters for the `param_<namespace>_<name>` columns
