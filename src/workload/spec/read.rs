@@ -284,7 +284,9 @@ impl<'a> Reader<'a> {
                             config::NAMES.join(", ")
                         ),
                     ),
-                    ConfigError::BadValue(reason) => self.err(&span, &path, reason),
+                    ConfigError::BadValue(reason) => {
+                        self.err(&span, &path, format!("{reason}; got {}", self.shown(&span)))
+                    }
                 });
             }
         }
@@ -593,7 +595,10 @@ impl<'a> Reader<'a> {
                     return Err(self.err(
                         &span.or_else(|| seen.get("count").map(|(_, s)| s)),
                         path,
-                        "expected either at = [times] or every = period (with start), such as every = \"15m\"; got both or neither",
+                        format!(
+                            "expected either at = [times] or every = period (with start), such as every = \"15m\"; got {}",
+                            if has_at { "both" } else { "neither" }
+                        ),
                     ));
                 }
                 Ok(())
