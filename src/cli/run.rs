@@ -15,7 +15,8 @@ use crate::workload::{load_workload, Warmup, Workload};
 /// `ttlsim run` arguments.
 #[derive(Args)]
 pub struct RunArgs {
-    /// The workload file (TOML), unless --trace is given.
+    /// The workload file (TOML), unless --trace is given; its format is in
+    /// docs/workloads.md.
     #[arg(required_unless_present = "trace", conflicts_with = "trace")]
     pub workload: Option<PathBuf>,
     /// Replay this trace instead of a workload (any format ttlsim reads;
@@ -40,7 +41,7 @@ pub struct RunArgs {
 /// `ttlsim record` arguments.
 #[derive(Args)]
 pub struct RecordArgs {
-    /// The workload file (TOML).
+    /// The workload file (TOML); its format is in docs/workloads.md.
     pub workload: PathBuf,
     /// The trace file to write.
     #[arg(long)]

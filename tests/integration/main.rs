@@ -27,3 +27,4 @@ mod sweep_parallel;
 mod sweep_resume;
 mod trace_cli;
 mod trace_sweep;
+mod workloads_doc;
