@@ -333,6 +333,16 @@ impl PatternSpec {
                     }
                     .into(),
                 ));
+                p.push((
+                    "expiry",
+                    match s.expiry {
+                        Expiry::Sliding => "sliding",
+                        Expiry::Fixed => "fixed",
+                        Expiry::SlidingCapped => "sliding-capped",
+                    }
+                    .into(),
+                ));
+                p.push(("max_lifetime_s", opt_secs(s.max_lifetime)));
                 p.push(("value_size", s.value_size.describe()));
             }
             PatternSpec::Tokens(s) => {
