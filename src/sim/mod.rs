@@ -299,7 +299,7 @@ fn columns(
         workload: &w.name,
         seed: w.seed,
         duration_us,
-        warmup: w.warmup.to_string(),
+        warmup: w.warmup,
         config: &w.server,
     };
     let mut source = Row::default();

@@ -3,8 +3,7 @@
 //!
 //! Each block has a serde form (an inline TOML table with a `kind`, such as
 //! `{ kind = "zipf", s = 0.99 }`; its valid ranges live in the field registry
-//! `spec::schema`, which the reader checks before a run starts), a `describe` that prints it compactly for the
-//! `param_*` columns of `runs.csv` (no commas), and a sampler that draws from
+//! `spec::schema`, which the reader checks before a run starts), and a sampler that draws from
 //! a seeded generator without allocating.
 
 use rand::distributions::{Distribution, WeightedIndex};
@@ -12,7 +11,7 @@ use rand::Rng;
 use rand_distr::{Exp, LogNormal, Zipf};
 use serde::{Deserialize, Serialize};
 
-use crate::units::{fmt_f64, Dur, Micros};
+use crate::units::{Dur, Micros};
 
 /// Highest arrival rate a pattern may ask for (requests per second): far
 /// above what one simulated client needs, and low enough that the clock always
@@ -50,19 +49,6 @@ pub enum Popularity {
 }
 
 impl Popularity {
-    /// Compact text for a CSV cell.
-    pub fn describe(&self) -> String {
-        match *self {
-            Popularity::Uniform => "uniform".into(),
-            Popularity::Zipf { s } => format!("zipf:{}", fmt_f64(s)),
-            Popularity::ScrambledZipf { s } => format!("scrambled-zipf:{}", fmt_f64(s)),
-            Popularity::Hotspot {
-                hot_fraction,
-                hot_share,
-            } => format!("hotspot:{}:{}", fmt_f64(hot_fraction), fmt_f64(hot_share)),
-        }
-    }
-
     /// A sampler over `n` keys.
     pub fn sampler(&self, n: u64) -> KeySampler {
         let n = n.max(1);
@@ -178,25 +164,6 @@ pub enum SizeDist {
 }
 
 impl SizeDist {
-    /// Compact text for a CSV cell.
-    pub fn describe(&self) -> String {
-        match self {
-            SizeDist::Fixed { bytes } => format!("fixed:{bytes}"),
-            SizeDist::Uniform { min, max } => format!("uniform:{min}:{max}"),
-            SizeDist::Lognormal { median, sigma, .. } => {
-                format!("lognormal:{}:{}", fmt_f64(*median), fmt_f64(*sigma))
-            }
-            SizeDist::Table { sizes, weights } => {
-                let parts: Vec<String> = sizes
-                    .iter()
-                    .zip(weights)
-                    .map(|(s, w)| format!("{s}x{}", fmt_f64(*w)))
-                    .collect();
-                format!("table:{}", parts.join(";"))
-            }
-        }
-    }
-
     /// The sampler.
     pub fn sampler(&self) -> SizeSampler {
         match self {
@@ -280,18 +247,6 @@ impl DelayDist {
             DelayDist::Uniform { min, max } => (min.secs() + max.secs()) / 2.0,
             DelayDist::Exponential { mean } => mean.secs(),
             DelayDist::Lognormal { median, sigma } => median.secs() * (sigma * sigma / 2.0).exp(),
-        }
-    }
-
-    /// Compact text for a CSV cell.
-    pub fn describe(&self) -> String {
-        match self {
-            DelayDist::Fixed { value } => format!("fixed:{value}"),
-            DelayDist::Uniform { min, max } => format!("uniform:{min}:{max}"),
-            DelayDist::Exponential { mean } => format!("exponential:{mean}"),
-            DelayDist::Lognormal { median, sigma } => {
-                format!("lognormal:{median}:{}", fmt_f64(*sigma))
-            }
         }
     }
 
@@ -411,38 +366,6 @@ impl Arrival {
         }
     }
 
-    /// Compact text for a CSV cell.
-    pub fn describe(&self) -> String {
-        match self {
-            Arrival::Constant { rate } => format!("constant:{}", fmt_f64(*rate)),
-            Arrival::Poisson { rate } => format!("poisson:{}", fmt_f64(*rate)),
-            Arrival::Bursts {
-                at,
-                start,
-                every,
-                count,
-                spread,
-            } => match every {
-                Some(e) => format!("bursts:{count}:every:{e}:from:{start}:over:{spread}"),
-                None => {
-                    let ts: Vec<String> = at.iter().map(|t| t.to_string()).collect();
-                    format!("bursts:{count}:at:{}:over:{spread}", ts.join(";"))
-                }
-            },
-            Arrival::Daily {
-                rate,
-                amplitude,
-                peak,
-                period,
-            } => format!(
-                "daily:{}:{}:peak:{peak}:period:{}",
-                fmt_f64(*rate),
-                fmt_f64(*amplitude),
-                period.unwrap_or(Dur(86_400_000_000))
-            ),
-        }
-    }
-
     /// A generator of arrival times.
     pub fn generator(&self) -> ArrivalGen {
         let mut at = match self {
@@ -526,6 +449,7 @@ impl ArrivalGen {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::fmt_f64;
     use rand::SeedableRng;
     use rand_pcg::Pcg64Mcg;
 

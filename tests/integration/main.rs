@@ -25,6 +25,7 @@ mod run_engine;
 mod sweep_engine;
 mod sweep_parallel;
 mod sweep_resume;
+mod tidy_csv;
 mod trace_cli;
 mod trace_sweep;
 mod workloads_doc;
