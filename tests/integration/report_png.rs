@@ -109,3 +109,31 @@ fn report_marks_reference_policies() {
         "{w}×{h}, {colours} colours"
     );
 }
+
+#[test]
+fn report_refuses_a_policy_or_run_that_is_not_in_the_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/report_fixture");
+    for f in ["runs.csv", "timeseries.csv", "latency.csv"] {
+        std::fs::copy(fixture.join(f), tmp.path().join(f)).unwrap();
+    }
+    let report = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("report")
+            .arg(tmp.path())
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{extra:?} was accepted");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert_eq!(
+        report(&["--policy", "allkeys-lfu"]).trim_end(),
+        "error: --policy allkeys-lfu: this sweep has no run with that policy; it has allkeys-lru, volatile-lru, volatile-ttl"
+    );
+    assert_eq!(
+        report(&["--run", "3,99"]).trim_end(),
+        "error: --run 99: not in this sweep; its run_ids are 0 to 53"
+    );
+    assert!(!tmp.path().join("index.html").exists(), "nothing drawn");
+}
