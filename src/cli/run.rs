@@ -167,6 +167,10 @@ pub fn run(args: RunArgs) -> Result<()> {
         source,
         sample_interval,
     };
+    crate::progress::SINGLE_RUN.store(
+        !std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let result = sim::run(&spec)?;
     let paths = output::write_results(&out, std::slice::from_ref(&result))?;
     say!("{}", summary::summary(&result).trim_end_matches('\n'))?;
