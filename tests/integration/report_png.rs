@@ -17,13 +17,19 @@ fn decode(path: &Path) -> (u32, u32, usize) {
     (info.width, info.height, colours.len())
 }
 
-#[test]
-fn report_draws_every_chart_from_the_committed_csv() {
+/// A temporary copy of the committed sweep CSVs.
+fn fixture_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/report_fixture");
     for f in ["runs.csv", "timeseries.csv", "latency.csv"] {
         std::fs::copy(fixture.join(f), tmp.path().join(f)).unwrap();
     }
+    tmp
+}
+
+#[test]
+fn report_draws_every_chart_from_the_committed_csv() {
+    let tmp = fixture_copy();
     let out = Command::new(BIN)
         .args(["report", "--target", "0.6"])
         .arg(tmp.path())
@@ -112,11 +118,7 @@ fn report_marks_reference_policies() {
 
 #[test]
 fn report_refuses_a_policy_or_run_that_is_not_in_the_sweep() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/report_fixture");
-    for f in ["runs.csv", "timeseries.csv", "latency.csv"] {
-        std::fs::copy(fixture.join(f), tmp.path().join(f)).unwrap();
-    }
+    let tmp = fixture_copy();
     let report = |extra: &[&str]| {
         let out = Command::new(BIN)
             .arg("report")
