@@ -4,6 +4,7 @@
 //! blocked that long), so one script runs unchanged against both.
 
 use crate::command::{Effect, Server};
+use crate::reply::Reply;
 use crate::store::{Config, Micros};
 use std::io::{BufRead, Write};
 
@@ -98,7 +99,59 @@ pub struct Shell {
     server: Server,
     now: Micros,
     next_cron: Micros,
+    /// Inside MULTI: the queued commands, and whether one was refused.
+    tx: Option<(Vec<Vec<Vec<u8>>>, bool)>,
 }
+
+/// Commands of Redis types other than strings (hashes, lists, sets, sorted
+/// sets, streams, HyperLogLogs, bitmaps, geo), which ttlsim does not model.
+const OTHER_TYPES: &[&str] = &[
+    "hset",
+    "hget",
+    "hmset",
+    "hmget",
+    "hgetall",
+    "hdel",
+    "hincrby",
+    "hkeys",
+    "hvals",
+    "hlen",
+    "hexists",
+    "hsetnx",
+    "lpush",
+    "rpush",
+    "lpop",
+    "rpop",
+    "lrange",
+    "llen",
+    "lindex",
+    "lset",
+    "lrem",
+    "ltrim",
+    "sadd",
+    "srem",
+    "smembers",
+    "sismember",
+    "scard",
+    "spop",
+    "zadd",
+    "zrem",
+    "zrange",
+    "zscore",
+    "zincrby",
+    "zcard",
+    "zrank",
+    "zrangebyscore",
+    "xadd",
+    "xlen",
+    "xrange",
+    "pfadd",
+    "pfcount",
+    "setbit",
+    "getbit",
+    "bitcount",
+    "geoadd",
+];
 
 impl Shell {
     /// A session whose clock starts at `start_ms` (Unix ms).
@@ -110,6 +163,7 @@ impl Shell {
             server,
             now,
             next_cron,
+            tx: None,
         }
     }
 
@@ -140,14 +194,111 @@ impl Shell {
         }
         let mut out = String::new();
         for _ in 0..repeat {
-            let (reply, effect) = self.server.execute(&argv, self.now);
+            let reply = self.transaction(&argv);
             out.push_str(&reply.to_cli());
+        }
+        out
+    }
+
+    /// MULTI, EXEC and DISCARD around [`Shell::command`]: inside MULTI a
+    /// command that passes Redis's checks is queued (`QUEUED`), one that
+    /// fails them makes EXEC abort, as `processCommand` does.
+    fn transaction(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+        let arity = |n: usize| {
+            (argv.len() != n)
+                .then(|| Reply::err(format!("wrong number of arguments for '{name}' command")))
+        };
+        match (name.as_str(), self.tx.as_mut()) {
+            ("multi", Some(_)) => Reply::err("MULTI calls can not be nested"),
+            ("multi", None) => arity(1).unwrap_or_else(|| {
+                self.tx = Some((Vec::new(), false));
+                Reply::ok()
+            }),
+            ("exec" | "discard", None) => {
+                Reply::err(format!("{} without MULTI", name.to_ascii_uppercase()))
+            }
+            ("discard", Some(_)) => arity(1).unwrap_or_else(|| {
+                self.tx = None;
+                Reply::ok()
+            }),
+            ("exec", Some(_)) => {
+                let (queued, failed) = self.tx.take().expect("inside MULTI");
+                // A refused EXEC discards the transaction (execCommandAbort).
+                if let Some(Reply::Error(e)) = arity(1) {
+                    return Reply::Error(format!(
+                        "EXECABORT Transaction discarded because of: {}",
+                        e.trim_start_matches("ERR ")
+                    ));
+                }
+                if failed {
+                    return Reply::Error(
+                        "EXECABORT Transaction discarded because of previous errors.".into(),
+                    );
+                }
+                Reply::Array(queued.iter().map(|c| self.command(c)).collect())
+            }
+            (_, Some((queued, failed))) => {
+                let check = if name == "time" {
+                    arity(1)
+                } else {
+                    crate::command::precheck(argv)
+                };
+                match check {
+                    Some(e) => {
+                        *failed = true;
+                        e
+                    }
+                    None => {
+                        queued.push(argv.to_vec());
+                        Reply::Status("QUEUED".into())
+                    }
+                }
+            }
+            (_, None) => self.command(argv),
+        }
+    }
+
+    /// Runs one command on the server at the simulated time; TIME shows the
+    /// simulated clock. A command of a type ttlsim lacks gets Redis's reply
+    /// where it can be known (WRONGTYPE on a string key), and a note on
+    /// stderr.
+    fn command(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+        let reply = if name == "time" {
+            if argv.len() != 1 {
+                Reply::err("wrong number of arguments for 'time' command")
+            } else {
+                Reply::Array(vec![
+                    Reply::bulk((self.now / 1_000_000).to_string()),
+                    Reply::bulk((self.now % 1_000_000).to_string()),
+                ])
+            }
+        } else if OTHER_TYPES.contains(&name.as_str()) {
+            eprintln!(
+                "ttlsim: {} works on a type ttlsim does not model; ttlsim models strings only",
+                name.to_ascii_uppercase()
+            );
+            let is_string = argv.len() > 1 && {
+                let ty = vec![b"TYPE".to_vec(), argv[1].clone()];
+                self.server.execute(&ty, self.now).0 == Reply::Status("string".into())
+            };
+            if is_string {
+                Reply::Error(
+                    "WRONGTYPE Operation against a key holding the wrong kind of value".into(),
+                )
+            } else {
+                self.server.execute(argv, self.now).0
+            }
+        } else {
+            let (reply, effect) = self.server.execute(argv, self.now);
             if let Effect::Sleep(us) = effect {
                 self.now += us;
             }
-            self.after_command();
-        }
-        out
+            reply
+        };
+        self.after_command();
+        reply
     }
 
     /// Between commands: the cron fires once if a tick is due (after a
@@ -203,6 +354,34 @@ mod tests {
         assert!(split(r#"SET k "unterminated"#).is_none());
         assert!(split(r#"SET k "a"b"#).is_none());
         assert!(split("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn time_shows_the_simulated_clock_inside_and_outside_multi() {
+        let mut sh = Shell::new(Config::default(), 1, 1_700_000_000_250);
+        assert_eq!(sh.line(b"TIME"), "1) \"1700000000\"\n2) \"250000\"\n");
+        sh.line(b"DEBUG SLEEP 2.5");
+        assert_eq!(sh.line(b"TIME"), "1) \"1700000002\"\n2) \"750000\"\n");
+        assert_eq!(
+            sh.line(b"TIME x"),
+            "(error) ERR wrong number of arguments for 'time' command\n"
+        );
+        assert_eq!(sh.line(b"MULTI"), "OK\n");
+        assert_eq!(sh.line(b"TIME"), "QUEUED\n");
+        assert_eq!(sh.line(b"EXEC"), "1) 1) \"1700000002\"\n   2) \"750000\"\n");
+    }
+
+    #[test]
+    fn other_types_get_wrongtype_on_a_string_key() {
+        let mut sh = Shell::new(Config::default(), 1, 1_700_000_000_000);
+        sh.line(b"SET s v");
+        assert_eq!(
+            sh.line(b"HSET s f v"),
+            "(error) WRONGTYPE Operation against a key holding the wrong kind of value\n"
+        );
+        assert!(sh
+            .line(b"LPUSH l a")
+            .starts_with("(error) ERR unknown command 'LPUSH'"));
     }
 
     #[test]

@@ -15,7 +15,8 @@ use crate::workload::{load_workload, Warmup, Workload};
 /// `ttlsim run` arguments.
 #[derive(Args)]
 pub struct RunArgs {
-    /// The workload file (TOML), unless --trace is given.
+    /// The workload file (TOML), unless --trace is given; its format is in
+    /// docs/workloads.md.
     #[arg(required_unless_present = "trace", conflicts_with = "trace")]
     pub workload: Option<PathBuf>,
     /// Replay this trace instead of a workload (any format ttlsim reads;
@@ -40,7 +41,7 @@ pub struct RunArgs {
 /// `ttlsim record` arguments.
 #[derive(Args)]
 pub struct RecordArgs {
-    /// The workload file (TOML).
+    /// The workload file (TOML); its format is in docs/workloads.md.
     pub workload: PathBuf,
     /// The trace file to write.
     #[arg(long)]
@@ -166,6 +167,10 @@ pub fn run(args: RunArgs) -> Result<()> {
         source,
         sample_interval,
     };
+    crate::progress::SINGLE_RUN.store(
+        !std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let result = sim::run(&spec)?;
     let paths = output::write_results(&out, std::slice::from_ref(&result))?;
     say!("{}", summary::summary(&result).trim_end_matches('\n'))?;

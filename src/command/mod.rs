@@ -285,15 +285,13 @@ impl<V: Value, K: KeyMap> Exec<'_, V, K> {
             return (Reply::err("empty command"), Effect::None);
         };
         let name = lower(first);
-        let Some(spec) = COMMANDS.iter().find(|s| s.name == name) else {
-            return (unknown_command(argv), Effect::None);
-        };
-        if !arity_ok(spec.arity, argv.len()) {
-            return (arity_error(spec.name), Effect::None);
+        if let Some(e) = precheck(argv) {
+            return (e, Effect::None);
         }
-        if let Some(sub) = self.check_subcommand(spec.name, argv) {
-            return (sub, Effect::None);
-        }
+        let spec = COMMANDS
+            .iter()
+            .find(|s| s.name == name)
+            .expect("prechecked");
         if self.store.begin(now, spec.denyoom) == Err(Oom) {
             return (
                 Reply::Error("OOM command not allowed when used memory > 'maxmemory'.".into()),
@@ -305,30 +303,45 @@ impl<V: Value, K: KeyMap> Exec<'_, V, K> {
             Err(e) => (e, Effect::None),
         }
     }
+}
 
-    /// Container commands: unknown subcommand or wrong arity, as
-    /// processCommand reports them.
-    fn check_subcommand(&self, container: &str, argv: &[Vec<u8>]) -> Option<Reply> {
-        if !SUBCOMMANDS.iter().any(|(c, _, _)| *c == container) {
-            return None;
-        }
-        let sub = lower(&argv[1]);
-        match SUBCOMMANDS
-            .iter()
-            .find(|(c, s, _)| *c == container && *s == sub)
-        {
-            None => Some(Reply::err(format!(
-                "unknown subcommand '{}'. Try {} HELP.",
-                text(&argv[1]),
-                container.to_ascii_uppercase()
-            ))),
-            Some((_, s, arity)) if !arity_ok(*arity, argv.len()) => {
-                Some(arity_error(&format!("{container}|{s}")))
-            }
-            Some(_) => None,
-        }
+/// The checks `processCommand` makes before running (or queueing, inside
+/// MULTI) a command: the command table, arity and subcommands.
+pub fn precheck(argv: &[Vec<u8>]) -> Option<Reply> {
+    let name = lower(argv.first()?);
+    let Some(spec) = COMMANDS.iter().find(|s| s.name == name) else {
+        return Some(unknown_command(argv));
+    };
+    if !arity_ok(spec.arity, argv.len()) {
+        return Some(arity_error(spec.name));
     }
+    check_subcommand(spec.name, argv)
+}
 
+/// Container commands: unknown subcommand or wrong arity, as
+/// processCommand reports them.
+fn check_subcommand(container: &str, argv: &[Vec<u8>]) -> Option<Reply> {
+    if !SUBCOMMANDS.iter().any(|(c, _, _)| *c == container) {
+        return None;
+    }
+    let sub = lower(&argv[1]);
+    match SUBCOMMANDS
+        .iter()
+        .find(|(c, s, _)| *c == container && *s == sub)
+    {
+        None => Some(Reply::err(format!(
+            "unknown subcommand '{}'. Try {} HELP.",
+            text(&argv[1]),
+            container.to_ascii_uppercase()
+        ))),
+        Some((_, s, arity)) if !arity_ok(*arity, argv.len()) => {
+            Some(arity_error(&format!("{container}|{s}")))
+        }
+        Some(_) => None,
+    }
+}
+
+impl<V: Value, K: KeyMap> Exec<'_, V, K> {
     fn dispatch(&mut self, name: &str, argv: &[Vec<u8>]) -> Result<(Reply, Effect), Reply> {
         let reply = match name {
             "get" => self.get_command(argv),

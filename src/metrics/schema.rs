@@ -16,6 +16,7 @@
 use super::recorder::{NsCounters, NsStats, Recorder};
 use super::result::Row;
 use crate::store::{Config, SimValue, Store};
+use crate::workload::Warmup;
 
 /// What a column holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +102,7 @@ pub struct RunParams<'a> {
     /// Simulated duration, warm-up included, µs.
     pub duration_us: u64,
     /// The warm-up as written (`0`, a request count, or `30000ms`).
-    pub warmup: String,
+    pub warmup: Warmup,
     /// The server settings.
     pub config: &'a Config,
 }
@@ -244,7 +245,8 @@ pub const PARAMS: &[ParamColumn] = &[
     param("workload", Unit::Text, "The workload's `name` (or the trace file's stem).", |p| Cell::Text(p.workload.to_string())),
     param("seed", Unit::Count, "The run seed: every random stream of the run derives from it.", |p| Cell::Int(p.seed)),
     param("duration_ms", Unit::Ms, "Simulated time of the run, warm-up included.", |p| Cell::Int(p.duration_us / 1000)),
-    param("warmup", Unit::Text, "The warm-up excluded from every metric: `0`, a request count, or a duration such as `30000ms`.", |p| Cell::Text(p.warmup.clone())),
+    param("warmup_ms", Unit::Ms, "A warm-up given as simulated time, excluded from every metric (0: none, or given in requests).", |p| Cell::Int(match p.warmup { Warmup::Time(d) => d.ms(), _ => 0 })),
+    param("warmup_requests", Unit::Count, "A warm-up given as a number of client requests, excluded from every metric (0: none, or given as time).", |p| Cell::Int(match p.warmup { Warmup::Requests(n) => n, _ => 0 })),
     param("hz", Unit::Setting, "Redis `hz`: server cron (active expire cycle) runs per second.", |p| setting(p, "hz")),
     param("active_expire_effort", Unit::Setting, "Redis `active-expire-effort` (1..10).", |p| setting(p, "active-expire-effort")),
     param("maxmemory", Unit::Bytes, "Redis `maxmemory`; 0 = no limit.", |p| setting(p, "maxmemory")),
@@ -474,7 +476,7 @@ pub fn describe(name: &str, ns_prefixes: &[&str], outcomes: &[Outcomes]) -> Opti
             "param_*",
             Unit::Setting,
             Kind::Param,
-            "A pattern or trace parameter.",
+            "A pattern or trace parameter, `param_<namespace>_<field>` as in docs/workloads.md: a distribution or arrival is split into `<field>_kind` and one column per parameter (`param_cache_popularity_s`); units are suffixes (`_s` durations in seconds, `_bytes`, `_per_s`); `<arrival>_mean_per_s` is the mean arrival rate over the run; an absent optional field is an empty cell.",
         ));
     }
     for p in ns_prefixes {

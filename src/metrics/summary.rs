@@ -68,10 +68,10 @@ pub fn summary(r: &RunResult) -> String {
         "ttlsim run `{}`: {:.0} s simulated (warm-up {}), seed {}; {maxmemory}, {}, samples {}, hz {}",
         s("workload"),
         n("duration_ms") / 1000.0,
-        match s("warmup").strip_suffix("ms").and_then(|v| v.parse::<u64>().ok()) {
-            Some(ms) => crate::units::Dur(ms * 1000).to_string(),
-            None if s("warmup") == "0" => "none".to_string(),
-            None => format!("{} requests", s("warmup")),
+        match (n("warmup_ms"), n("warmup_requests")) {
+            (ms, _) if ms > 0.0 => crate::units::Dur(ms as u64 * 1000).to_string(),
+            (_, r) if r > 0.0 => format!("{r} requests"),
+            _ => "none".to_string(),
         },
         s("seed"),
         s("maxmemory_policy"),

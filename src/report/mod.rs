@@ -85,10 +85,44 @@ const CHARTS: &[Draw] = &[
     figures::ttl_memory_heatmap,
 ];
 
+/// Refuses a `--policy` or `--run` that is not in the sweep, listing what is.
+fn check_options(cx: &Ctx, opts: &Options) -> Result<()> {
+    if let Some(p) = &opts.policy {
+        let have = cx.t.distinct(labels::POLICY);
+        if !have.contains(p) {
+            anyhow::bail!(
+                "--policy {p}: this sweep has no run with that policy; it has {}",
+                have.join(", ")
+            );
+        }
+    }
+    let ids = cx.t.distinct("run_id");
+    let missing: Vec<&str> = opts
+        .runs
+        .iter()
+        .filter(|r| !ids.contains(r))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        let mut sorted: Vec<u64> = ids.iter().filter_map(|i| i.parse().ok()).collect();
+        sorted.sort_unstable();
+        let range = match (sorted.first(), sorted.last()) {
+            (Some(a), Some(b)) if sorted.len() as u64 == b - a + 1 => format!("{a} to {b}"),
+            _ => ids.join(", "),
+        };
+        anyhow::bail!(
+            "--run {}: not in this sweep; its run_ids are {range}",
+            missing.join(",")
+        );
+    }
+    Ok(())
+}
+
 /// Regenerate every chart and `index.html` in `dir` from its CSV files.
 pub fn generate(dir: &Path, opts: &Options) -> Result<Summary> {
     let table = RunsTable::read(&dir.join("runs.csv"))?;
     let cx = Ctx::new(table);
+    check_options(&cx, opts)?;
     let name = labels::title_prefix(&cx.workload);
     let mut out = Drawn {
         charts: Vec::new(),

@@ -196,7 +196,19 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
     let mut cur = start;
     // Time the last client event ran (the end of a trace without a duration).
     let mut last_client = start;
+    // Off a terminal, a long `ttlsim run` says how far it is (per cent of
+    // simulated time), checked every 2^20 events.
+    let progress = (crate::progress::single_run() && end_fixed.is_some())
+        .then(|| crate::progress::Plain::new("per cent of the simulated time", 100));
+    let mut events: u64 = 0;
     while let Some(ev) = queue.pop() {
+        if let (Some(p), Some(e)) = (&progress, end_fixed) {
+            events += 1;
+            if events & 0xF_FFFF == 0 {
+                let pct = (ev.time - start) as f64 * 100.0 / (e - start).max(1) as f64;
+                p.tick(pct as u64, world.rec.sim_ops);
+            }
+        }
         if end.is_some_and(|e| ev.time > e) {
             break;
         }
@@ -299,7 +311,7 @@ fn columns(
         workload: &w.name,
         seed: w.seed,
         duration_us,
-        warmup: w.warmup.to_string(),
+        warmup: w.warmup,
         config: &w.server,
     };
     let mut source = Row::default();

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 /// parameter.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SweepArgs {
-    /// The workload file (TOML); its optional `[sweep]` table lists values.
+    /// The workload file (TOML; format in docs/workloads.md); its optional
+    /// `[sweep]` table lists values.
     #[arg(required_unless_present_any = ["synthetic", "trace"], conflicts_with = "trace")]
     pub workload: Option<PathBuf>,
     /// Sweep over a replayed trace instead of a workload (any format ttlsim

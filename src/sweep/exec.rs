@@ -231,6 +231,12 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
     } else {
         ProgressBar::hidden()
     };
+    let plain = (plan.progress && !std::io::stdout().is_terminal())
+        .then(|| crate::progress::Plain::new("runs", todo.len() as u64));
+    let finished = AtomicU64::new(0);
+    if plan.progress {
+        eprintln!("(Ctrl-C stops the sweep; the same command with --resume continues from the finished runs)");
+    }
     let ops = AtomicU64::new(0);
     let start = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -252,6 +258,9 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
                 let secs = start.elapsed().as_secs_f64().max(1e-9);
                 bar.set_message(format!("{:.2}M sim ops/s", total_ops as f64 / secs / 1e6));
                 bar.inc(1);
+                if let Some(p) = &plain {
+                    p.tick(finished.fetch_add(1, Ordering::Relaxed) + 1, total_ops);
+                }
                 Ok(())
             })
     });

@@ -52,7 +52,7 @@ impl Runner for SyntheticRunner {
             workload: "synthetic",
             seed: 1,
             duration_us: 60_000_000,
-            warmup: "0".into(),
+            warmup: crate::workload::Warmup::None,
             config: &config,
         };
         let mut cells = Row::default();

@@ -190,8 +190,16 @@ impl WorkloadRunner {
 
     fn workload(&self, point: &[(&str, &toml::Value)]) -> Result<crate::workload::spec::Workload> {
         let text = self.patched(point)?;
-        let label = format!("{} with {}", self.file, super::exec::describe(point));
-        Ok(crate::workload::spec::parse_workload(&text, &label)?)
+        // Positions in the patched text mean nothing to the user: name the
+        // point and the field instead.
+        crate::workload::spec::parse_workload(&text, &self.file).map_err(|e| {
+            anyhow::anyhow!(
+                "{} with {}: {}",
+                self.file,
+                super::exec::describe(point),
+                e.msg
+            )
+        })
     }
 }
 

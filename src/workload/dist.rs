@@ -2,9 +2,8 @@
 //! delays and arrival processes.
 //!
 //! Each block has a serde form (an inline TOML table with a `kind`, such as
-//! `{ kind = "zipf", s = 0.99 }`), a `validate` that refuses impossible values
-//! before a run starts, a `describe` that prints it compactly for the
-//! `param_*` columns of `runs.csv` (no commas), and a sampler that draws from
+//! `{ kind = "zipf", s = 0.99 }`; its valid ranges live in the field registry
+//! `spec::schema`, which the reader checks before a run starts), and a sampler that draws from
 //! a seeded generator without allocating.
 
 use rand::distributions::{Distribution, WeightedIndex};
@@ -12,48 +11,13 @@ use rand::Rng;
 use rand_distr::{Exp, LogNormal, Zipf};
 use serde::{Deserialize, Serialize};
 
-use crate::units::{fmt_f64, Dur, Micros};
-
-fn positive(v: f64, what: &str) -> Result<(), String> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(format!("{what} must be > 0, got {}", fmt_f64(v)))
-    }
-}
+use crate::units::{Dur, Micros};
 
 /// Highest arrival rate a pattern may ask for (requests per second): far
 /// above what one simulated client needs, and low enough that the clock always
-/// advances between arrivals and a run ends.
+/// advances between arrivals and a run ends. The field registry
+/// (`spec::schema`) enforces it.
 pub const MAX_RATE: f64 = 1e7;
-
-/// A rate: positive and at most [`MAX_RATE`].
-fn rate(v: f64) -> Result<(), String> {
-    positive(v, "rate")?;
-    if v > MAX_RATE {
-        let got = if v < 1e15 {
-            fmt_f64(v)
-        } else {
-            format!("{v:e}")
-        };
-        return Err(format!(
-            "rate must be at most {} per second, got {got}",
-            fmt_f64(MAX_RATE)
-        ));
-    }
-    Ok(())
-}
-
-fn fraction(v: f64, what: &str) -> Result<(), String> {
-    if (0.0..=1.0).contains(&v) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} must be between 0 and 1, got {}",
-            fmt_f64(v)
-        ))
-    }
-}
 
 // ----- popularity -------------------------------------------------------
 
@@ -85,40 +49,6 @@ pub enum Popularity {
 }
 
 impl Popularity {
-    /// Refuses impossible parameters.
-    pub fn validate(&self) -> Result<(), String> {
-        match *self {
-            Popularity::Uniform => Ok(()),
-            Popularity::Zipf { s } | Popularity::ScrambledZipf { s } => {
-                if s.is_finite() && s >= 0.0 {
-                    Ok(())
-                } else {
-                    Err(format!("zipf exponent s must be >= 0, got {}", fmt_f64(s)))
-                }
-            }
-            Popularity::Hotspot {
-                hot_fraction,
-                hot_share,
-            } => {
-                fraction(hot_fraction, "hot_fraction")?;
-                fraction(hot_share, "hot_share")
-            }
-        }
-    }
-
-    /// Compact text for a CSV cell.
-    pub fn describe(&self) -> String {
-        match *self {
-            Popularity::Uniform => "uniform".into(),
-            Popularity::Zipf { s } => format!("zipf:{}", fmt_f64(s)),
-            Popularity::ScrambledZipf { s } => format!("scrambled-zipf:{}", fmt_f64(s)),
-            Popularity::Hotspot {
-                hot_fraction,
-                hot_share,
-            } => format!("hotspot:{}:{}", fmt_f64(hot_fraction), fmt_f64(hot_share)),
-        }
-    }
-
     /// A sampler over `n` keys.
     pub fn sampler(&self, n: u64) -> KeySampler {
         let n = n.max(1);
@@ -234,68 +164,6 @@ pub enum SizeDist {
 }
 
 impl SizeDist {
-    /// Refuses zero sizes and malformed tables.
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            SizeDist::Fixed { bytes } => {
-                if *bytes == 0 {
-                    return Err("size bytes must be > 0".into());
-                }
-            }
-            SizeDist::Uniform { min, max } => {
-                if *min == 0 || max < min {
-                    return Err(format!(
-                        "size needs 0 < min <= max, got min {min} max {max}"
-                    ));
-                }
-            }
-            SizeDist::Lognormal { median, sigma, max } => {
-                positive(*median, "size median")?;
-                if !(sigma.is_finite() && *sigma >= 0.0) {
-                    return Err(format!("size sigma must be >= 0, got {}", fmt_f64(*sigma)));
-                }
-                if *max == Some(0) {
-                    return Err("size max must be > 0".into());
-                }
-            }
-            SizeDist::Table { sizes, weights } => {
-                if sizes.is_empty() || sizes.len() != weights.len() {
-                    return Err(
-                        "size table needs as many weights as sizes, and at least one".into(),
-                    );
-                }
-                if sizes.contains(&0) {
-                    return Err("size table sizes must be > 0".into());
-                }
-                if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
-                    || weights.iter().sum::<f64>() <= 0.0
-                {
-                    return Err("size table weights must be >= 0 with a positive sum".into());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Compact text for a CSV cell.
-    pub fn describe(&self) -> String {
-        match self {
-            SizeDist::Fixed { bytes } => format!("fixed:{bytes}"),
-            SizeDist::Uniform { min, max } => format!("uniform:{min}:{max}"),
-            SizeDist::Lognormal { median, sigma, .. } => {
-                format!("lognormal:{}:{}", fmt_f64(*median), fmt_f64(*sigma))
-            }
-            SizeDist::Table { sizes, weights } => {
-                let parts: Vec<String> = sizes
-                    .iter()
-                    .zip(weights)
-                    .map(|(s, w)| format!("{s}x{}", fmt_f64(*w)))
-                    .collect();
-                format!("table:{}", parts.join(";"))
-            }
-        }
-    }
-
     /// The sampler.
     pub fn sampler(&self) -> SizeSampler {
         match self {
@@ -372,28 +240,6 @@ pub enum DelayDist {
 }
 
 impl DelayDist {
-    /// Refuses zero means and inverted ranges.
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            DelayDist::Fixed { .. } => Ok(()),
-            DelayDist::Uniform { min, max } if max < min => {
-                Err(format!("delay needs min <= max, got {min} > {max}"))
-            }
-            DelayDist::Uniform { .. } => Ok(()),
-            DelayDist::Exponential { mean } if mean.0 == 0 => Err("delay mean must be > 0".into()),
-            DelayDist::Exponential { .. } => Ok(()),
-            DelayDist::Lognormal { median, sigma } => {
-                if median.0 == 0 {
-                    return Err("delay median must be > 0".into());
-                }
-                if !(sigma.is_finite() && *sigma >= 0.0) {
-                    return Err(format!("delay sigma must be >= 0, got {}", fmt_f64(*sigma)));
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Mean delay in seconds.
     pub fn mean_secs(&self) -> f64 {
         match self {
@@ -401,18 +247,6 @@ impl DelayDist {
             DelayDist::Uniform { min, max } => (min.secs() + max.secs()) / 2.0,
             DelayDist::Exponential { mean } => mean.secs(),
             DelayDist::Lognormal { median, sigma } => median.secs() * (sigma * sigma / 2.0).exp(),
-        }
-    }
-
-    /// Compact text for a CSV cell.
-    pub fn describe(&self) -> String {
-        match self {
-            DelayDist::Fixed { value } => format!("fixed:{value}"),
-            DelayDist::Uniform { min, max } => format!("uniform:{min}:{max}"),
-            DelayDist::Exponential { mean } => format!("exponential:{mean}"),
-            DelayDist::Lognormal { median, sigma } => {
-                format!("lognormal:{median}:{}", fmt_f64(*sigma))
-            }
         }
     }
 
@@ -508,41 +342,6 @@ pub enum Arrival {
 }
 
 impl Arrival {
-    /// Refuses zero or negative rates and empty bursts.
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            Arrival::Constant { rate: r } | Arrival::Poisson { rate: r } => rate(*r),
-            Arrival::Bursts {
-                at, every, count, ..
-            } => {
-                if *count == 0 {
-                    return Err("bursts need count > 0".into());
-                }
-                match every {
-                    Some(e) if e.0 == 0 => Err("bursts `every` must be > 0".into()),
-                    Some(_) if !at.is_empty() => {
-                        Err("bursts take either `at` or `start` + `every`, not both".into())
-                    }
-                    None if at.is_empty() => Err("bursts need `at` times or `every`".into()),
-                    _ => Ok(()),
-                }
-            }
-            Arrival::Daily {
-                rate: r,
-                amplitude,
-                period,
-                ..
-            } => {
-                rate(*r)?;
-                fraction(*amplitude, "amplitude")?;
-                if period.is_some_and(|p| p.0 == 0) {
-                    return Err("daily period must be > 0".into());
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Mean arrivals per second over `duration` (for reports and tests).
     pub fn mean_rate(&self, duration: Dur) -> f64 {
         match self {
@@ -564,38 +363,6 @@ impl Arrival {
                 };
                 bursts * *count as f64 / d
             }
-        }
-    }
-
-    /// Compact text for a CSV cell.
-    pub fn describe(&self) -> String {
-        match self {
-            Arrival::Constant { rate } => format!("constant:{}", fmt_f64(*rate)),
-            Arrival::Poisson { rate } => format!("poisson:{}", fmt_f64(*rate)),
-            Arrival::Bursts {
-                at,
-                start,
-                every,
-                count,
-                spread,
-            } => match every {
-                Some(e) => format!("bursts:{count}:every:{e}:from:{start}:over:{spread}"),
-                None => {
-                    let ts: Vec<String> = at.iter().map(|t| t.to_string()).collect();
-                    format!("bursts:{count}:at:{}:over:{spread}", ts.join(";"))
-                }
-            },
-            Arrival::Daily {
-                rate,
-                amplitude,
-                peak,
-                period,
-            } => format!(
-                "daily:{}:{}:peak:{peak}:period:{}",
-                fmt_f64(*rate),
-                fmt_f64(*amplitude),
-                period.unwrap_or(Dur(86_400_000_000))
-            ),
         }
     }
 
@@ -682,6 +449,7 @@ impl ArrivalGen {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::fmt_f64;
     use rand::SeedableRng;
     use rand_pcg::Pcg64Mcg;
 

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod bad_workloads;
 mod belady_trace;
 mod columns_doc;
 mod eviction_fidelity;
@@ -24,5 +25,7 @@ mod run_engine;
 mod sweep_engine;
 mod sweep_parallel;
 mod sweep_resume;
+mod tidy_csv;
 mod trace_cli;
 mod trace_sweep;
+mod workloads_doc;

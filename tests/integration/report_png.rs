@@ -17,13 +17,19 @@ fn decode(path: &Path) -> (u32, u32, usize) {
     (info.width, info.height, colours.len())
 }
 
-#[test]
-fn report_draws_every_chart_from_the_committed_csv() {
+/// A temporary copy of the committed sweep CSVs.
+fn fixture_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/report_fixture");
     for f in ["runs.csv", "timeseries.csv", "latency.csv"] {
         std::fs::copy(fixture.join(f), tmp.path().join(f)).unwrap();
     }
+    tmp
+}
+
+#[test]
+fn report_draws_every_chart_from_the_committed_csv() {
+    let tmp = fixture_copy();
     let out = Command::new(BIN)
         .args(["report", "--target", "0.6"])
         .arg(tmp.path())
@@ -108,4 +114,28 @@ fn report_marks_reference_policies() {
         w >= 900 && h >= 450 && colours > 50,
         "{w}×{h}, {colours} colours"
     );
+}
+
+#[test]
+fn report_refuses_a_policy_or_run_that_is_not_in_the_sweep() {
+    let tmp = fixture_copy();
+    let report = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("report")
+            .arg(tmp.path())
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{extra:?} was accepted");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert_eq!(
+        report(&["--policy", "allkeys-lfu"]).trim_end(),
+        "error: --policy allkeys-lfu: this sweep has no run with that policy; it has allkeys-lru, volatile-lru, volatile-ttl"
+    );
+    assert_eq!(
+        report(&["--run", "3,99"]).trim_end(),
+        "error: --run 99: not in this sweep; its run_ids are 0 to 53"
+    );
+    assert!(!tmp.path().join("index.html").exists(), "nothing drawn");
 }

@@ -178,7 +178,11 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
     fails(
         &run,
         &[("w.toml", &WORKLOAD.replace("ttl = \"20s\"", "ttl_sec = 20"))],
-        &["w.toml:17:1", "unknown field `ttl_sec`", "ttl_jitter"],
+        &[
+            "w.toml:17:1",
+            "pattern[1].ttl_sec: unknown field",
+            "ttl_jitter",
+        ],
     );
     fails(
         &run,
@@ -196,7 +200,10 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
     fails(
         &run,
         &[("w.toml", &WORKLOAD.replace("rate = 300.0", "rate = 0.0"))],
-        &["w.toml:16:", "arrival", "rate must be > 0"],
+        &[
+            "w.toml:16:",
+            "pattern[1].arrival.rate: expected a number above 0",
+        ],
     );
     fails(
         &["run", "w.toml", "--maxmemory-policy", "lru", "--out", "out"],
@@ -217,6 +224,9 @@ fn bad_input_is_refused_clearly_and_writes_nothing() {
     fails(
         &["record", "w.toml", "--out", "t.csv"],
         &[("w.toml", &WORKLOAD.replace("keys = 2000", "keys = 0"))],
-        &["w.toml:13:", "keys must be > 0"],
+        &[
+            "w.toml:13:",
+            "pattern[1].keys: expected a whole number from 1",
+        ],
     );
 }

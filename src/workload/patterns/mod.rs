@@ -62,11 +62,15 @@ pub(crate) fn key_size(sizes: &SizeSampler, seed: u64, n: u64) -> u32 {
     sizes.sample(&mut r)
 }
 
-/// Schedules the next arrival of `gen` with the [`ARRIVAL`] token.
+/// Schedules the next arrival of `gen` with the [`ARRIVAL`] token. An
+/// arrival later than the longest possible run (a rate of 1e-20 per second)
+/// is dropped: the process has no more arrivals, and the run ends.
 #[inline]
 pub(crate) fn next_arrival(gen: &mut ArrivalGen, rng: &mut Pcg64Mcg, ctx: &mut Ctx) {
     if let Some(t) = gen.next(rng) {
-        ctx.schedule_rel(t, ARRIVAL);
+        if t <= crate::workload::spec::schema::MAX_DUR_US as f64 {
+            ctx.schedule_rel(t, ARRIVAL);
+        }
     }
 }
 

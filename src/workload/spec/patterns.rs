@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::schema::{self, Family, Ty};
 use crate::units::{fmt_f64, Dur};
 use crate::workload::dist::{Arrival, DelayDist, Popularity, SizeDist};
 
@@ -15,6 +16,19 @@ pub enum Refresh {
     Expire,
     /// GETEX key EX ttl (one command).
     Getex,
+}
+
+/// Whether a session's requests extend its lifetime.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expiry {
+    /// Each request resets the TTL.
+    #[default]
+    Sliding,
+    /// The TTL runs from login; requests do not extend it.
+    Fixed,
+    /// Sliding, but never past `max_lifetime` after login.
+    SlidingCapped,
 }
 
 /// One client pattern (a `[[pattern]]` table), chosen by `kind`.
@@ -85,6 +99,12 @@ pub struct SessionsSpec {
     /// How requests refresh the TTL.
     #[serde(default = "default_refresh")]
     pub refresh: Refresh,
+    /// Whether requests extend the session's lifetime.
+    #[serde(default)]
+    pub expiry: Expiry,
+    /// With [`Expiry::SlidingCapped`]: the longest a session lives.
+    #[serde(default)]
+    pub max_lifetime: Option<Dur>,
     /// Size of the session value.
     pub value_size: SizeDist,
 }
@@ -226,49 +246,6 @@ pub struct PersistentSpec {
     pub expire_ttl: Option<Dur>,
 }
 
-/// A validation failure: the field of a pattern (or of the file) and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    /// The field, as the file names it (`popularity`, `ttl`, ...).
-    pub field: &'static str,
-    /// What is wrong, in the user's words.
-    pub message: String,
-}
-
-fn need(cond: bool, field: &'static str, msg: impl Into<String>) -> Result<(), FieldError> {
-    if cond {
-        Ok(())
-    } else {
-        Err(FieldError {
-            field,
-            message: msg.into(),
-        })
-    }
-}
-
-fn ok_dur(d: Dur, field: &'static str) -> Result<(), FieldError> {
-    need(
-        d.0 >= 1000,
-        field,
-        format!("{field} must be at least 1ms, got {d}"),
-    )
-}
-
-fn frac(v: f64, field: &'static str) -> Result<(), FieldError> {
-    need(
-        (0.0..=1.0).contains(&v),
-        field,
-        format!("{field} must be between 0 and 1, got {}", fmt_f64(v)),
-    )
-}
-
-fn tag<T>(r: Result<T, String>, field: &'static str) -> Result<T, FieldError> {
-    r.map_err(|m| FieldError {
-        field,
-        message: format!("{field}: {m}"),
-    })
-}
-
 impl PatternSpec {
     /// The namespace (key prefix) of the pattern's main keys.
     pub fn namespace(&self) -> &str {
@@ -319,196 +296,95 @@ impl PatternSpec {
         })
     }
 
-    /// Refuses impossible values, naming the field.
-    pub fn validate(&self) -> Result<(), FieldError> {
-        let ns = self.namespace();
-        need(
-            !ns.is_empty()
-                && ns
-                    .bytes()
-                    .all(|b| b.is_ascii_graphic() && b != b',' && b != b'"'),
-            "namespace",
-            format!("namespace `{ns}` must be non-empty printable text without commas, quotes or spaces"),
-        )?;
-        let min_key = ns.len() as u32 + 1 + 8;
-        need(
-            self.key_bytes() >= min_key,
-            "key_bytes",
-            format!(
-                "key_bytes must be at least {min_key} (namespace, `:` and 8 characters), got {}",
-                self.key_bytes()
-            ),
-        )?;
-        match self {
-            PatternSpec::CacheAside(s) => {
-                need(s.keys > 0, "keys", "keys must be > 0")?;
-                tag(s.popularity.validate(), "popularity")?;
-                tag(s.value_size.validate(), "value_size")?;
-                tag(s.arrival.validate(), "arrival")?;
-                if let Some(t) = s.ttl {
-                    ok_dur(t, "ttl")?;
-                }
-                need(
-                    s.ttl_jitter.is_none() || s.ttl.is_some(),
-                    "ttl_jitter",
-                    "ttl_jitter needs a ttl",
-                )?;
-            }
-            PatternSpec::Sessions(s) => {
-                tag(s.logins.validate(), "logins")?;
-                ok_dur(s.ttl, "ttl")?;
-                tag(s.think_time.validate(), "think_time")?;
-                need(
-                    s.requests.is_finite() && s.requests >= 0.0,
-                    "requests",
-                    format!("requests must be >= 0, got {}", fmt_f64(s.requests)),
-                )?;
-                frac(s.logout, "logout")?;
-                tag(s.value_size.validate(), "value_size")?;
-            }
-            PatternSpec::Tokens(s) => {
-                tag(s.campaigns.validate(), "campaigns")?;
-                ok_dur(s.ttl, "ttl")?;
-                frac(s.redeem_fraction, "redeem_fraction")?;
-                tag(s.redeem_delay.validate(), "redeem_delay")?;
-                tag(s.value_size.validate(), "value_size")?;
-            }
-            PatternSpec::RateLimit(s) => {
-                need(s.users > 0, "users", "users must be > 0")?;
-                tag(s.popularity.validate(), "popularity")?;
-                tag(s.arrival.validate(), "arrival")?;
-                need(s.limit > 0, "limit", "limit must be > 0")?;
-                ok_dur(s.window, "window")?;
-            }
-            PatternSpec::Swr(s) => {
-                need(s.feeds > 0, "feeds", "feeds must be > 0")?;
-                tag(s.popularity.validate(), "popularity")?;
-                tag(s.arrival.validate(), "arrival")?;
-                ok_dur(s.revalidate, "revalidate")?;
-                ok_dur(s.max_stale, "max_stale")?;
-                need(
-                    s.max_stale >= s.revalidate,
-                    "max_stale",
-                    format!(
-                        "max_stale ({}) must be at least revalidate ({})",
-                        s.max_stale, s.revalidate
-                    ),
-                )?;
-                tag(s.value_size.validate(), "value_size")?;
-            }
-            PatternSpec::Locks(s) => {
-                need(s.resources > 0, "resources", "resources must be > 0")?;
-                tag(s.popularity.validate(), "popularity")?;
-                tag(s.arrival.validate(), "arrival")?;
-                tag(s.hold.validate(), "hold")?;
-                ok_dur(s.ttl, "ttl")?;
-                need(s.owner_bytes > 0, "owner_bytes", "owner_bytes must be > 0")?;
-            }
-            PatternSpec::Persistent(s) => {
-                need(s.keys > 0, "keys", "keys must be > 0")?;
-                tag(s.popularity.validate(), "popularity")?;
-                tag(s.arrival.validate(), "arrival")?;
-                tag(s.value_size.validate(), "value_size")?;
-                frac(s.write_fraction, "write_fraction")?;
-                frac(s.expire_fraction, "expire_fraction")?;
-                frac(s.persist_fraction, "persist_fraction")?;
-                need(
-                    s.write_fraction + s.expire_fraction + s.persist_fraction <= 1.0 + 1e-9,
-                    "persist_fraction",
-                    "write_fraction + expire_fraction + persist_fraction must be <= 1",
-                )?;
-                need(
-                    s.expire_fraction == 0.0 || s.expire_ttl.is_some(),
-                    "expire_ttl",
-                    "expire_fraction > 0 needs an expire_ttl",
-                )?;
-                if let Some(t) = s.expire_ttl {
-                    ok_dur(t, "expire_ttl")?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The pattern's parameters for the `param_<namespace>_<name>` columns
-    /// (durations in seconds, with an `_s` suffix).
+    /// The pattern's parameters for the `param_<namespace>_<name>` columns,
+    /// one value per column: every field of the registry, with each
+    /// distribution or arrival split into `<field>_kind` and one column per
+    /// parameter, unit suffixes (`_s` for durations, `_bytes`, `_per_s`),
+    /// and an empty cell for an absent optional field. Each arrival also
+    /// gets `<field>_mean_per_s` over `duration`.
     pub fn params(&self, duration: Dur) -> Vec<(String, String)> {
-        let mut p: Vec<(&str, String)> = vec![("kind", self.kind().to_string())];
-        let secs = |d: Dur| fmt_f64(d.secs());
-        let opt_secs = |d: Option<Dur>| d.map_or("0".to_string(), |d| fmt_f64(d.secs()));
-        let rate = |a: &Arrival| fmt_f64(a.mean_rate(duration));
-        // Which keys are read and how often: every keyed pattern has these.
-        let traffic = |p: &mut Vec<(&str, String)>, pop: &Popularity, arr: &Arrival| {
-            p.push(("popularity", pop.describe()));
-            p.push(("arrival", arr.describe()));
-            p.push(("rate", rate(arr)));
+        let mut out = vec![("kind".to_string(), self.kind().to_string())];
+        let form = schema::pattern(self.kind()).expect("every kind is in the registry");
+        let toml::Value::Table(t) = toml::Value::try_from(self).expect("a spec serializes") else {
+            unreachable!("a pattern serializes to a table")
         };
-        match self {
-            PatternSpec::CacheAside(s) => {
-                p.push(("keys", s.keys.to_string()));
-                p.push(("popularity", s.popularity.describe()));
-                p.push(("value_size", s.value_size.describe()));
-                p.push(("arrival", s.arrival.describe()));
-                p.push(("rate", rate(&s.arrival)));
-                p.push(("ttl_s", opt_secs(s.ttl)));
-                p.push(("ttl_jitter_s", opt_secs(s.ttl_jitter)));
+        for f in form.fields.iter().filter(|f| f.name != "namespace") {
+            if f.name == "key_bytes" {
+                continue;
             }
-            PatternSpec::Sessions(s) => {
-                p.push(("logins", s.logins.describe()));
-                p.push(("login_rate", rate(&s.logins)));
-                p.push(("ttl_s", secs(s.ttl)));
-                p.push(("think_time", s.think_time.describe()));
-                p.push(("requests", fmt_f64(s.requests)));
-                p.push(("logout", fmt_f64(s.logout)));
-                p.push((
-                    "refresh",
-                    match s.refresh {
-                        Refresh::Expire => "expire",
-                        Refresh::Getex => "getex",
-                    }
-                    .into(),
+            flatten(&mut out, f.name, &f.ty, f.unit, t.get(f.name));
+            if let (Ty::Form(Family::Arrival), Some(v)) = (f.ty, t.get(f.name)) {
+                let a = Arrival::deserialize(v.clone()).expect("an arrival round-trips");
+                out.push((
+                    format!("{}_mean_per_s", f.name),
+                    fmt_f64(a.mean_rate(duration)),
                 ));
-                p.push(("value_size", s.value_size.describe()));
-            }
-            PatternSpec::Tokens(s) => {
-                p.push(("campaigns", s.campaigns.describe()));
-                p.push(("ttl_s", secs(s.ttl)));
-                p.push(("redeem_fraction", fmt_f64(s.redeem_fraction)));
-                p.push(("redeem_delay", s.redeem_delay.describe()));
-                p.push(("value_size", s.value_size.describe()));
-            }
-            PatternSpec::RateLimit(s) => {
-                p.push(("users", s.users.to_string()));
-                traffic(&mut p, &s.popularity, &s.arrival);
-                p.push(("limit", s.limit.to_string()));
-                p.push(("window_s", secs(s.window)));
-            }
-            PatternSpec::Swr(s) => {
-                p.push(("feeds", s.feeds.to_string()));
-                traffic(&mut p, &s.popularity, &s.arrival);
-                p.push(("revalidate_s", secs(s.revalidate)));
-                p.push(("max_stale_s", secs(s.max_stale)));
-                p.push(("value_size", s.value_size.describe()));
-                p.push(("background_refresh", s.background_refresh.to_string()));
-            }
-            PatternSpec::Locks(s) => {
-                p.push(("resources", s.resources.to_string()));
-                traffic(&mut p, &s.popularity, &s.arrival);
-                p.push(("hold", s.hold.describe()));
-                p.push(("ttl_s", secs(s.ttl)));
-            }
-            PatternSpec::Persistent(s) => {
-                p.push(("keys", s.keys.to_string()));
-                traffic(&mut p, &s.popularity, &s.arrival);
-                p.push(("value_size", s.value_size.describe()));
-                p.push(("write_fraction", fmt_f64(s.write_fraction)));
-                p.push(("expire_fraction", fmt_f64(s.expire_fraction)));
-                p.push(("persist_fraction", fmt_f64(s.persist_fraction)));
-                p.push(("expire_ttl_s", opt_secs(s.expire_ttl)));
             }
         }
-        p.push(("key_bytes", self.key_bytes().to_string()));
-        p.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        out.push(("key_bytes".into(), self.key_bytes().to_string()));
+        out
+    }
+}
+
+/// The column suffix of a unit in the registry.
+fn suffix(ty: &Ty, unit: &str) -> &'static str {
+    match (ty, unit) {
+        (Ty::Duration { .. }, _) => "_s",
+        (_, "bytes") => "_bytes",
+        (_, u) if u.ends_with("per second") => "_per_s",
+        _ => "",
+    }
+}
+
+/// One value as a cell: numbers plain, durations in seconds.
+fn cell(ty: &Ty, v: &toml::Value) -> String {
+    match (ty, v) {
+        (Ty::Duration { .. }, toml::Value::String(d)) => {
+            Dur::parse(d).map_or_else(|_| d.clone(), |d| fmt_f64(d.secs()))
+        }
+        (_, toml::Value::String(s)) => s.clone(),
+        (_, toml::Value::Float(x)) => fmt_f64(*x),
+        (_, toml::Value::Array(items)) => {
+            let each: Vec<String> = items.iter().map(|x| cell(&Ty::Text, x)).collect();
+            each.join(";")
+        }
+        (_, other) => other.to_string(),
+    }
+}
+
+/// Appends the columns of one field (several for a form).
+fn flatten(
+    out: &mut Vec<(String, String)>,
+    name: &str,
+    ty: &Ty,
+    unit: &str,
+    v: Option<&toml::Value>,
+) {
+    match (ty, v) {
+        (Ty::Form(fam), Some(toml::Value::Table(t))) => {
+            let kind = t.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+            out.push((format!("{name}_kind"), kind.to_string()));
+            if let Some(form) = fam.forms().iter().find(|f| f.kind == kind) {
+                for sub in form.fields {
+                    flatten(
+                        out,
+                        &format!("{name}_{}", sub.name),
+                        &sub.ty,
+                        sub.unit,
+                        t.get(sub.name),
+                    );
+                }
+            }
+        }
+        // A list is one text cell of its values as written, `;`-separated.
+        (Ty::List(..), _) => out.push((
+            name.to_string(),
+            v.map_or(String::new(), |v| cell(&Ty::Text, v)),
+        )),
+        _ => out.push((
+            format!("{name}{}", suffix(ty, unit)),
+            v.map_or(String::new(), |v| cell(ty, v)),
+        )),
     }
 }
 
