@@ -94,6 +94,10 @@ pub struct RunOpts {
     /// Time between metric samples.
     #[arg(long, default_value = "1s")]
     sample_interval: String,
+    /// Run even when the work or memory estimate is above the budget
+    /// (README "Limits").
+    #[arg(long)]
+    force: bool,
 }
 
 impl RunOpts {
@@ -126,16 +130,21 @@ impl RunOpts {
             if d.0 < 1000 {
                 bail!("--duration must be at least 1ms");
             }
+            if d > crate::limits::MAX_DURATION {
+                bail!(
+                    "--duration must be at most {} (README \"Limits\")",
+                    crate::limits::MAX_DURATION
+                );
+            }
             w.duration = Some(d);
         }
         if let Some(v) = &self.warmup {
             w.warmup = Warmup::parse(v).map_err(|e| anyhow::anyhow!("--warmup: {e}"))?;
         }
         w.check_warmup().map_err(anyhow::Error::msg)?;
-        let interval = Dur::parse(&self.sample_interval)
-            .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
-        if interval.0 < 1000 {
-            bail!("--sample-interval must be at least 1ms");
+        let interval = crate::limits::sample_interval(&self.sample_interval)?;
+        if !w.patterns.is_empty() {
+            crate::limits::check_budget(w, self.force)?;
         }
         Ok(interval)
     }
@@ -159,7 +168,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     let sample_interval = args.opts.apply(&mut w)?;
     let out = args
         .out
-        .unwrap_or_else(|| Path::new("results").join(&w.name));
+        .unwrap_or_else(|| Path::new("results").join(crate::safe_output::path_component(&w.name)));
+    // Before simulating: a run must not be thrown away at the end.
+    crate::safe_output::check_out_dir(&out)?;
     let spec = RunSpec {
         run_id: "0".into(),
         workload: w,

@@ -91,11 +91,15 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_RUNS)]
     pub max_runs: u64,
     /// Hit-ratio target for the report's "cheapest memory" table.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     pub target: f64,
     /// Do not draw the report at the end.
     #[arg(long)]
     pub no_report: bool,
+    /// Run even when a run's work or memory estimate is above the budget
+    /// (README "Limits").
+    #[arg(long)]
+    pub force: bool,
     /// Use made-up results instead of the engine (tests of the sweep machinery).
     #[arg(long, hide = true)]
     pub synthetic: bool,
@@ -115,7 +119,7 @@ pub struct MergeArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Hit-ratio target for the report's "cheapest memory" table.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     pub target: f64,
     /// Do not draw the report.
     #[arg(long)]
@@ -123,6 +127,24 @@ pub struct MergeArgs {
 }
 
 impl SweepArgs {
+    /// The flags that change results but are not grid dimensions, as
+    /// `name=value` for the fingerprint.
+    fn result_flags(&self) -> String {
+        let t = &self.trace_opts;
+        format!(
+            "sample-interval={} synthetic={} no-fill={} trace-format={} columns={} delimiter={} header={} time-unit={} strict={}",
+            self.sample_interval,
+            self.synthetic,
+            self.no_fill,
+            t.trace_format.as_deref().unwrap_or("-"),
+            t.columns.as_deref().unwrap_or("-"),
+            t.delimiter.as_deref().unwrap_or("-"),
+            t.header,
+            t.time_unit.as_deref().unwrap_or("-"),
+            t.strict
+        )
+    }
+
     /// The command-line dimensions, `(name, values)`.
     fn dimensions(&self) -> Result<Vec<(String, Vec<String>)>> {
         let mut d: Vec<(String, Vec<String>)> = [
@@ -196,6 +218,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             args.target
         );
     }
+    let mut workload_text: Option<String> = None;
+    let mut trace_id: Option<String> = None;
     let (file_sweep, mut runner, default_name): (Option<toml::Table>, Box<dyn Runner>, String) =
         if args.synthetic {
             (
@@ -209,13 +233,13 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             let input = args.trace_opts.input(path, !args.no_fill)?;
             // Fail now, not in every run, on a trace that cannot be opened.
             input.open()?;
+            trace_id = Some(super::fingerprint::trace_identity(path)?);
             let name = path
                 .file_name()
                 .map_or("trace".into(), |n| n.to_string_lossy().into_owned());
             let name = name.split('.').next().unwrap_or("trace").to_string();
             let mut runner = super::workload::WorkloadRunner::for_trace(input, &name);
-            runner.sample_interval = crate::units::Dur::parse(&args.sample_interval)
-                .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
+            runner.sample_interval = crate::limits::sample_interval(&args.sample_interval)?;
             (None, Box::new(runner) as Box<dyn Runner>, name)
         } else {
             let path = args
@@ -226,9 +250,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let file = path.display().to_string();
             let (table, rest) = split_sweep_table(&src, &file)?;
+            workload_text = Some(src.clone());
             let (mut runner, name) = super::workload::WorkloadRunner::new(&rest, &file)?;
-            runner.sample_interval = crate::units::Dur::parse(&args.sample_interval)
-                .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
+            runner.sample_interval = crate::limits::sample_interval(&args.sample_interval)?;
+            runner.force = args.force;
             (table, Box::new(runner) as Box<dyn Runner>, name)
         };
     let mut grid = Grid::build(file_sweep.as_ref(), &args.dimensions()?)?;
@@ -280,7 +305,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             .check(&p)
             .with_context(|| format!("run {i} ({})", exec::describe(&p)))?;
     }
-    let name = args.name.clone().unwrap_or(default_name);
+    let given = args.name.clone().unwrap_or(default_name);
+    let name = crate::safe_output::path_component(&given);
+    if name != given {
+        crate::say!("note: experiment name `{given}` is used as `{name}` (one safe folder name)")?;
+    }
     let out = match (&args.out, args.shard) {
         (Some(o), _) => o.clone(),
         (None, None) => Path::new("results").join(&name),
@@ -288,11 +317,22 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             .join(&name)
             .join(format!("shard-{}-of-{}", s.k, s.n)),
     };
+    let fingerprint = super::fingerprint::Fingerprint::new(
+        workload_text.as_deref(),
+        trace_id,
+        &args.result_flags(),
+        &grid.to_csv(),
+        &exec::shard_label(args.shard),
+    );
     let plan = Plan {
+        fingerprint: Some(fingerprint),
         out: out.clone(),
         grid,
         shard: args.shard,
-        jobs: args.jobs.unwrap_or_else(default_jobs).max(1),
+        jobs: match args.jobs {
+            Some(j) => crate::limits::check_jobs(j)?,
+            None => default_jobs().min(crate::limits::MAX_JOBS),
+        },
         resume: args.resume,
         progress: true,
     };
