@@ -146,7 +146,15 @@ impl OutFile {
         let meta = match std::fs::symlink_metadata(path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(OutFile::Atomic(AtomicFile::new(path)?))
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+                if let Some(d) = dir.filter(|d| !d.is_dir()) {
+                    bail!(
+                        "cannot write {}: the folder {} does not exist",
+                        path.display(),
+                        d.display()
+                    );
+                }
+                return Ok(OutFile::Atomic(AtomicFile::new(path)?));
             }
             Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
         };

@@ -92,7 +92,7 @@ pub struct RunOpts {
     #[arg(long, allow_hyphen_values = true)]
     duration: Option<String>,
     /// Time between metric samples.
-    #[arg(long, default_value = "1s")]
+    #[arg(long, default_value = "1s", allow_hyphen_values = true)]
     sample_interval: String,
     /// Run even when the work or memory estimate is above the budget
     /// (README "Limits").
@@ -157,6 +157,9 @@ fn file_stem(p: &Path) -> String {
 
 /// Runs `ttlsim run`: simulate, print the summary, write the CSV files.
 pub fn run(args: RunArgs) -> Result<()> {
+    if args.no_fill && args.trace.is_none() {
+        bail!("--no-fill applies to a trace replay: give --trace FILE");
+    }
     let (mut w, source) = match (&args.workload, &args.trace) {
         (Some(path), _) => (load_workload(path)?, Source::Patterns),
         (None, Some(path)) => (

@@ -15,7 +15,7 @@ pub struct ShellArgs {
     pub file: Option<PathBuf>,
     /// Start the simulated clock at this Unix time in ms (default: now; at
     /// most 4611686018427387, README "Limits").
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub start_ms: Option<u64>,
     /// Seed for the hash table and sampling.
     #[arg(long, default_value_t = 1)]

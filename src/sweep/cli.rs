@@ -66,14 +66,14 @@ pub struct SweepArgs {
     pub warmup: Vec<String>,
     /// Time between samples in timeseries.csv (a sweep of many runs keeps
     /// this coarse so the file stays small).
-    #[arg(long, default_value = "10s")]
+    #[arg(long, default_value = "10s", allow_hyphen_values = true)]
     pub sample_interval: String,
     /// Any other parameter as NAME=V1,V2: a pattern field as
     /// `<namespace>.<field>` (cache.ttl=1m,5m) or a server setting.
     #[arg(long = "param", value_name = "NAME=VALUES")]
     pub params: Vec<String>,
     /// Worker threads (default: all cores).
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', allow_negative_numbers = true)]
     pub jobs: Option<usize>,
     /// Run only shard K of N (a deterministic slice); join shards with `ttlsim merge`.
     #[arg(long)]
@@ -210,13 +210,19 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// Refuses a `--target` that is not a hit ratio.
+fn check_target(target: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&target) {
+        bail!("--target must be a hit ratio between 0 and 1, not {target}");
+    }
+    Ok(())
+}
+
 /// Run `ttlsim sweep`.
 pub fn sweep(args: &SweepArgs) -> Result<()> {
-    if !(0.0..=1.0).contains(&args.target) {
-        bail!(
-            "--target must be a hit ratio between 0 and 1, not {}",
-            args.target
-        );
+    check_target(args.target)?;
+    if args.no_fill && args.trace.is_none() {
+        bail!("--no-fill applies to a trace replay: give --trace FILE");
     }
     let mut workload_text: Option<String> = None;
     let mut trace_id: Option<String> = None;
@@ -368,6 +374,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
 
 /// Run `ttlsim merge`.
 pub fn merge(args: &MergeArgs) -> Result<()> {
+    check_target(args.target)?;
     let out = match &args.out {
         Some(o) => o.clone(),
         None => {

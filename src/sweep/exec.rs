@@ -192,6 +192,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
     let ids: Vec<u64> = (0..total)
         .filter(|i| plan.shard.is_none_or(|s| s.owns(*i)))
         .collect();
+    let created = !plan.out.exists();
     let _lock = claim(&plan.out)?;
     let parts = plan.out.join("parts");
     let grid_csv = plan.grid.to_csv();
@@ -316,7 +317,15 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
             })
     });
     bar.finish_and_clear();
-    result?;
+    if let Err(e) = result {
+        // A sweep that failed before saving any run leaves no folder it
+        // made (a bad input); one with saved runs stays for --resume.
+        let saved = fs::read_dir(&parts).map_or(0, |d| d.count());
+        if created && saved == 0 {
+            let _ = fs::remove_dir_all(&plan.out);
+        }
+        return Err(e);
+    }
     let wall_s = start.elapsed().as_secs_f64();
 
     assemble(&plan.out, &parts, &ids)?;

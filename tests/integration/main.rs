@@ -6,6 +6,7 @@
 
 mod common;
 
+mod bad_inputs;
 mod belady_trace;
 mod columns_doc;
 mod eviction_fidelity;
