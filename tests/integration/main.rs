@@ -22,6 +22,7 @@ mod redis_compat;
 mod report_png;
 mod run_cli;
 mod run_engine;
+mod safe_outputs;
 mod sweep_engine;
 mod sweep_parallel;
 mod sweep_resume;
