@@ -279,21 +279,14 @@ mod tests {
 
     #[test]
     fn estimate_counts_rates_times_duration() {
-        let text = r#"
-name = "e"
-duration = "100s"
-[[pattern]]
-kind = "cache-aside"
-namespace = "c"
-keys = 1000
-popularity = { kind = "uniform" }
-value_size = { kind = "fixed", bytes = 10 }
-arrival = { kind = "poisson", rate = 50 }
-ttl = "1m"
-"#;
-        let w = crate::workload::spec::parse_workload(text, "e.toml").unwrap();
+        // 2000 reads/s for 10 min over 200,000 keys.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/workloads/cache_aside.toml");
+        let mut w = crate::workload::load_workload(std::path::Path::new(path)).unwrap();
         let e = estimate(&w);
-        assert_eq!(e.arrivals, 5000.0);
-        assert_eq!(e.bytes, 1000.0 * BYTES_PER_KEY);
+        assert_eq!(e.arrivals, 2000.0 * 600.0);
+        assert_eq!(e.bytes, 200_000.0 * BYTES_PER_KEY);
+        w.duration = Some(Dur(1000 * 86_400 * 1_000_000));
+        assert!(check_budget(&w, false).is_err());
+        assert!(check_budget(&w, true).is_ok());
     }
 }

@@ -78,8 +78,9 @@ pub fn check_out_dir(dir: &Path) -> Result<()> {
 }
 
 /// Files written as one group: each goes to a temporary file first, and
-/// [`FileGroup::commit`] renames them into place only once all are written
-/// and synced. Dropped without a commit, none appears.
+/// [`FileGroup::commit`] puts them in place only once all are written (a
+/// full disk fails while writing, before any is renamed). Dropped without a
+/// commit, none appears.
 #[derive(Default)]
 pub struct FileGroup {
     files: Vec<AtomicFile>,
@@ -98,15 +99,7 @@ impl FileGroup {
         path: &Path,
         fill: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
     ) -> Result<()> {
-        let f = AtomicFile::new(path)?;
-        {
-            let mut w = BufWriter::with_capacity(1 << 16, f.file());
-            fill(&mut w)
-                .and_then(|()| w.flush())
-                .and_then(|()| w.get_ref().sync_all())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        self.files.push(f);
+        self.files.push(AtomicFile::filled(path, fill)?);
         self.paths.push(path.to_path_buf());
         Ok(())
     }
