@@ -82,7 +82,7 @@ pub struct RunOpts {
     #[arg(long, allow_hyphen_values = true)]
     memory_model: Option<String>,
     /// Run seed (every random stream derives from it).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Warm-up excluded from metrics: a request count (10000) or a duration (30s).
     #[arg(long, allow_hyphen_values = true)]
@@ -98,6 +98,13 @@ pub struct RunOpts {
     /// (README "Limits").
     #[arg(long)]
     force: bool,
+}
+
+/// `--seed`: a whole number from 0 to 2^64-1, said so in the message.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("the seed must be a whole number from 0 to {}", u64::MAX))
 }
 
 impl RunOpts {

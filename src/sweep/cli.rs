@@ -73,7 +73,7 @@ pub struct SweepArgs {
     #[arg(long = "param", value_name = "NAME=VALUES")]
     pub params: Vec<String>,
     /// Worker threads (default: all cores).
-    #[arg(long, short = 'j', allow_negative_numbers = true)]
+    #[arg(long, short = 'j', allow_hyphen_values = true, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Run only shard K of N (a deterministic slice); join shards with `ttlsim merge`.
     #[arg(long)]
@@ -210,6 +210,16 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// `--jobs`: a whole number in 1..=[`MAX_JOBS`](crate::limits::MAX_JOBS).
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    let max = crate::limits::MAX_JOBS;
+    s.trim()
+        .parse()
+        .ok()
+        .and_then(|j| crate::limits::check_jobs(j).ok())
+        .ok_or_else(|| format!("--jobs must be a whole number between 1 and {max}"))
+}
+
 /// Refuses a `--target` that is not a hit ratio.
 fn check_target(target: f64) -> Result<()> {
     if !(0.0..=1.0).contains(&target) {
@@ -336,7 +346,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         grid,
         shard: args.shard,
         jobs: match args.jobs {
-            Some(j) => crate::limits::check_jobs(j)?,
+            Some(j) => j,
             None => default_jobs().min(crate::limits::MAX_JOBS),
         },
         resume: args.resume,
