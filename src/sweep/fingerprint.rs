@@ -171,7 +171,9 @@ impl Fingerprint {
     }
 }
 
-/// True if `dir` is missing, empty, or holds a ttlsim fingerprint. A folder
+/// True if `dir` is missing, empty, or holds a ttlsim fingerprint (or the
+/// `grid.csv` every sweep writes, for folders of ttlsim versions before
+/// fingerprints). A folder
 /// holding only what a sweep writes before its fingerprint (a lock file,
 /// `parts/`, temporary files) or only `shard-K-of-N` folders (which `merge`
 /// joins into it) also counts as ttlsim's.
@@ -181,7 +183,7 @@ pub fn is_ours_or_empty(dir: &Path) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
     };
-    if dir.join(FILE).is_file() {
+    if dir.join(FILE).is_file() || dir.join("grid.csv").is_file() {
         return Ok(true);
     }
     for e in rd {
