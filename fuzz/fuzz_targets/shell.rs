@@ -12,11 +12,12 @@ fuzz_target!(|data: &[u8]| {
     // work bounded by dropping absurd repeats (the streaming is tested).
     let mut out = Vec::new();
     for line in data.split(|&b| b == b'\n').take(200) {
-        let first = line.split(|&b| b == b' ').next().unwrap_or(b"");
-        let n: u64 = std::str::from_utf8(first)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        // The repeat count as the shell reads it (after quotes and spaces).
+        let n: u64 = ttlsim::shell::split_args(line)
+            .and_then(|a| a.first().cloned())
+            .and_then(|f| String::from_utf8(f).ok())
+            .and_then(|s| s.parse::<i64>().ok())
+            .map_or(0, |n| n.unsigned_abs());
         if n > 1000 {
             continue;
         }
