@@ -16,10 +16,12 @@
 pub mod cli;
 pub mod command;
 pub mod fidelity;
+pub mod limits;
 pub mod metrics;
 pub mod progress;
 pub mod reply;
 pub mod report;
+pub mod safe_output;
 pub mod shell;
 pub mod sim;
 pub mod store;

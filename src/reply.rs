@@ -66,6 +66,8 @@ impl Reply {
                 repr(out, b);
                 out.push('\n');
             }
+            // redis-cli prints an empty raw reply (`INFO bogus`) as nothing.
+            Reply::Raw(s) if s.is_empty() => {}
             Reply::Raw(s) => {
                 out.push_str(s);
                 out.push('\n');

@@ -11,7 +11,9 @@ use std::io::{BufRead, Write};
 /// `sdssplitargs`: splits a line as redis-cli does (double quotes with
 /// `\n \r \t \b \a \xHH` escapes, single quotes with `\'`; a closing quote
 /// must be followed by a space or the end). `None` means unbalanced quotes.
+/// A NUL byte ends the line, as it ends redis-cli's C string.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = &line[..memchr::memchr(0, line).unwrap_or(line.len())];
     let mut args = Vec::new();
     let mut p = 0;
     let at = |i: usize| line.get(i).copied().unwrap_or(0);
@@ -154,11 +156,14 @@ const OTHER_TYPES: &[&str] = &[
 ];
 
 impl Shell {
-    /// A session whose clock starts at `start_ms` (Unix ms).
+    /// A session whose clock starts at `start_ms` (Unix ms), at most
+    /// [`MAX_CLOCK_US`](crate::limits::MAX_CLOCK_US) / 1000.
     pub fn new(cfg: Config, seed: u64, start_ms: u64) -> Self {
-        let now = start_ms * 1000;
+        let now = start_ms
+            .saturating_mul(1000)
+            .min(crate::limits::MAX_CLOCK_US);
         let server = Server::new(cfg, seed, now);
-        let next_cron = now + server.store().cron_period();
+        let next_cron = now.saturating_add(server.store().cron_period());
         Shell {
             server,
             now,
@@ -175,29 +180,37 @@ impl Shell {
     /// Runs one input line and returns what redis-cli would print for it
     /// (empty for blank lines).
     pub fn line(&mut self, line: &[u8]) -> String {
+        let mut out = Vec::new();
+        self.line_to(line, &mut out)
+            .expect("writing to a Vec cannot fail");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Runs one input line and writes what redis-cli would print for it to
+    /// `out`, reply by reply (so `2000000000 PING` streams).
+    pub fn line_to(&mut self, line: &[u8], out: &mut impl Write) -> std::io::Result<()> {
         let Some(mut argv) = split_args(line) else {
-            return "Invalid argument(s)\n".into();
+            return out.write_all(b"Invalid argument(s)\n");
         };
         if argv.is_empty() {
-            return String::new();
+            return Ok(());
         }
         // redis-cli's repeat prefix: "3 INCR k" runs INCR three times.
         let mut repeat = 1;
         if argv.len() > 1 {
             if let Ok(n) = std::str::from_utf8(&argv[0]).unwrap_or("").parse::<i64>() {
                 if n <= 0 {
-                    return "Invalid redis-cli repeat command option value.\n".into();
+                    return out.write_all(b"Invalid redis-cli repeat command option value.\n");
                 }
                 repeat = n;
                 argv.remove(0);
             }
         }
-        let mut out = String::new();
         for _ in 0..repeat {
             let reply = self.transaction(&argv);
-            out.push_str(&reply.to_cli());
+            out.write_all(reply.to_cli().as_bytes())?;
         }
-        out
+        Ok(())
     }
 
     /// MULTI, EXEC and DISCARD around [`Shell::command`]: inside MULTI a
@@ -293,7 +306,8 @@ impl Shell {
         } else {
             let (reply, effect) = self.server.execute(argv, self.now);
             if let Effect::Sleep(us) = effect {
-                self.now += us;
+                // The clock stops at its ceiling rather than wrap.
+                self.now = self.now.saturating_add(us).min(crate::limits::MAX_CLOCK_US);
             }
             reply
         };
@@ -308,21 +322,35 @@ impl Shell {
         let store = self.server.store_mut();
         if self.now >= self.next_cron {
             store.cron(self.now);
-            self.next_cron = self.now + store.cron_period();
+            self.next_cron = self.now.saturating_add(store.cron_period());
         }
         store.before_sleep(self.now);
     }
 
     /// Runs every line of `input`, writing replies to `out`. Stops at `quit`
-    /// or `exit`, as redis-cli does.
-    pub fn run(&mut self, input: impl BufRead, mut out: impl Write) -> std::io::Result<()> {
-        for line in input.split(b'\n') {
-            let line = line?;
+    /// or `exit`, as redis-cli does. A line longer than
+    /// [`MAX_SHELL_LINE`](crate::limits::MAX_SHELL_LINE) is answered with an
+    /// error and skipped without being held in memory.
+    pub fn run(&mut self, mut input: impl BufRead, mut out: impl Write) -> std::io::Result<()> {
+        use crate::limits::{read_line_bounded, Line, MAX_SHELL_LINE};
+        let mut line = Vec::new();
+        loop {
+            match read_line_bounded(&mut input, &mut line, MAX_SHELL_LINE)? {
+                Line::End => break,
+                Line::TooLong => {
+                    writeln!(
+                        out,
+                        "(error) ERR Protocol error: too big inline request (a line is limited to {MAX_SHELL_LINE} bytes, as in Redis)"
+                    )?;
+                    continue;
+                }
+                Line::Read => {}
+            }
             let trimmed = String::from_utf8_lossy(&line).trim().to_ascii_lowercase();
             if trimmed == "quit" || trimmed == "exit" {
                 break;
             }
-            out.write_all(self.line(&line).as_bytes())?;
+            self.line_to(&line, &mut out)?;
         }
         out.flush()
     }
@@ -354,6 +382,40 @@ mod tests {
         assert!(split(r#"SET k "unterminated"#).is_none());
         assert!(split(r#"SET k "a"b"#).is_none());
         assert!(split("").unwrap().is_empty());
+        assert_eq!(split("a\0b PING").unwrap(), ["a"]);
+        assert!(split("\"a\0b\"").is_none());
+    }
+
+    #[test]
+    fn long_lines_and_nul_bytes_neither_hang_nor_lose_replies() {
+        let mut sh = Shell::new(Config::default(), 1, 1_700_000_000_000);
+        let mut input = b"PING\n".to_vec();
+        input.extend(std::iter::repeat_n(b'a', 200_000));
+        input.extend(b"\nx\0y PING\nPING\n");
+        let mut out = Vec::new();
+        sh.run(&input[..], &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "PONG");
+        assert!(lines[1].contains("too big inline request"), "{out}");
+        assert!(
+            lines[2].starts_with("(error) ERR unknown command 'x'"),
+            "{out}"
+        );
+        assert_eq!(lines[3], "PONG");
+    }
+
+    #[test]
+    fn the_clock_stops_at_its_ceiling_instead_of_wrapping() {
+        let mut sh = Shell::new(Config::default(), 1, 1_700_000_000_000);
+        assert_eq!(sh.line(b"SET k v EX 10"), "OK\n");
+        for _ in 0..6000 {
+            sh.line(b"DEBUG SLEEP 3200000000");
+        }
+        assert_eq!(sh.now, crate::limits::MAX_CLOCK_US);
+        assert_eq!(sh.line(b"GET k"), "(nil)\n");
+        assert_eq!(sh.line(b"SET k v EX 10"), "OK\n");
+        assert_eq!(sh.line(b"TTL k"), "(integer) 10\n");
     }
 
     #[test]

@@ -236,6 +236,22 @@ impl AtomicFile {
         })
     }
 
+    /// Starts writing `path` and fills it through a buffered writer; the
+    /// file is not in place until [`AtomicFile::commit`].
+    pub fn filled(
+        path: &Path,
+        fill: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+    ) -> Result<Self> {
+        let f = AtomicFile::new(path)?;
+        {
+            let mut w = BufWriter::with_capacity(1 << 16, f.file());
+            fill(&mut w)
+                .and_then(|()| w.flush())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(f)
+    }
+
     /// The temporary file, to write into.
     pub fn file(&self) -> &File {
         self.tmp.as_file()
@@ -269,14 +285,7 @@ pub fn atomic_write(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let f = AtomicFile::new(path)?;
-    {
-        let mut w = BufWriter::with_capacity(1 << 16, f.file());
-        fill(&mut w)
-            .and_then(|()| w.flush())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    f.commit()
+    AtomicFile::filled(path, fill)?.commit()
 }
 
 /// [`atomic_write`] of a byte string.

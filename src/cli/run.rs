@@ -83,7 +83,7 @@ pub struct RunOpts {
     #[arg(long, allow_hyphen_values = true)]
     memory_model: Option<String>,
     /// Run seed (every random stream derives from it).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Warm-up excluded from metrics: a request count (10000) or a duration (30s).
     #[arg(long, allow_hyphen_values = true)]
@@ -93,8 +93,19 @@ pub struct RunOpts {
     #[arg(long, allow_hyphen_values = true)]
     duration: Option<String>,
     /// Time between metric samples.
-    #[arg(long, default_value = "1s")]
+    #[arg(long, default_value = "1s", allow_hyphen_values = true)]
     sample_interval: String,
+    /// Run even when the work or memory estimate is above the budget
+    /// (README "Limits").
+    #[arg(long)]
+    force: bool,
+}
+
+/// `--seed`: a whole number from 0 to 2^64-1, said so in the message.
+fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("the seed must be a whole number from 0 to {}", u64::MAX))
 }
 
 impl RunOpts {
@@ -127,16 +138,21 @@ impl RunOpts {
             if d.0 < 1000 {
                 bail!("--duration must be at least 1ms");
             }
+            if d > crate::limits::MAX_DURATION {
+                bail!(
+                    "--duration must be at most {} (README \"Limits\")",
+                    crate::limits::MAX_DURATION
+                );
+            }
             w.duration = Some(d);
         }
         if let Some(v) = &self.warmup {
             w.warmup = Warmup::parse(v).map_err(|e| anyhow::anyhow!("--warmup: {e}"))?;
         }
         w.check_warmup().map_err(anyhow::Error::msg)?;
-        let interval = Dur::parse(&self.sample_interval)
-            .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
-        if interval.0 < 1000 {
-            bail!("--sample-interval must be at least 1ms");
+        let interval = crate::limits::sample_interval(&self.sample_interval)?;
+        if !w.patterns.is_empty() {
+            crate::limits::check_budget(w, self.force)?;
         }
         Ok(interval)
     }
@@ -149,6 +165,9 @@ fn file_stem(p: &Path) -> String {
 
 /// Runs `ttlsim run`: simulate, print the summary, write the CSV files.
 pub fn run(args: RunArgs) -> Result<()> {
+    if args.no_fill && args.trace.is_none() {
+        bail!("--no-fill applies to a trace replay: give --trace FILE");
+    }
     let (mut w, source) = match (&args.workload, &args.trace) {
         (Some(path), _) => (load_workload(path)?, Source::Patterns),
         (None, Some(path)) => (
@@ -160,7 +179,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     let sample_interval = args.opts.apply(&mut w)?;
     let out = args
         .out
-        .unwrap_or_else(|| Path::new("results").join(&w.name));
+        .unwrap_or_else(|| Path::new("results").join(crate::safe_output::path_component(&w.name)));
+    // Before simulating: a run must not be thrown away at the end.
+    crate::safe_output::check_out_dir(&out)?;
     let spec = RunSpec {
         run_id: "0".into(),
         workload: w,

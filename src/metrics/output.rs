@@ -3,15 +3,17 @@
 //!
 //! Rows are appended to any `io::Write`, so a sweep can stream many runs into
 //! one file; [`write_results`] writes a whole directory, each file through
-//! [`atomic_write`] (a temporary file in the same directory, renamed into
-//! place), so an interrupted run never leaves a half-written CSV.
+//! a [`FileGroup`](crate::safe_output::FileGroup) (temporary files in the
+//! same directory, renamed into place together once all are written), so an
+//! interrupted run never leaves a half-written CSV nor some files without
+//! the others.
 
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::result::RunResult;
-use crate::units::{atomic_write, csv_line, csv_writer, fmt_f64};
+use crate::units::{csv_line, csv_writer, fmt_f64};
 
 /// The `runs.csv` header of a result.
 pub fn runs_header(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
@@ -93,30 +95,27 @@ pub fn write_results(dir: &Path, results: &[RunResult]) -> Result<Vec<PathBuf>> 
         }
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut paths = Vec::new();
+    // All four files or none (a full disk must not leave runs.csv alone).
+    let mut group = crate::safe_output::FileGroup::new();
     let runs = dir.join("runs.csv");
-    atomic_write(&runs, |w| {
+    group.add(&runs, |w| {
         runs_header(w, first)?;
         results.iter().try_for_each(|r| runs_row(w, r))
     })?;
-    paths.push(runs);
     let ts = dir.join("timeseries.csv");
-    atomic_write(&ts, |w| {
+    group.add(&ts, |w| {
         writeln!(w, "{TIMESERIES_HEADER}")?;
         results.iter().try_for_each(|r| timeseries_rows(w, r))
     })?;
-    paths.push(ts);
     let lat = dir.join("latency.csv");
-    atomic_write(&lat, |w| {
+    group.add(&lat, |w| {
         writeln!(w, "{LATENCY_HEADER}")?;
         results.iter().try_for_each(|r| latency_rows(w, r))
     })?;
-    paths.push(lat);
     let perf = dir.join("perf.csv");
-    atomic_write(&perf, |w| {
+    group.add(&perf, |w| {
         writeln!(w, "{PERF_HEADER}")?;
         results.iter().try_for_each(|r| perf_row(w, r))
     })?;
-    paths.push(perf);
-    Ok(paths)
+    group.commit()
 }

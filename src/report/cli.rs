@@ -11,7 +11,7 @@ pub struct ReportArgs {
     /// A sweep's output folder (holding runs.csv, timeseries.csv, latency.csv).
     pub dir: PathBuf,
     /// Hit-ratio target for the "cheapest memory" table.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     pub target: f64,
     /// Policy for the TTL × memory heat map (default: the best on average).
     #[arg(long)]

@@ -48,6 +48,7 @@ impl RunsTable {
         if rows.is_empty() {
             bail!("{} has no runs", path.display());
         }
+        super::validate::check(path, &columns, &rows)?;
         Ok(RunsTable::new(columns, rows))
     }
 

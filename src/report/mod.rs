@@ -15,6 +15,7 @@ pub mod data;
 mod figures;
 mod html;
 mod labels;
+pub mod validate;
 
 use anyhow::{Context, Result};
 use data::RunsTable;

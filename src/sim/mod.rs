@@ -93,13 +93,21 @@ pub fn record(spec: &RunSpec, out: Box<dyn Write + Send>) -> Result<(RunResult, 
     Ok((r, rows))
 }
 
-/// Records a spec's trace into the file `path`, atomically (see
-/// [`atomic_write`](crate::units::atomic_write)): a failed or interrupted
-/// recording leaves no partial trace.
+/// Records a spec's trace into the file `path`: a new path or a regular
+/// file is written atomically, so a failed or interrupted recording leaves
+/// no partial trace; a FIFO or a device is written in place (see
+/// [`OutFile`](crate::safe_output::OutFile)).
 pub fn record_to_path(spec: &RunSpec, path: &std::path::Path) -> Result<(RunResult, u64)> {
-    let file = crate::units::AtomicFile::new(path)?;
-    let out = std::io::BufWriter::with_capacity(1 << 16, file.reopen()?);
-    let r = record(spec, Box::new(out))?;
+    let file = crate::safe_output::OutFile::create(path)?;
+    let out = std::io::BufWriter::with_capacity(1 << 16, file.writer()?);
+    let r = record(spec, Box::new(out)).map_err(|e| {
+        // A write error (a full disk) names the file.
+        if e.chain().any(|c| c.is::<std::io::Error>()) {
+            e.context(format!("cannot write {}", path.display()))
+        } else {
+            e
+        }
+    })?;
     file.commit()?;
     Ok(r)
 }
@@ -192,6 +200,10 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
     queue.push(start + period, Class::Cron, 0, 0);
     queue.push(start + interval, Class::Sample, 0, 0);
 
+    if let Some(e) = end_fixed {
+        crate::limits::check_samples(e.saturating_sub(start) / interval.max(1), interval)?;
+    }
+    let mut samples: u64 = 0;
     let mut end = end_fixed;
     let mut cur = start;
     // Time the last client event ran (the end of a trace without a duration).
@@ -247,6 +259,8 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                 queue.push(ev.time + period, Class::Cron, 0, 0);
             }
             Class::Sample => {
+                samples += 1;
+                crate::limits::check_samples(samples, interval)?;
                 if world.rec.sample_due(ev.time) {
                     world.rec.sample((ev.time - start) / 1000, &world.store);
                 }

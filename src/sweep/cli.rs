@@ -67,14 +67,14 @@ pub struct SweepArgs {
     pub warmup: Vec<String>,
     /// Time between samples in timeseries.csv (a sweep of many runs keeps
     /// this coarse so the file stays small).
-    #[arg(long, default_value = "10s")]
+    #[arg(long, default_value = "10s", allow_hyphen_values = true)]
     pub sample_interval: String,
     /// Any other parameter as NAME=V1,V2: a pattern field as
     /// `<namespace>.<field>` (cache.ttl=1m,5m) or a server setting.
     #[arg(long = "param", value_name = "NAME=VALUES")]
     pub params: Vec<String>,
     /// Worker threads (default: all cores).
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', allow_hyphen_values = true, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Run only shard K of N (a deterministic slice); join shards with `ttlsim merge`.
     #[arg(long)]
@@ -92,11 +92,15 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_RUNS)]
     pub max_runs: u64,
     /// Hit-ratio target for the report's "cheapest memory" table.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     pub target: f64,
     /// Do not draw the report at the end.
     #[arg(long)]
     pub no_report: bool,
+    /// Run even when a run's work or memory estimate is above the budget
+    /// (README "Limits").
+    #[arg(long)]
+    pub force: bool,
     /// Use made-up results instead of the engine (tests of the sweep machinery).
     #[arg(long, hide = true)]
     pub synthetic: bool,
@@ -116,7 +120,7 @@ pub struct MergeArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Hit-ratio target for the report's "cheapest memory" table.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     pub target: f64,
     /// Do not draw the report.
     #[arg(long)]
@@ -124,6 +128,24 @@ pub struct MergeArgs {
 }
 
 impl SweepArgs {
+    /// The flags that change results but are not grid dimensions, as
+    /// `name=value` for the fingerprint.
+    fn result_flags(&self) -> String {
+        let t = &self.trace_opts;
+        format!(
+            "sample-interval={} synthetic={} no-fill={} trace-format={} columns={} delimiter={} header={} time-unit={} strict={}",
+            self.sample_interval,
+            self.synthetic,
+            self.no_fill,
+            t.trace_format.as_deref().unwrap_or("-"),
+            t.columns.as_deref().unwrap_or("-"),
+            t.delimiter.as_deref().unwrap_or("-"),
+            t.header,
+            t.time_unit.as_deref().unwrap_or("-"),
+            t.strict
+        )
+    }
+
     /// The command-line dimensions, `(name, values)`.
     fn dimensions(&self) -> Result<Vec<(String, Vec<String>)>> {
         let mut d: Vec<(String, Vec<String>)> = [
@@ -189,14 +211,32 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// `--jobs`: a whole number in 1..=[`MAX_JOBS`](crate::limits::MAX_JOBS).
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    let max = crate::limits::MAX_JOBS;
+    s.trim()
+        .parse()
+        .ok()
+        .and_then(|j| crate::limits::check_jobs(j).ok())
+        .ok_or_else(|| format!("--jobs must be a whole number between 1 and {max}"))
+}
+
+/// Refuses a `--target` that is not a hit ratio.
+fn check_target(target: f64) -> Result<()> {
+    if !(0.0..=1.0).contains(&target) {
+        bail!("--target must be a hit ratio between 0 and 1, not {target}");
+    }
+    Ok(())
+}
+
 /// Run `ttlsim sweep`.
 pub fn sweep(args: &SweepArgs) -> Result<()> {
-    if !(0.0..=1.0).contains(&args.target) {
-        bail!(
-            "--target must be a hit ratio between 0 and 1, not {}",
-            args.target
-        );
+    check_target(args.target)?;
+    if args.no_fill && args.trace.is_none() {
+        bail!("--no-fill applies to a trace replay: give --trace FILE");
     }
+    let mut workload_text: Option<String> = None;
+    let mut trace_id: Option<String> = None;
     let (file_sweep, mut runner, default_name): (Option<toml::Table>, Box<dyn Runner>, String) =
         if args.synthetic {
             (
@@ -210,13 +250,13 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             // Fail now, not in every run, on a trace that cannot be opened;
             // a binary trace is decoded here once for every run.
             let input = args.trace_opts.input(path, !args.no_fill)?.share()?;
+            trace_id = Some(super::fingerprint::trace_identity(path)?);
             let name = path
                 .file_name()
                 .map_or("trace".into(), |n| n.to_string_lossy().into_owned());
             let name = name.split('.').next().unwrap_or("trace").to_string();
             let mut runner = super::workload::WorkloadRunner::for_trace(input, &name);
-            runner.sample_interval = crate::units::Dur::parse(&args.sample_interval)
-                .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
+            runner.sample_interval = crate::limits::sample_interval(&args.sample_interval)?;
             (None, Box::new(runner) as Box<dyn Runner>, name)
         } else {
             let path = args
@@ -227,9 +267,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let file = path.display().to_string();
             let (table, rest) = split_sweep_table(&src, &file)?;
+            workload_text = Some(src.clone());
             let (mut runner, name) = super::workload::WorkloadRunner::new(&rest, &file)?;
-            runner.sample_interval = crate::units::Dur::parse(&args.sample_interval)
-                .map_err(|e| anyhow::anyhow!("--sample-interval: {e}"))?;
+            runner.sample_interval = crate::limits::sample_interval(&args.sample_interval)?;
+            runner.force = args.force;
             (table, Box::new(runner) as Box<dyn Runner>, name)
         };
     let mut grid = Grid::build(file_sweep.as_ref(), &args.dimensions()?)?;
@@ -281,7 +322,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             .check(&p)
             .with_context(|| format!("run {i} ({})", exec::describe(&p)))?;
     }
-    let name = args.name.clone().unwrap_or(default_name);
+    let given = args.name.clone().unwrap_or(default_name);
+    let name = crate::safe_output::path_component(&given);
+    if name != given {
+        crate::say!("note: experiment name `{given}` is used as `{name}` (one safe folder name)")?;
+    }
     let out = match (&args.out, args.shard) {
         (Some(o), _) => o.clone(),
         (None, None) => Path::new("results").join(&name),
@@ -289,11 +334,22 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             .join(&name)
             .join(format!("shard-{}-of-{}", s.k, s.n)),
     };
+    let fingerprint = super::fingerprint::Fingerprint::new(
+        workload_text.as_deref(),
+        trace_id,
+        &args.result_flags(),
+        &grid.to_csv(),
+        &exec::shard_label(args.shard),
+    );
     let plan = Plan {
+        fingerprint: Some(fingerprint),
         out: out.clone(),
         grid,
         shard: args.shard,
-        jobs: args.jobs.unwrap_or_else(default_jobs).max(1),
+        jobs: match args.jobs {
+            Some(j) => j,
+            None => default_jobs().min(crate::limits::MAX_JOBS),
+        },
         resume: args.resume,
         progress: true,
     };
@@ -329,6 +385,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
 
 /// Run `ttlsim merge`.
 pub fn merge(args: &MergeArgs) -> Result<()> {
+    check_target(args.target)?;
     let out = match &args.out {
         Some(o) => o.clone(),
         None => {

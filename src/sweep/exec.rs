@@ -19,6 +19,7 @@
 //! outputs depend only on the runs' results and their order, never on which
 //! thread finished first, so they are byte-identical for any `--jobs`.
 
+use super::fingerprint::{self, Fingerprint, FolderLock};
 use super::grid::{Grid, Shard};
 use crate::units::{atomic_write, atomic_write_bytes, remove_temporaries};
 use anyhow::{bail, Context, Result};
@@ -84,6 +85,46 @@ pub struct Plan {
     pub resume: bool,
     /// Draw a progress bar (only when stdout is a terminal).
     pub progress: bool,
+    /// What determines the runs (`None`: only the grid and the shard),
+    /// written to `fingerprint.txt`; `--resume` refuses a folder whose
+    /// fingerprint differs.
+    pub fingerprint: Option<Fingerprint>,
+}
+
+impl Plan {
+    /// The fingerprint this plan writes.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint.clone().unwrap_or_else(|| {
+            Fingerprint::new(
+                None,
+                None,
+                "",
+                &self.grid.to_csv(),
+                &shard_label(self.shard),
+            )
+        })
+    }
+}
+
+/// `K/N` or `none`, as fingerprints record a shard.
+pub fn shard_label(shard: Option<Shard>) -> String {
+    shard.map_or("none".into(), |s| format!("{}/{}", s.k, s.n))
+}
+
+/// Locks `out` and checks that it is ttlsim's to write: a folder that
+/// exists, is not empty and has no fingerprint is the user's.
+fn claim(out: &Path) -> Result<FolderLock> {
+    if out.exists() && !out.is_dir() {
+        bail!("--out {} exists and is not a folder", out.display());
+    }
+    if !fingerprint::is_ours_or_empty(out)? {
+        bail!(
+            "{} is not a ttlsim output folder (it has files but no {}): choose another --out; ttlsim removes only files it made",
+            out.display(),
+            fingerprint::FILE
+        );
+    }
+    FolderLock::take(out)
 }
 
 /// What a sweep did.
@@ -151,14 +192,33 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
     let ids: Vec<u64> = (0..total)
         .filter(|i| plan.shard.is_none_or(|s| s.owns(*i)))
         .collect();
-    fs::create_dir_all(&plan.out)
-        .with_context(|| format!("cannot create {}", plan.out.display()))?;
+    let created = !plan.out.exists();
+    let _lock = claim(&plan.out)?;
     let parts = plan.out.join("parts");
     let grid_csv = plan.grid.to_csv();
     let grid_path = plan.out.join("grid.csv");
+    let print = plan.fingerprint();
 
     let mut done: Vec<u64> = Vec::new();
     if plan.resume {
+        match Fingerprint::read(&plan.out)? {
+            Some(old) => {
+                let diff = print.differences(&old, &[], ("this sweep", "the folder"));
+                if !diff.is_empty() {
+                    bail!(
+                        "--resume: {} was made by a different sweep; differs: {} (run without --resume to start over)",
+                        plan.out.display(),
+                        diff.join("; ")
+                    );
+                }
+            }
+            None if grid_path.exists() => bail!(
+                "--resume: {} has no {}, so what made its runs is unknown (run without --resume to start over)",
+                plan.out.display(),
+                fingerprint::FILE
+            ),
+            None => {}
+        }
         if let Ok(old) = fs::read_to_string(&grid_path) {
             if old != grid_csv {
                 bail!(
@@ -197,6 +257,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
         remove_outputs(&plan.out)?;
     }
     fs::create_dir_all(&parts).with_context(|| format!("cannot create {}", parts.display()))?;
+    print.write(&plan.out)?;
     atomic_write_bytes(&grid_path, grid_csv.as_bytes())?;
 
     let todo: Vec<u64> = ids
@@ -265,7 +326,15 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
             })
     });
     bar.finish_and_clear();
-    result?;
+    if let Err(e) = result {
+        // A sweep that failed before saving any run leaves no folder it
+        // made (a bad input); one with saved runs stays for --resume.
+        let saved = fs::read_dir(&parts).map_or(0, |d| d.count());
+        if created && saved == 0 {
+            let _ = fs::remove_dir_all(&plan.out);
+        }
+        return Err(e);
+    }
     let wall_s = start.elapsed().as_secs_f64();
 
     assemble(&plan.out, &parts, &ids)?;
@@ -392,6 +461,17 @@ fn split_by_run(path: &Path, header: Option<&str>) -> Result<(String, BTreeMap<u
     Ok((h.to_string(), out))
 }
 
+/// A shard folder's fingerprint; every shard must have one.
+fn shard_print(dir: &Path) -> Result<Fingerprint> {
+    Fingerprint::read(dir)?.with_context(|| {
+        format!(
+            "{} has no {}: not a sweep output of this ttlsim",
+            dir.display(),
+            fingerprint::FILE
+        )
+    })
+}
+
 /// `ttlsim merge`: join the outputs of shards (`--shard K/N` runs of the same
 /// grid) into `out`, byte-identical to an unsharded sweep's.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<u64> {
@@ -401,6 +481,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<u64> {
     let grid = fs::read_to_string(dirs[0].join("grid.csv"))
         .with_context(|| format!("{} has no grid.csv: not a sweep output", dirs[0].display()))?;
     let expected: u64 = grid.lines().count().saturating_sub(1) as u64;
+    let first_print = shard_print(&dirs[0])?;
     let mut header: Option<String> = None;
     let mut chunks: BTreeMap<u64, Chunk> = BTreeMap::new();
     for d in dirs {
@@ -411,6 +492,19 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<u64> {
                 "{} and {} are shards of different grids",
                 dirs[0].display(),
                 d.display()
+            );
+        }
+        let diff = shard_print(d)?.differences(
+            &first_print,
+            &["shard"],
+            (&d.display().to_string(), &dirs[0].display().to_string()),
+        );
+        if !diff.is_empty() {
+            bail!(
+                "{} and {} are shards of different sweeps; differs: {}",
+                dirs[0].display(),
+                d.display(),
+                diff.join("; ")
             );
         }
         if d.join("parts").exists() || !d.join("runs.csv").exists() {
@@ -452,7 +546,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<u64> {
             if missing.len() > 10 { ", …" } else { "" }
         );
     }
-    fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let _lock = claim(out)?;
+    let mut merged = first_print;
+    for (k, v) in &mut merged.fields {
+        if k == "shard" {
+            *v = "none".into();
+        }
+    }
+    merged.write(out)?;
     atomic_write_bytes(&out.join("grid.csv"), grid.as_bytes())?;
     write_outputs(out, header.as_deref().unwrap_or("run_id"), &chunks)?;
     Ok(expected)

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod exec;
+pub mod fingerprint;
 pub mod grid;
 pub mod synthetic;
 pub mod workload;

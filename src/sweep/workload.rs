@@ -25,6 +25,8 @@ pub struct WorkloadRunner {
     pub pilot_point: Vec<(String, toml::Value)>,
     /// The trace every run replays, for `sweep --trace`.
     pub trace: Option<crate::workload::replay::TraceInput>,
+    /// Run points whose estimate is above the budget (`--force`).
+    pub force: bool,
 }
 
 impl WorkloadRunner {
@@ -41,6 +43,7 @@ impl WorkloadRunner {
                 sample_interval: crate::units::Dur(10_000_000),
                 pilot_point: Vec::new(),
                 trace: None,
+                force: false,
             },
             w.name,
         ))
@@ -54,6 +57,7 @@ impl WorkloadRunner {
             sample_interval: crate::units::Dur(10_000_000),
             pilot_point: Vec::new(),
             trace: Some(trace),
+            force: false,
         }
         .named(name)
     }
@@ -209,7 +213,11 @@ impl Runner for WorkloadRunner {
     }
 
     fn check(&self, point: &[(&str, &toml::Value)]) -> Result<()> {
-        self.spec(point).map(|_| ())
+        let spec = self.spec(point)?;
+        if self.trace.is_none() {
+            crate::limits::check_budget(&spec.workload, self.force)?;
+        }
+        Ok(())
     }
 
     /// The pilot: the point set by `set_pilot_point` (so a swept duration

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod bad_inputs;
 mod bad_workloads;
 mod belady_trace;
 mod columns_doc;
@@ -22,6 +23,7 @@ mod redis_compat;
 mod report_png;
 mod run_cli;
 mod run_engine;
+mod safe_outputs;
 mod sweep_engine;
 mod sweep_parallel;
 mod sweep_resume;

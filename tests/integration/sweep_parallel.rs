@@ -21,6 +21,7 @@ fn grid() -> Grid {
 
 fn plan(out: &Path, jobs: usize, shard: Option<Shard>, resume: bool) -> Plan {
     Plan {
+        fingerprint: None,
         out: out.to_path_buf(),
         grid: grid(),
         shard,
@@ -133,7 +134,8 @@ fn resume_runs_only_what_is_missing() {
     assert_eq!(o.kept, 20);
     assert_eq!(o.ran, 16);
     same_outputs(&whole, &out);
-    // Resuming a finished sweep does nothing; a different grid is refused.
+    // Resuming a finished sweep does nothing; a different grid is refused,
+    // its fingerprint naming the grid.
     let o = exec::execute(&plan(&out, 2, None, true), &r).unwrap();
     assert_eq!(o.ran, 0);
     let mut p = plan(&out, 1, None, true);
@@ -141,5 +143,5 @@ fn resume_runs_only_what_is_missing() {
     assert!(exec::execute(&p, &r)
         .unwrap_err()
         .to_string()
-        .contains("different grid"));
+        .contains("differs: grid ("));
 }

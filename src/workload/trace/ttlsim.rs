@@ -105,7 +105,7 @@ pub struct Row<'a> {
 
 /// Streams a trace, one reused record buffer, checking every row.
 pub struct TraceReader<R: Read> {
-    csv: csv::Reader<R>,
+    csv: csv::Reader<crate::limits::LineCap<R>>,
     rec: csv::ByteRecord,
     file: String,
     last_time: u64,
@@ -113,9 +113,6 @@ pub struct TraceReader<R: Read> {
 }
 
 fn num<T: std::str::FromStr>(field: &[u8]) -> Option<T> {
-    if field.is_empty() {
-        return "0".parse().ok();
-    }
     std::str::from_utf8(field).ok()?.trim().parse().ok()
 }
 
@@ -125,7 +122,10 @@ impl<R: Read> TraceReader<R> {
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(input);
+            .from_reader(crate::limits::LineCap::new(
+                input,
+                crate::limits::MAX_TRACE_LINE,
+            ));
         let mut rec = csv::ByteRecord::new();
         let ok = csv
             .read_byte_record(&mut rec)
@@ -171,6 +171,12 @@ impl<R: Read> TraceReader<R> {
                 "expected 5 fields ({HEADER}), found {}",
                 self.rec.len()
             )));
+        }
+        // An empty number is a mistake, not a zero.
+        for (i, name) in [(0, "time_ms"), (3, "size"), (4, "ttl_ms")] {
+            if self.rec[i].iter().all(u8::is_ascii_whitespace) {
+                return Err(bad(format!("{name} is empty (write 0 for none)")));
+            }
         }
         let time_ms: u64 = num(&self.rec[0]).ok_or_else(|| {
             bad(format!(
