@@ -17,6 +17,7 @@ pub mod cli;
 pub mod command;
 pub mod fidelity;
 pub mod metrics;
+pub mod plan;
 pub mod reply;
 pub mod report;
 pub mod shell;

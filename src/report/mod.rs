@@ -15,6 +15,7 @@ pub mod data;
 mod figures;
 mod html;
 mod labels;
+pub mod verdicts;
 
 use anyhow::{Context, Result};
 use data::RunsTable;
@@ -87,6 +88,12 @@ const CHARTS: &[Draw] = &[
 
 /// Regenerate every chart and `index.html` in `dir` from its CSV files.
 pub fn generate(dir: &Path, opts: &Options) -> Result<Summary> {
+    generate_with(dir, opts, &verdicts::Goals::default())
+}
+
+/// [`generate`], judging the verdicts by `goals` (`ttlsim plan`'s
+/// `--target/--require/--allow`).
+pub fn generate_with(dir: &Path, opts: &Options, goals: &verdicts::Goals) -> Result<Summary> {
     let table = RunsTable::read(&dir.join("runs.csv"))?;
     let cx = Ctx::new(table);
     let name = labels::title_prefix(&cx.workload);
@@ -100,7 +107,7 @@ pub fn generate(dir: &Path, opts: &Options) -> Result<Summary> {
     let Drawn { charts, skipped } = out;
 
     let index = dir.join("index.html");
-    let page = html::page(&cx, opts, &charts, &skipped);
+    let page = html::page(&cx, opts, goals, &charts, &skipped);
     crate::units::atomic_write_bytes(&index, page.as_bytes())
         .with_context(|| format!("cannot write {}", index.display()))?;
     Ok(Summary {
