@@ -341,11 +341,11 @@ pub fn words(p: &Plan) -> String {
     let points = p.minis.iter().filter(|r| r.obs.seed == p.seeds[0]).count();
     let _ = write!(
         s,
-        "\nCost: {} miniature runs, {:.1} s of CPU; {} full-size runs, {:.1} s; wall {:.1} s.",
+        "\nCost: {} miniature runs, {:.1} s of CPU; {} checks, {:.1} s of CPU; wall {:.1} s.",
         p.minis.len() + 1,
         p.mini_cpu_s,
         full_runs.len(),
-        full_cpu,
+        full_cpu.max(0.0),
         p.wall_s
     );
     if !full_runs.is_empty() && p.verify_rate >= 1.0 {
@@ -614,7 +614,7 @@ fn draw(p: &Plan, path: &Path) -> Result<()> {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(SeriesLabelPosition::LowerRight)
             .margin(6)
             .legend_area_size(24)
             .border_style(RGBColor(200, 200, 200))

@@ -251,12 +251,12 @@ pub fn words(verdicts: &[Verdict]) -> String {
     match b.as_slice() {
         [] => s.push_str("  No policy meets every objective.\n"),
         [one] => s.push_str(&format!(
-            "  Recommended: {} at {}.\n",
+            "  Least memory: {} at {}.\n",
             one.policy,
             mem(one.answer.unwrap_or(0) as f64)
         )),
         many => s.push_str(&format!(
-            "  Recommended (a tie, within {:.0}%): {}.\n",
+            "  Least memory (a tie, within {:.0}%): {}.\n",
             TIE * 100.0,
             many.iter()
                 .map(|v| format!("{} at {}", v.policy, mem(v.answer.unwrap_or(0) as f64)))

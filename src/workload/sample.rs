@@ -88,6 +88,52 @@ pub fn sample_popularity(pop: &Popularity, n: u64, rate: f64, offset: f64) -> Po
     })
 }
 
+/// The offset (for [`sample_popularity`]) among `candidates` derived from
+/// `offset` whose kept keys' mean value size is nearest the mean over all
+/// `n` keys: a few thousand kept keys have their own mean size, and where a
+/// curve is steep a percent of memory matters. Any offset represents the
+/// popularity equally well (each kept key carries its stratum's share).
+fn size_matched_offset(
+    pop: &Popularity,
+    n: u64,
+    rate: f64,
+    offset: f64,
+    size: impl Fn(u64) -> f64,
+) -> f64 {
+    let n = n.max(1);
+    let every = (1.0 / rate).round().max(1.0) as u64;
+    if ((1.0 / rate) - every as f64).abs() > 1e-9 {
+        return offset; // the kept ranks are not one residue class
+    }
+    let base = pop.sampler(n);
+    let rank_key = |r: u64| match &base {
+        super::dist::KeySampler::Zipf(_, n, Some((a, b))) => {
+            ((*a as u128 * r as u128 + *b as u128) % *n as u128) as u64
+        }
+        _ => r,
+    };
+    // The mean over all keys, from at most 2^20 evenly spaced ones.
+    let step = (n >> 20).max(1);
+    let all: Vec<f64> = (0..n).step_by(step as usize).map(&size).collect();
+    let want = all.iter().sum::<f64>() / all.len() as f64;
+    let candidates = every.min(32);
+    let first = (offset * every as f64) as u64;
+    (0..candidates)
+        .map(|c| (first + c * (every / candidates)) % every)
+        .map(|k| {
+            let kept: Vec<f64> = (k..n)
+                .step_by(every as usize)
+                .map(|r| size(rank_key(r)))
+                .collect();
+            let mean = kept.iter().sum::<f64>() / kept.len().max(1) as f64;
+            // Ranks k, k + every, ... are kept from this offset.
+            let o = 1.0 - (k as f64 + 0.5) / every as f64;
+            ((mean - want).abs(), o)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(offset, |x| x.1)
+}
+
 /// An arrival process with `factor` times the arrivals.
 pub fn scale_arrival(a: &Arrival, factor: f64) -> Arrival {
     let mut a = a.clone();
@@ -124,14 +170,24 @@ pub fn miniature(w: &Workload, rate: f64, offset: f64) -> Workload {
         return m;
     }
     let pop = |p: &mut Popularity, n: u64| *p = sample_popularity(p, n, rate, offset);
-    for p in &mut m.patterns {
+    // Keys whose value size is drawn per key: kept so that their mean size
+    // is the population's (the size stream is the pattern's first draw).
+    let sized = |p: &mut Popularity, n: u64, index: usize, sizes: &super::dist::SizeDist| {
+        let sampler = sizes.sampler();
+        let size_seed: u64 =
+            rand::Rng::gen(&mut super::patterns::pattern_rng(w.seed, index as u64));
+        let size = |k: u64| super::patterns::key_size(&sampler, size_seed, k) as f64;
+        let o = size_matched_offset(p, n, rate, offset, size);
+        *p = sample_popularity(p, n, rate, o);
+    };
+    for (index, p) in m.patterns.iter_mut().enumerate() {
         match p {
             PatternSpec::CacheAside(s) => {
-                pop(&mut s.popularity, s.keys);
+                sized(&mut s.popularity, s.keys, index, &s.value_size);
                 s.arrival = scale_arrival(&s.arrival, rate);
             }
             PatternSpec::Persistent(s) => {
-                pop(&mut s.popularity, s.keys);
+                sized(&mut s.popularity, s.keys, index, &s.value_size);
                 s.arrival = scale_arrival(&s.arrival, rate);
             }
             PatternSpec::RateLimit(s) => {
