@@ -95,6 +95,7 @@ pub fn generate(dir: &Path, opts: &Options) -> Result<Summary> {
 /// `--target/--require/--allow`).
 pub fn generate_with(dir: &Path, opts: &Options, goals: &verdicts::Goals) -> Result<Summary> {
     let table = RunsTable::read(&dir.join("runs.csv"))?;
+    verdicts::check(&table.columns, goals)?;
     let cx = Ctx::new(table);
     let name = labels::title_prefix(&cx.workload);
     let mut out = Drawn {

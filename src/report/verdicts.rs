@@ -27,6 +27,7 @@ pub struct Goals {
 pub fn catalog(columns: &[String]) -> Catalog {
     let mut names: Vec<String> = columns
         .iter()
+        .filter(|c| !c.starts_with("param_"))
         .filter_map(|c| c.strip_suffix("_requests"))
         .filter(|n| !n.is_empty())
         .map(str::to_string)
@@ -47,6 +48,20 @@ pub fn catalog(columns: &[String]) -> Catalog {
         })
         .collect();
     Catalog { namespaces }
+}
+
+/// Refuses goals that name what the runs do not have, before anything is
+/// drawn.
+pub fn check(columns: &[String], goals: &Goals) -> anyhow::Result<()> {
+    if !goals.targets.is_empty() || !goals.require.is_empty() || !goals.allow.is_empty() {
+        let targets = if goals.targets.is_empty() {
+            vec!["hit_ratio>=0".to_string()]
+        } else {
+            goals.targets.clone()
+        };
+        catalog(columns).objectives(&targets, &goals.require, &goals.allow)?;
+    }
+    Ok(())
 }
 
 /// The objective sets shown, each with its heading: the user's targets as
@@ -209,4 +224,42 @@ pub(crate) fn section(cx: &Ctx, opts: &Options, goals: &Goals, esc: fn(&str) -> 
         h.push_str("</table>\n");
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_of_a_runs_csv_finds_namespaces_and_their_harms() {
+        let cols: Vec<String> = [
+            "param_session_requests",
+            "session_requests",
+            "session_logged_out_early",
+            "session_expired_idle",
+            "session_relogin_after_expiry",
+            "session_logins_refused",
+            "session_logouts",
+            "session_requests_ok",
+            "session_logins_per_s",
+            "cache_requests",
+        ]
+        .map(String::from)
+        .to_vec();
+        let cat = catalog(&cols);
+        assert_eq!(
+            cat.namespaces,
+            vec![("session".into(), Some("sessions")), ("cache".into(), None)]
+        );
+        let harms: Vec<String> = cat.harms().into_iter().map(|h| h.column).collect();
+        assert!(
+            harms.contains(&"session_logged_out_early".to_string()),
+            "{harms:?}"
+        );
+        let bad = Goals {
+            targets: vec!["param_session.hit_ratio>=0.5".into()],
+            ..Goals::default()
+        };
+        assert!(check(&cols, &bad).is_err());
+    }
 }
