@@ -332,7 +332,7 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
         pool.install(|| {
             todo.into_par_iter()
                 .map(|(p, a)| {
-                    search::verify(&full, p, a, top.max(budget.unwrap_or(0)), &objectives, &cat)
+                    search::verify(&full, p, a, (top as f64 * 1.5) as u64, &objectives, &cat)
                 })
                 .collect::<Result<Vec<_>>>()
         })?

@@ -70,7 +70,23 @@ impl Plan {
             .map(|v| {
                 let mut v = v.clone();
                 if let Some(c) = self.checks.iter().find(|c| c.policy == v.policy) {
-                    v.answer = c.verified;
+                    v.answer = c.verified.filter(|&a| self.budget.is_none_or(|b| a <= b));
+                    if v.answer.is_none() {
+                        // What the full size got wrong at its last failing size.
+                        if let Some(r) = c
+                            .runs
+                            .iter()
+                            .rev()
+                            .find(|r| !r.obs.failed(&self.objectives).is_empty())
+                        {
+                            v.fails = r
+                                .obs
+                                .failed(&self.objectives)
+                                .iter()
+                                .map(|o| (o.text.clone(), r.obs.get(&o.column), r.obs.maxmemory))
+                                .collect();
+                        }
+                    }
                 }
                 v
             })
@@ -216,7 +232,7 @@ pub fn words(p: &Plan) -> String {
                         mem(v as f64)
                     ),
                     None => format!(
-                        "fails at {} ({}); nothing found up to the peak",
+                        "fails at {} ({}); none found up to 1.5x the estimated peak",
                         mem(c.mini as f64),
                         why.join(", ")
                     ),
