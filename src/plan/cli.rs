@@ -88,7 +88,7 @@ pub struct PlanArgs {
     /// Worker threads.
     #[arg(short = 'j', long, default_value_t = 2)]
     pub jobs: usize,
-    /// Write plan.csv and mrc.png here (default: results/<name>/plan/).
+    /// Write plan.csv and mrc.png here (default: `results/<name>/plan/`).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -2,7 +2,7 @@
 //! `session.logged_out_early==0`, `stale_memory_peak<=10%` (of maxmemory).
 //!
 //! Every harm outcome (a pattern outcome whose description says "harm", and
-//! `oom_rejections`) is a constraint `==0` by default ([`defaults`]); `--allow
+//! `oom_rejections`) is a constraint `==0` by default ([`Catalog::harms`]); `--allow
 //! NAME` drops one, and a `--require` on the same column replaces it.
 //! [`Catalog`] knows the columns a workload writes, so a bad name or an
 //! impossible bound is refused before anything runs.
