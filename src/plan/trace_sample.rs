@@ -15,7 +15,7 @@ use std::path::Path;
 
 use crate::workload::patterns::mix;
 use crate::workload::replay::TraceInput;
-use crate::workload::trace::{Format, KeyRef, OracleGeneralRequest, Rebased, TraceOp, TraceSource};
+use crate::workload::trace::{Format, KeyRef, OracleGeneralRequest, Rebased, TraceSource};
 
 const SPACE: u64 = 1 << 24;
 
@@ -78,36 +78,35 @@ pub fn sample_trace(
         kept = crate::workload::trace::write_oracle_general(&mut w, &reqs).with_context(cannot)?;
     } else {
         writeln!(w, "{}", crate::workload::trace::HEADER).with_context(cannot)?;
+        let mut id_buf = String::new();
         while let Some(r) = src.next_record()? {
-            if key_hash(&r.key, salt) >= keep {
+            if key_hash(&r.key, salt) >= keep
+                || r.time_us / 1000 > crate::workload::trace::MAX_TIME_MS
+            {
                 continue;
             }
-            let op = match r.op {
-                TraceOp::Get => "get",
-                TraceOp::Set => "set",
-                TraceOp::SetNx => "setnx",
-                TraceOp::Del => "del",
-                TraceOp::Expire if r.ttl_ms == 0 => "del",
-                TraceOp::Expire => "expire",
-                TraceOp::Persist => "persist",
-                TraceOp::Incr => "incr",
-                TraceOp::Getex => "getex",
-                _ => continue,
+            // The rows `trace convert --to ttlsim` writes; records it cannot
+            // write are left out of the sample as they are of a conversion.
+            let Ok((op, key, size, ttl)) = crate::cli::trace::convert::ttlsim_row(&r, &mut id_buf)
+            else {
+                continue;
             };
-            let key = match r.key {
-                KeyRef::Id(id) => format!("obj:{id}"),
-                KeyRef::Name(n) => match std::str::from_utf8(n) {
-                    Ok(s) if !s.is_empty() && !s.contains([',', '"', '\n', '\r']) => s.to_string(),
-                    _ => continue,
-                },
-            };
-            let size = if r.op == TraceOp::Get && !r.fill {
-                0
-            } else {
-                r.size
-            };
-            writeln!(w, "{},{op},{key},{size},{}", r.time_us / 1000, r.ttl_ms)
-                .with_context(cannot)?;
+            let (t, size, ttl) = (
+                (r.time_us / 1000).to_string(),
+                size.to_string(),
+                ttl.to_string(),
+            );
+            w.write_all(
+                crate::units::csv_line([
+                    t.as_bytes(),
+                    op.as_bytes(),
+                    key,
+                    size.as_bytes(),
+                    ttl.as_bytes(),
+                ])
+                .as_bytes(),
+            )
+            .with_context(cannot)?;
             kept += 1;
         }
     }
