@@ -18,6 +18,7 @@ pub mod command;
 pub mod fidelity;
 pub mod limits;
 pub mod metrics;
+pub mod plan;
 pub mod progress;
 pub mod reply;
 pub mod report;

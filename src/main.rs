@@ -35,6 +35,9 @@ enum Command {
     Record(Box<RecordArgs>),
     /// Look at a trace (stats), convert it, or generate a synthetic one.
     Trace(ttlsim::cli::trace::TraceArgs),
+    /// The smallest maxmemory per policy that meets your objectives, the
+    /// policy to use and the memory to provision (miniature simulations).
+    Plan(Box<ttlsim::plan::cli::PlanArgs>),
 }
 
 fn main() {
@@ -47,6 +50,7 @@ fn main() {
         Command::Run(a) => ttlsim::cli::run::run(*a),
         Command::Record(a) => ttlsim::cli::run::record(*a),
         Command::Trace(a) => ttlsim::cli::trace::trace(a),
+        Command::Plan(a) => ttlsim::plan::cli::plan(&a),
     };
     if let Err(e) = result {
         // A closed stdout (`ttlsim shell | head`) is not a failure.

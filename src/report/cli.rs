@@ -3,16 +3,24 @@
 use anyhow::Result;
 use std::path::PathBuf;
 
-use super::{generate, Options, Summary};
+use super::{Options, Summary};
 
 /// `ttlsim report` command-line arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
     /// A sweep's output folder (holding runs.csv, timeseries.csv, latency.csv).
     pub dir: PathBuf,
-    /// Hit-ratio target for the "cheapest memory" table.
-    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
-    pub target: f64,
+    /// A hit ratio (0.9: the "cheapest memory" table and a target per
+    /// namespace in the verdicts), or objectives as `ttlsim plan` takes
+    /// them (`cache.hit_ratio>=0.9`, repeatable).
+    #[arg(long, default_value = "0.9", allow_hyphen_values = true)]
+    pub target: Vec<String>,
+    /// A constraint on the verdicts, as `ttlsim plan --require` takes it.
+    #[arg(long)]
+    pub require: Vec<String>,
+    /// A harm constraint the verdicts relax, as `ttlsim plan --allow`.
+    #[arg(long)]
+    pub allow: Vec<String>,
     /// Policy for the TTL × memory heat map (default: the best on average).
     #[arg(long)]
     pub policy: Option<String>,
@@ -23,18 +31,31 @@ pub struct ReportArgs {
 
 /// Run `ttlsim report`: write the charts and the page, print where they are.
 pub fn report(args: &ReportArgs) -> Result<()> {
-    if !(0.0..=1.0).contains(&args.target) {
-        anyhow::bail!(
-            "--target must be a hit ratio between 0 and 1, not {}",
-            args.target
-        );
+    let (numbers, objectives): (Vec<&String>, Vec<&String>) = args
+        .target
+        .iter()
+        .partition(|t| t.trim().parse::<f64>().is_ok());
+    let target = match numbers.as_slice() {
+        [] => 0.9,
+        [n] => n.trim().parse::<f64>().unwrap_or(0.9),
+        _ => anyhow::bail!(
+            "--target: give one hit ratio, or objectives such as cache.hit_ratio>=0.9"
+        ),
+    };
+    if !(0.0..=1.0).contains(&target) {
+        anyhow::bail!("--target must be a hit ratio between 0 and 1, not {target}");
     }
+    let goals = crate::report::verdicts::Goals {
+        targets: objectives.into_iter().cloned().collect(),
+        require: args.require.clone(),
+        allow: args.allow.clone(),
+    };
     let opts = Options {
-        target: args.target,
+        target,
         policy: args.policy.clone(),
         runs: args.runs.clone(),
     };
-    let s = generate(&args.dir, &opts)?;
+    let s = crate::report::generate_with(&args.dir, &opts, &goals)?;
     print_summary(&s)?;
     Ok(())
 }

@@ -1,9 +1,13 @@
-//! The report page: charts, the grid, the best policy per memory size and
-//! the cheapest memory that meets a hit-ratio target.
+//! The report page: the verdicts first, the best policy per memory size
+//! (ties as ties), the cheapest memory that meets a hit-ratio target, the
+//! charts, then the grid and every run.
 
 use super::data::GroupKey;
 use super::{policy_ranking, short_name, show_value, Chart, Ctx, Options, MEM, POLICY};
 use std::fmt::Write;
+
+/// Hit ratios this close to the best are a tie.
+const TIE_POINTS: f64 = 0.005;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -13,7 +17,13 @@ fn esc(s: &str) -> String {
 }
 
 /// Render `index.html`.
-pub(crate) fn page(cx: &Ctx, opts: &Options, charts: &[Chart], skipped: &[String]) -> String {
+pub(crate) fn page(
+    cx: &Ctx,
+    opts: &Options,
+    goals: &super::verdicts::Goals,
+    charts: &[Chart],
+    skipped: &[String],
+) -> String {
     let mut h = String::new();
     let title = if cx.workload.is_empty() {
         "ttlsim sweep report".to_string()
@@ -34,25 +44,7 @@ pub(crate) fn page(cx: &Ctx, opts: &Options, charts: &[Chart], skipped: &[String
         g = esc(&cx.grid_text)
     );
 
-    // The grid.
-    h.push_str(
-        "<h2>The grid</h2>\n<table><tr><th class=l>parameter</th><th class=l>values</th></tr>\n",
-    );
-    for c in &cx.t.columns {
-        if !super::data::RunsTable::is_param(c) {
-            continue;
-        }
-        let vals: Vec<String> = cx.t.distinct(c).iter().map(|v| show_value(c, v)).collect();
-        let swept = vals.len() > 1;
-        let _ = writeln!(
-            h,
-            "<tr><td class=l>{}{}</td><td class=l>{}</td></tr>",
-            esc(&short_name(c)),
-            if swept { " <b>(swept)</b>" } else { "" },
-            esc(&vals.join(", "))
-        );
-    }
-    h.push_str("</table>\n");
+    h.push_str(&super::verdicts::section(cx, opts, goals, esc));
 
     let ttl = cx.ttl_params.first().map(String::as_str);
     let ttl_values: Vec<Option<String>> = match ttl {
@@ -92,7 +84,7 @@ pub(crate) fn page(cx: &Ctx, opts: &Options, charts: &[Chart], skipped: &[String
     // Best policy at each memory size.
     let _ = writeln!(
         h,
-        "<h2>Best policy at each memory size</h2>\n<p>Highest mean hit ratio{}{}.</p>",
+        "<h2>Best policy at each memory size</h2>\n<p>Highest mean hit ratio{}{}; policies within 0.005 of it are a tie.</p>",
         if cx.seeds > 1 {
             format!(" over {} seeds", cx.seeds)
         } else {
@@ -106,15 +98,28 @@ pub(crate) fn page(cx: &Ctx, opts: &Options, charts: &[Chart], skipped: &[String
     for m in &mems {
         let _ = write!(h, "<tr><td class=l>{}</td>", esc(&show_value(MEM, m)));
         for tv in &ttl_values {
-            let best = policies
+            let vals: Vec<(&String, f64)> = policies
                 .iter()
                 .filter_map(|p| get(m, p, tv).map(|v| (p, v)))
-                .max_by(|a, b| a.1.total_cmp(&b.1));
-            match best {
-                Some((p, v)) => {
-                    let _ = write!(h, "<td>{} ({v:.3})</td>", esc(&show_value(POLICY, p)));
+                .collect();
+            let top = vals.iter().map(|x| x.1).fold(f64::NAN, f64::max);
+            // Policies within half a point of the best are a tie.
+            let tied: Vec<String> = vals
+                .iter()
+                .filter(|x| x.1 >= top - TIE_POINTS)
+                .map(|x| show_value(POLICY, x.0))
+                .collect();
+            match tied.as_slice() {
+                [] => h.push_str("<td class=no>—</td>"),
+                [p] => {
+                    let _ = write!(h, "<td>{} ({top:.3})</td>", esc(p));
                 }
-                None => h.push_str("<td class=no>—</td>"),
+                many if many.len() == vals.len() => {
+                    let _ = write!(h, "<td>all tie ({top:.3})</td>");
+                }
+                many => {
+                    let _ = write!(h, "<td>tie: {} ({top:.3})</td>", esc(&many.join(", ")));
+                }
             }
         }
         h.push_str("</tr>\n");
@@ -188,6 +193,26 @@ pub(crate) fn page(cx: &Ctx, opts: &Options, charts: &[Chart], skipped: &[String
         }
         h.push_str("</ul>\n");
     }
+
+    // The grid.
+    h.push_str(
+        "<h2>The grid</h2>\n<table><tr><th class=l>parameter</th><th class=l>values</th></tr>\n",
+    );
+    for c in &cx.t.columns {
+        if !super::data::RunsTable::is_param(c) {
+            continue;
+        }
+        let vals: Vec<String> = cx.t.distinct(c).iter().map(|v| show_value(c, v)).collect();
+        let swept = vals.len() > 1;
+        let _ = writeln!(
+            h,
+            "<tr><td class=l>{}{}</td><td class=l>{}</td></tr>",
+            esc(&short_name(c)),
+            if swept { " <b>(swept)</b>" } else { "" },
+            esc(&vals.join(", "))
+        );
+    }
+    h.push_str("</table>\n");
 
     // Every run.
     let metrics = [

@@ -16,6 +16,7 @@ mod figures;
 mod html;
 mod labels;
 pub mod validate;
+pub mod verdicts;
 
 use anyhow::{Context, Result};
 use data::RunsTable;
@@ -121,7 +122,14 @@ fn check_options(cx: &Ctx, opts: &Options) -> Result<()> {
 
 /// Regenerate every chart and `index.html` in `dir` from its CSV files.
 pub fn generate(dir: &Path, opts: &Options) -> Result<Summary> {
+    generate_with(dir, opts, &verdicts::Goals::default())
+}
+
+/// [`generate`], judging the verdicts by `goals` (`ttlsim plan`'s
+/// `--target/--require/--allow`).
+pub fn generate_with(dir: &Path, opts: &Options, goals: &verdicts::Goals) -> Result<Summary> {
     let table = RunsTable::read(&dir.join("runs.csv"))?;
+    verdicts::check(&table.columns, goals)?;
     let cx = Ctx::new(table);
     check_options(&cx, opts)?;
     let name = labels::title_prefix(&cx.workload);
@@ -135,7 +143,7 @@ pub fn generate(dir: &Path, opts: &Options) -> Result<Summary> {
     let Drawn { charts, skipped } = out;
 
     let index = dir.join("index.html");
-    let page = html::page(&cx, opts, &charts, &skipped);
+    let page = html::page(&cx, opts, goals, &charts, &skipped);
     crate::units::atomic_write_bytes(&index, page.as_bytes())
         .with_context(|| format!("cannot write {}", index.display()))?;
     Ok(Summary {

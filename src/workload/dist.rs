@@ -46,6 +46,29 @@ pub enum Popularity {
         /// Fraction of requests that go to the hot keys (0..1).
         hot_share: f64,
     },
+    /// A miniature's sample of another popularity's keys (built by
+    /// `workload::sample`, never read from a file): each sampled key
+    /// carries the request share of the ranks it stands for.
+    #[serde(skip)]
+    Sampled(SampledKeys),
+}
+
+/// The keys a miniature keeps of a popularity and their request shares
+/// (see [`crate::workload::sample`]).
+#[derive(Clone, Debug)]
+pub struct SampledKeys {
+    /// The original popularity, in its `Debug` form.
+    pub describe: String,
+    /// Key numbers kept (numbers of the full key space).
+    pub keys: std::sync::Arc<[u64]>,
+    /// Cumulative request share of `keys`, ending at 1.
+    pub cdf: std::sync::Arc<[f64]>,
+}
+
+impl PartialEq for SampledKeys {
+    fn eq(&self, other: &Self) -> bool {
+        self.describe == other.describe && self.keys == other.keys && self.cdf == other.cdf
+    }
 }
 
 impl Popularity {
@@ -72,6 +95,7 @@ impl Popularity {
                 let hot = ((n as f64 * hot_fraction).round() as u64).clamp(0, n);
                 KeySampler::Hotspot { n, hot, hot_share }
             }
+            Popularity::Sampled(ref k) => KeySampler::Table(k.keys.clone(), k.cdf.clone()),
         }
     }
 }
@@ -100,6 +124,8 @@ pub enum KeySampler {
         /// Share of requests to hot keys.
         hot_share: f64,
     },
+    /// A miniature's sampled keys and their cumulative shares.
+    Table(std::sync::Arc<[u64]>, std::sync::Arc<[f64]>),
 }
 
 impl KeySampler {
@@ -121,6 +147,10 @@ impl KeySampler {
                 } else {
                     rng.gen_range(hot..n)
                 }
+            }
+            KeySampler::Table(ref keys, ref cdf) => {
+                let u = rng.gen::<f64>();
+                keys[cdf.partition_point(|&c| c <= u).min(keys.len() - 1)]
             }
         }
     }

@@ -5,6 +5,7 @@
 pub mod dist;
 pub mod patterns;
 pub mod replay;
+pub mod sample;
 pub mod spec;
 pub mod trace;
 

@@ -15,6 +15,7 @@ mod expiry_storm;
 mod input_limits;
 mod memory_calibration;
 mod monitor_replay;
+mod plan;
 mod policy_cloudphysics;
 mod policy_references;
 mod prop_reference;

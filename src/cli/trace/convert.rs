@@ -91,7 +91,7 @@ impl Counts {
 }
 
 /// A ttlsim row of a record, or why there is none.
-fn ttlsim_row<'a>(
+pub(crate) fn ttlsim_row<'a>(
     r: &TraceRecord<'a>,
     id_buf: &'a mut String,
 ) -> Result<(&'static str, &'a [u8], u32, u64), String> {

@@ -1,0 +1,206 @@
+//! `ttlsim plan`: its answers agree with a fine full-size sweep, and bad
+//! objectives are refused before anything runs.
+
+use rayon::prelude::*;
+use std::process::Command;
+use ttlsim::plan::objective::Catalog;
+use ttlsim::plan::search::Scaled;
+use ttlsim::sim::Source;
+use ttlsim::store::Policy;
+use ttlsim::units::Dur;
+use ttlsim::workload::{load_workload, Warmup};
+
+use super::common::{exclusive, repo_path};
+
+fn ttlsim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ttlsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("ttlsim runs")
+}
+
+const TARGET: &str = "cache.hit_ratio>=0.8";
+const REQUIRE: &str = "session.logged_out_early==0";
+
+/// The plan's answer per policy (empty: none), from plan.csv.
+fn answers(csv: &str) -> Vec<(String, Option<u64>)> {
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (kind, policy, mm) = (col("kind"), col("policy"), col("maxmemory"));
+    r.records()
+        .map(|x| x.unwrap())
+        .filter(|x| matches!(&x[kind], "answer" | "recommended"))
+        .map(|x| (x[policy].to_string(), x[mm].parse().ok()))
+        .collect()
+}
+
+#[test]
+fn plan_matches_a_fine_full_sweep_on_mixed() {
+    let _one = exclusive();
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().to_str().unwrap();
+    // Shortened from 20 minutes so the test's 8 policies × 40 full runs fit.
+    let (duration, warmup) = ("8m", "3m");
+    let args = [
+        "plan",
+        "workloads/mixed.toml",
+        "--target",
+        TARGET,
+        "--require",
+        REQUIRE,
+        "--duration",
+        duration,
+        "--warmup",
+        warmup,
+        "--out",
+        o,
+    ];
+    let res = ttlsim(&args);
+    let stdout = String::from_utf8_lossy(&res.stdout);
+    assert!(
+        res.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(stdout.contains("Recommended"), "{stdout}");
+    let csv = std::fs::read_to_string(out.path().join("plan.csv")).unwrap();
+    let answers = answers(&csv);
+    assert_eq!(answers.len(), 8, "{csv}");
+    assert!(
+        answers.iter().any(|a| a.1.is_some()),
+        "no policy has an answer:\n{stdout}"
+    );
+
+    // The same objectives, judged on full-size runs.
+    let mut w = load_workload(&repo_path("workloads/mixed.toml")).unwrap();
+    w.duration = Some(Dur::parse(duration).unwrap());
+    w.warmup = Warmup::parse(warmup).unwrap();
+    let cat = Catalog::of_workload(&w);
+    let objectives = cat
+        .objectives(&[TARGET.into()], &[REQUIRE.into()], &[])
+        .unwrap();
+    let fixed = ttlsim::plan::mini::fixed_memory(&w.server);
+    let full = Scaled {
+        workload: w,
+        source: Source::Patterns,
+        rate: 1.0,
+        fixed,
+    };
+    let peak = full
+        .run(Policy::AllKeysLru, 0, &cat)
+        .unwrap()
+        .obs
+        .get("used_memory_peak")
+        .unwrap();
+    let passes = |p: Policy, m: u64| {
+        full.run(p, m, &cat)
+            .unwrap()
+            .obs
+            .failed(&objectives)
+            .is_empty()
+    };
+    for (name, answer) in &answers {
+        let p = Policy::parse(name).unwrap();
+        match answer {
+            None => {
+                // No answer: a full run just above the unbounded peak fails too.
+                assert!(
+                    !passes(p, (peak * 1.02) as u64),
+                    "{name}: plan found no answer, but full size passes at the peak"
+                );
+            }
+            Some(a) => {
+                // 40 sizes from 15% below the answer to 5% above it; the
+                // fine answer is the smallest from which every size passes.
+                let sizes: Vec<u64> = (0..40)
+                    .map(|i| (*a as f64 * (0.85 + 0.2 * i as f64 / 39.0)) as u64)
+                    .collect();
+                let ok: Vec<bool> = sizes.par_iter().map(|&m| passes(p, m)).collect();
+                let first = (0..40).rev().take_while(|&i| ok[i]).last();
+                let Some(i) = first else {
+                    panic!("{name}: the fine sweep finds no passing size up to 5% above the plan's {a}");
+                };
+                assert!(i > 0, "{name}: every size down to 15% below the plan's answer {a} passes: the plan is too high");
+                let fine = sizes[i] as f64;
+                let err = (*a as f64 - fine) / fine;
+                assert!(
+                    err.abs() <= 0.05,
+                    "{name}: plan {a}, fine sweep {fine}: {:.1}% apart",
+                    err * 100.0
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_objectives_are_refused_before_anything_runs() {
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().join("p");
+    let o = o.to_str().unwrap();
+    for (objective, want) in [
+        (
+            "cash.hit_ratio>=0.8",
+            "no namespace `cash`; the workload has: session, verify, rl, cache, user",
+        ),
+        (
+            "cache.hit_rate>=0.8",
+            "namespace `cache` has no metric `hit_rate`; it has: hit_ratio",
+        ),
+        ("hit_ratio>=1.5", "no run can meet it"),
+        ("nonsense", "expected NAME OP VALUE"),
+    ] {
+        let r = ttlsim(&[
+            "plan",
+            "workloads/mixed.toml",
+            "--target",
+            objective,
+            "--out",
+            o,
+        ]);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(!r.status.success(), "{objective} accepted");
+        assert!(err.contains(want), "{objective}: {err}");
+        assert!(
+            !out.path().join("p").exists(),
+            "{objective}: plan wrote before refusing"
+        );
+    }
+    let r = ttlsim(&[
+        "plan",
+        "workloads/mixed.toml",
+        "--target",
+        "hit_ratio>=0.5",
+        "--allow",
+        "cache.hit_ratio",
+        "--out",
+        o,
+    ]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("not a harm constraint") && err.contains("rl.wrongly_allowed"),
+        "{err}"
+    );
+    // A target that even an unbounded server misses, refused after the pilot.
+    let r = ttlsim(&[
+        "plan",
+        "workloads/mixed.toml",
+        "--target",
+        "cache.hit_ratio>=0.99",
+        "--duration",
+        "4m",
+        "--warmup",
+        "1m",
+        "--out",
+        o,
+    ]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains(
+            "no maxmemory can meet: cache.hit_ratio>=0.99 (with no memory limit it reaches 0.8"
+        ),
+        "{err}"
+    );
+}
