@@ -57,8 +57,9 @@ pub enum Popularity {
 /// (see [`crate::workload::sample`]).
 #[derive(Clone, Debug)]
 pub struct SampledKeys {
-    /// The original popularity, in its `Debug` form.
-    pub describe: String,
+    /// The popularity sampled: what the miniature stands for, and what its
+    /// `param_` columns show.
+    pub source: Box<Popularity>,
     /// Key numbers kept (numbers of the full key space).
     pub keys: std::sync::Arc<[u64]>,
     /// Cumulative request share of `keys`, ending at 1.
@@ -67,7 +68,7 @@ pub struct SampledKeys {
 
 impl PartialEq for SampledKeys {
     fn eq(&self, other: &Self) -> bool {
-        self.describe == other.describe && self.keys == other.keys && self.cdf == other.cdf
+        self.source == other.source && self.keys == other.keys && self.cdf == other.cdf
     }
 }
 

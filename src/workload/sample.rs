@@ -82,7 +82,7 @@ pub fn sample_popularity(pop: &Popularity, n: u64, rate: f64, offset: f64) -> Po
         *c /= total;
     }
     Popularity::Sampled(SampledKeys {
-        describe: format!("{pop:?}"),
+        source: Box::new(pop.clone()),
         keys: Arc::from(keys),
         cdf: Arc::from(cdf),
     })

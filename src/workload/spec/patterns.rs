@@ -296,6 +296,18 @@ impl PatternSpec {
         })
     }
 
+    /// The pattern's key popularity, for the patterns that draw keys by one.
+    pub fn popularity_mut(&mut self) -> Option<&mut Popularity> {
+        match self {
+            PatternSpec::CacheAside(s) => Some(&mut s.popularity),
+            PatternSpec::Persistent(s) => Some(&mut s.popularity),
+            PatternSpec::RateLimit(s) => Some(&mut s.popularity),
+            PatternSpec::Swr(s) => Some(&mut s.popularity),
+            PatternSpec::Locks(s) => Some(&mut s.popularity),
+            PatternSpec::Sessions(_) | PatternSpec::Tokens(_) => None,
+        }
+    }
+
     /// The pattern's parameters for the `param_<namespace>_<name>` columns,
     /// one value per column: every field of the registry, with each
     /// distribution or arrival split into `<field>_kind` and one column per
@@ -305,7 +317,14 @@ impl PatternSpec {
     pub fn params(&self, duration: Dur) -> Vec<(String, String)> {
         let mut out = vec![("kind".to_string(), self.kind().to_string())];
         let form = schema::pattern(self.kind()).expect("every kind is in the registry");
-        let toml::Value::Table(t) = toml::Value::try_from(self).expect("a spec serializes") else {
+        // A miniature's sampled popularity is shown as the one it samples.
+        let mut spec = self.clone();
+        if let Some(p) = spec.popularity_mut() {
+            if let Popularity::Sampled(k) = p {
+                *p = (*k.source).clone();
+            }
+        }
+        let toml::Value::Table(t) = toml::Value::try_from(&spec).expect("a spec serializes") else {
             unreachable!("a pattern serializes to a table")
         };
         for f in form.fields.iter().filter(|f| f.name != "namespace") {
