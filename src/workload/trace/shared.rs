@@ -297,7 +297,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cloud = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../shared/data/cloudPhysicsIO.oracleGeneral.bin");
-        let mut files = vec![
+        let files = vec![
             fixture("small.oracleGeneral.bin"),
             fixture("small.oracleGeneral.bin.zst"),
             fixture("small.twr"),
