@@ -9,8 +9,10 @@ use crate::store::{KeyEvent, Micros, Removal, SimValue, Store, NO_TTL};
 /// Per-namespace counters.
 #[derive(Clone, Debug, Default)]
 pub struct NsCounters {
-    /// Client commands.
+    /// Client requests: commands the clients sent, cache fills excluded.
     pub requests: u64,
+    /// Commands sent to the store, cache fills included.
+    pub commands: u64,
     /// Reads that found the key.
     pub hits: u64,
     /// Reads that did not.
@@ -77,8 +79,10 @@ pub struct Recorder {
     pub measure_start: Micros,
     /// Namespaces, in registration order.
     pub ns: Vec<NsStats>,
-    /// Client commands over the whole run (warm-up included).
+    /// Commands sent to the store over the whole run (fills and warm-up included).
     pub sim_ops: u64,
+    /// Client requests over the whole run (warm-up included, fills excluded).
+    pub sim_requests: u64,
     /// Evictions of keys whose TTL had not run out (or that had none).
     pub evicted_premature: u64,
     /// Keys removed by lazy expiry.
@@ -149,6 +153,7 @@ impl Recorder {
             measure_start: 0,
             ns: Vec::new(),
             sim_ops: 0,
+            sim_requests: 0,
             evicted_premature: 0,
             expired_lazy: 0,
             expired_active: 0,
@@ -217,13 +222,27 @@ impl Recorder {
         self.measuring && now > self.measure_start
     }
 
-    /// Counts a client command of namespace `ns`.
+    /// Counts a client request of namespace `ns` (one command).
     #[inline]
     pub fn request(&mut self, ns: usize) {
+        self.sim_requests += 1;
         self.sim_ops += 1;
         if self.measuring {
-            self.ns[ns].total.requests += 1;
-            self.ns[ns].interval.requests += 1;
+            let n = &mut self.ns[ns];
+            n.total.requests += 1;
+            n.total.commands += 1;
+            n.interval.requests += 1;
+            n.interval.commands += 1;
+        }
+    }
+
+    /// Counts a cache fill of namespace `ns`: a command, not a request.
+    #[inline]
+    pub fn fill(&mut self, ns: usize) {
+        self.sim_ops += 1;
+        if self.measuring {
+            self.ns[ns].total.commands += 1;
+            self.ns[ns].interval.commands += 1;
         }
     }
 

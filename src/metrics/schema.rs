@@ -153,6 +153,7 @@ impl<'a> RunEnd<'a> {
         for n in &rec.ns {
             let x = &n.total;
             t.requests += x.requests;
+            t.commands += x.commands;
             t.hits += x.hits;
             t.misses += x.misses;
             t.misses_cold += x.misses_cold;
@@ -278,8 +279,8 @@ fn expired_per_s_peak(e: &RunEnd) -> f64 {
 
 /// The whole-run metrics, after the parameters.
 pub const METRICS: &[MetricColumn] = &[
-    metric("requests", Unit::Count, "Client requests (commands the clients sent, fills included) after the warm-up.", |e| Cell::Int(e.totals.requests)),
-    metric("hits", Unit::Count, "Reads (GET, GETEX, ...) that found their key.", |e| Cell::Int(e.totals.hits)),
+    metric("requests", Unit::Count, "Client requests after the warm-up: commands the clients sent, except cache fills (the SET after a GET miss of cache-aside, a persistent-key reload or a trace's fill); see `commands`. Stale-while-revalidate refetches count as requests, as `record` writes them as their own rows.", |e| Cell::Int(e.totals.requests)),
+    metric("hits", Unit::Count, "Reads (GET, GETEX, ...) that found their key; reads are hits + misses.", |e| Cell::Int(e.totals.hits)),
     metric("misses", Unit::Count, "Reads that did not find their key.", |e| Cell::Int(e.totals.misses)),
     metric("hit_ratio", Unit::Ratio, "hits / (hits + misses) over all namespaces; empty with no reads.", |e| Cell::Ratio(e.totals.hits, e.totals.hits + e.totals.misses)),
     metric("keyspace_hits", Unit::Count, "Redis's own INFO stats keyspace_hits over the measured part: key lookups by reading commands (GET, MGET, GETEX, GETDEL, EXISTS, TTL, ...) that found the key; INCR, SET and EXPIRE do not count. Compare with the server a capture came from.", |e| Cell::Int(e.store.stats().keyspace_hits - e.rec.keyspace_at_start.0)),
@@ -310,7 +311,8 @@ pub const METRICS: &[MetricColumn] = &[
     metric("expire_time_cap_reached", Unit::Count, "Active expire cycles that stopped at their CPU-time cap (Redis's expired_time_cap_reached_count).", |e| Cell::Int(e.store.stats().expired_time_cap_reached_count)),
     metric("blocked_ms_max", Unit::Ms, "Longest modelled stretch the server was blocked (an expire cycle, or eviction in one command).", |e| Cell::Float(e.rec.blocked_max_us as f64 / 1000.0)),
     metric("blocked_ms_per_s", Unit::MsPerSecond, "Modelled blocked time per simulated second.", |e| Cell::Float(e.per_s(e.rec.blocked_total_us as f64 / 1000.0))),
-    metric("sim_ops", Unit::Count, "Commands sent to the store over the whole run, warm-up included.", |e| Cell::Int(e.rec.sim_ops)),
+    metric("commands", Unit::Count, "Redis commands sent to the store after the warm-up: requests plus cache fills.", |e| Cell::Int(e.totals.commands)),
+    metric("sim_ops", Unit::Count, "Redis commands sent to the store over the whole run, warm-up included (`commands` counts only the measured part).", |e| Cell::Int(e.rec.sim_ops)),
     metric("expired_keys_per_s_peak", Unit::PerSecond, "Peak rate of expiry (lazy + active) over the sample intervals: how hard a mass expiry hits.", |e| Cell::Float(expired_per_s_peak(e))),
 ];
 
@@ -325,7 +327,7 @@ pub const NS_METRICS: &[NsColumn] = &[
     ns_metric(
         "requests",
         Unit::Count,
-        "The namespace's client requests.",
+        "The namespace's client requests (cache fills excluded).",
         |n, _| Cell::Int(n.total.requests),
     ),
     ns_metric(

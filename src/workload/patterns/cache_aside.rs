@@ -72,7 +72,7 @@ impl Client for CacheAside {
             if ctx.measuring() {
                 self.fetches += 1;
             }
-            ctx.set(k, size, ttl);
+            ctx.fill(k, size, ttl);
         }
         Ok(())
     }

@@ -76,7 +76,7 @@ impl Client for Persistent {
             if ctx.measuring() {
                 self.reloads += 1;
             }
-            ctx.set(k, size, 0);
+            ctx.fill(k, size, 0);
         }
         Ok(())
     }
