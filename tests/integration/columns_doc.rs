@@ -42,7 +42,15 @@ fn check(r: &ttlsim::metrics::RunResult, what: &str) -> usize {
             "{what}: column `{c}` has no description in metrics::schema"
         );
     }
-    r.columns.len()
+    for (m, ns) in &r.timeseries.names {
+        let s = schema::describe_series(m, ns);
+        assert!(
+            s.is_some_and(|s| !s.description.is_empty()),
+            "{what}: timeseries.csv metric `{m}` (namespace `{ns}`) has no description in metrics::schema"
+        );
+    }
+    assert!(!r.timeseries.names.is_empty(), "{what}: no timeseries");
+    r.columns.len() + r.timeseries.names.len()
 }
 
 #[test]
