@@ -529,7 +529,8 @@ pub fn markdown(outcomes: &[(&str, Outcomes)]) -> String {
     s.push_str("## Per namespace\n\nFor each namespace (key prefix) `<ns>`:\n\n");
     table(&mut s, &mut NS_METRICS.iter().map(|c| c.col), "<ns>_");
     s.push_str(
-        "## Pattern outcomes\n\nEach pattern adds its outcomes under its namespace's prefix.\n\n",
+        "## Pattern outcomes\n\nEach pattern adds its outcomes under its namespace's prefix: what its \
+         clients lived through; *harm* marks a failure a user would notice.\n\n",
     );
     for (kind, cols) in outcomes {
         let prefix = if kind.starts_with("trace") {

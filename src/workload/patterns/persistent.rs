@@ -17,7 +17,11 @@ use crate::workload::spec::PersistentSpec;
 
 /// The outcome columns this pattern writes (`<ns>_<name>`).
 pub const OUTCOMES: Outcomes = &[
-    outcome("reloads", Unit::Count, "Misses reloaded from the database."),
+    outcome(
+        "reloads",
+        Unit::Count,
+        "Misses reloaded from the database (each followed by a cache fill SET).",
+    ),
     outcome(
         "reloads_per_s",
         Unit::PerSecond,
