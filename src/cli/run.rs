@@ -216,9 +216,9 @@ pub fn record(args: RecordArgs) -> Result<()> {
     let (result, rows) = sim::record_to_path(&spec, &args.out)?;
     let w = &spec.workload;
     say!(
-        "wrote {rows} requests ({} commands) to {}",
+        "wrote {rows} client requests to {} ({} commands with the cache fills, which a replay redoes from the GET rows)",
+        args.out.display(),
         result.sim_ops,
-        args.out.display()
     )?;
     say!(
         "replay with: ttlsim run --trace {} --duration {} --seed {} --warmup {} {}",

@@ -3,7 +3,9 @@
 //! ([`output`]) and the printed summary ([`summary`]).
 //!
 //! Definitions (shared with DESIGN.md): a *request* is a command a client
-//! sends; *hits* and *misses* count reads (GET, GETEX); a miss is *cold*
+//! sends, except a cache fill (the SET storing what a miss fetched from the
+//! origin); a *command* is any command sent to the store, fills included;
+//! *reads* (GET, GETEX) are *hits* plus *misses*; a miss is *cold*
 //! (never written, or deleted by a client), *expired* or *evicted*,
 //! according to how the key last left the keyspace. Everything excludes the
 //! warm-up, except `sim_ops`, which counts every command sent.

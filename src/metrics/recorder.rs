@@ -4,13 +4,16 @@
 use hdrhistogram::Histogram;
 
 use super::result::{LatencyBucket, TimeSeries};
+use super::schema;
 use crate::store::{KeyEvent, Micros, Removal, SimValue, Store, NO_TTL};
 
 /// Per-namespace counters.
 #[derive(Clone, Debug, Default)]
 pub struct NsCounters {
-    /// Client commands.
+    /// Client requests: commands the clients sent, cache fills excluded.
     pub requests: u64,
+    /// Commands sent to the store, cache fills included.
+    pub commands: u64,
     /// Reads that found the key.
     pub hits: u64,
     /// Reads that did not.
@@ -77,8 +80,10 @@ pub struct Recorder {
     pub measure_start: Micros,
     /// Namespaces, in registration order.
     pub ns: Vec<NsStats>,
-    /// Client commands over the whole run (warm-up included).
+    /// Commands sent to the store over the whole run (fills and warm-up included).
     pub sim_ops: u64,
+    /// Client requests over the whole run (warm-up included, fills excluded).
+    pub sim_requests: u64,
     /// Evictions of keys whose TTL had not run out (or that had none).
     pub evicted_premature: u64,
     /// Keys removed by lazy expiry.
@@ -117,38 +122,20 @@ pub struct Recorder {
     pub keyspace_at_start: (u64, u64),
 }
 
-/// Whole-server series, in column order.
-const GLOBAL_SERIES: [&str; 10] = [
-    "keys",
-    "volatile_keys",
-    "stale_keys",
-    "used_memory",
-    "live_memory",
-    "stale_memory",
-    "hits",
-    "misses",
-    "evictions",
-    "expirations",
-];
-/// Extra whole-server series after the above.
-const BLOCKED_SERIES: &str = "blocked_ms";
-/// Per-namespace series.
-const NS_SERIES: [&str; 5] = ["keys", "hits", "misses", "evictions", "expirations"];
-
 impl Recorder {
     /// A recorder for these namespaces (name, sanitised column prefix).
     pub fn new(namespaces: &[(String, String)]) -> Self {
         let mut series = TimeSeries::default();
-        for m in GLOBAL_SERIES {
-            series.add(m, "");
+        for m in schema::SERIES {
+            series.add(m.name, "");
         }
-        series.add(BLOCKED_SERIES, "");
         let hist = || Histogram::<u64>::new_with_bounds(1, 1 << 45, 3).expect("valid bounds");
         let mut r = Recorder {
             measuring: false,
             measure_start: 0,
             ns: Vec::new(),
             sim_ops: 0,
+            sim_requests: 0,
             evicted_premature: 0,
             expired_lazy: 0,
             expired_active: 0,
@@ -181,8 +168,8 @@ impl Recorder {
     /// Adds a namespace (also after the run started, for traces); returns its index.
     pub fn add_ns(&mut self, name: &str, col: &str) -> usize {
         let first = self.series.names.len();
-        for m in NS_SERIES {
-            self.series.add(m, name);
+        for m in schema::NS_SERIES {
+            self.series.add(m.name, name);
         }
         self.ns.push(NsStats {
             name: name.to_string(),
@@ -217,13 +204,27 @@ impl Recorder {
         self.measuring && now > self.measure_start
     }
 
-    /// Counts a client command of namespace `ns`.
+    /// Counts a client request of namespace `ns` (one command).
     #[inline]
     pub fn request(&mut self, ns: usize) {
+        self.sim_requests += 1;
         self.sim_ops += 1;
         if self.measuring {
-            self.ns[ns].total.requests += 1;
-            self.ns[ns].interval.requests += 1;
+            let n = &mut self.ns[ns];
+            n.total.requests += 1;
+            n.total.commands += 1;
+            n.interval.requests += 1;
+            n.interval.commands += 1;
+        }
+    }
+
+    /// Counts a cache fill of namespace `ns`: a command, not a request.
+    #[inline]
+    pub fn fill(&mut self, ns: usize) {
+        self.sim_ops += 1;
+        if self.measuring {
+            self.ns[ns].total.commands += 1;
+            self.ns[ns].interval.commands += 1;
         }
     }
 
@@ -353,7 +354,8 @@ impl Recorder {
             ex += n.interval.expired;
         }
         self.series.row(time_ms);
-        let globals = [
+        // In the order of schema::SERIES (and then schema::NS_SERIES).
+        let globals: [f64; schema::SERIES.len()] = [
             store.dbsize() as f64,
             store.volatile_keys() as f64,
             stale_keys as f64,
@@ -370,12 +372,16 @@ impl Recorder {
             self.series.set(i, v);
         }
         for n in self.ns.iter_mut() {
-            let b = n.series;
-            self.series.set(b, n.resident as f64);
-            self.series.set(b + 1, n.interval.hits as f64);
-            self.series.set(b + 2, n.interval.misses as f64);
-            self.series.set(b + 3, n.interval.evicted as f64);
-            self.series.set(b + 4, n.interval.expired as f64);
+            let values: [f64; schema::NS_SERIES.len()] = [
+                n.resident as f64,
+                n.interval.hits as f64,
+                n.interval.misses as f64,
+                n.interval.evicted as f64,
+                n.interval.expired as f64,
+            ];
+            for (i, v) in values.into_iter().enumerate() {
+                self.series.set(n.series + i, v);
+            }
             n.resident_sum += n.resident as f64;
             n.samples += 1;
             n.interval = NsCounters::default();

@@ -75,8 +75,10 @@ pub struct RunResult {
     pub timeseries: TimeSeries,
     /// Expiry-lag histogram (`latency.csv`).
     pub latency: Vec<LatencyBucket>,
-    /// Client commands sent to the store (warm-up included).
+    /// Commands sent to the store (cache fills and warm-up included).
     pub sim_ops: u64,
+    /// Client requests (cache fills excluded, warm-up included).
+    pub sim_requests: u64,
     /// Wall-clock time of the run, ms (not deterministic: `perf.csv` only).
     pub wall_ms: f64,
     /// Notes for the summary from the clients (skipped trace commands, ...).

@@ -1,5 +1,6 @@
 //! Every `runs.csv` column, once: its name, unit, kind, description and how
-//! its value is computed at the end of a run.
+//! its value is computed at the end of a run; and every `timeseries.csv`
+//! metric ([`SERIES`], [`NS_SERIES`]), which the recorder writes in that order.
 //!
 //! The engine builds a run's row from these tables ([`run_row`]), the report
 //! tells parameters from metrics by them ([`is_param`], [`is_core_metric`]),
@@ -153,6 +154,7 @@ impl<'a> RunEnd<'a> {
         for n in &rec.ns {
             let x = &n.total;
             t.requests += x.requests;
+            t.commands += x.commands;
             t.hits += x.hits;
             t.misses += x.misses;
             t.misses_cold += x.misses_cold;
@@ -278,8 +280,8 @@ fn expired_per_s_peak(e: &RunEnd) -> f64 {
 
 /// The whole-run metrics, after the parameters.
 pub const METRICS: &[MetricColumn] = &[
-    metric("requests", Unit::Count, "Client requests (commands the clients sent, fills included) after the warm-up.", |e| Cell::Int(e.totals.requests)),
-    metric("hits", Unit::Count, "Reads (GET, GETEX, ...) that found their key.", |e| Cell::Int(e.totals.hits)),
+    metric("requests", Unit::Count, "Client requests after the warm-up: commands the clients sent, except cache fills (the SET after a GET miss of cache-aside, a persistent-key reload or a trace's fill); see `commands`. Stale-while-revalidate refetches count as requests, as `record` writes them as their own rows.", |e| Cell::Int(e.totals.requests)),
+    metric("hits", Unit::Count, "Reads (GET, GETEX, ...) that found their key; reads are hits + misses.", |e| Cell::Int(e.totals.hits)),
     metric("misses", Unit::Count, "Reads that did not find their key.", |e| Cell::Int(e.totals.misses)),
     metric("hit_ratio", Unit::Ratio, "hits / (hits + misses) over all namespaces; empty with no reads.", |e| Cell::Ratio(e.totals.hits, e.totals.hits + e.totals.misses)),
     metric("keyspace_hits", Unit::Count, "Redis's own INFO stats keyspace_hits over the measured part: key lookups by reading commands (GET, MGET, GETEX, GETDEL, EXISTS, TTL, ...) that found the key; INCR, SET and EXPIRE do not count. Compare with the server a capture came from.", |e| Cell::Int(e.store.stats().keyspace_hits - e.rec.keyspace_at_start.0)),
@@ -310,7 +312,8 @@ pub const METRICS: &[MetricColumn] = &[
     metric("expire_time_cap_reached", Unit::Count, "Active expire cycles that stopped at their CPU-time cap (Redis's expired_time_cap_reached_count).", |e| Cell::Int(e.store.stats().expired_time_cap_reached_count)),
     metric("blocked_ms_max", Unit::Ms, "Longest modelled stretch the server was blocked (an expire cycle, or eviction in one command).", |e| Cell::Float(e.rec.blocked_max_us as f64 / 1000.0)),
     metric("blocked_ms_per_s", Unit::MsPerSecond, "Modelled blocked time per simulated second.", |e| Cell::Float(e.per_s(e.rec.blocked_total_us as f64 / 1000.0))),
-    metric("sim_ops", Unit::Count, "Commands sent to the store over the whole run, warm-up included.", |e| Cell::Int(e.rec.sim_ops)),
+    metric("commands", Unit::Count, "Redis commands sent to the store after the warm-up: requests plus cache fills.", |e| Cell::Int(e.totals.commands)),
+    metric("sim_ops", Unit::Count, "Redis commands sent to the store over the whole run, warm-up included (`commands` counts only the measured part).", |e| Cell::Int(e.rec.sim_ops)),
     metric("expired_keys_per_s_peak", Unit::PerSecond, "Peak rate of expiry (lazy + active) over the sample intervals: how hard a mass expiry hits.", |e| Cell::Float(expired_per_s_peak(e))),
 ];
 
@@ -325,7 +328,7 @@ pub const NS_METRICS: &[NsColumn] = &[
     ns_metric(
         "requests",
         Unit::Count,
-        "The namespace's client requests.",
+        "The namespace's client requests (cache fills excluded).",
         |n, _| Cell::Int(n.total.requests),
     ),
     ns_metric(
@@ -526,7 +529,8 @@ pub fn markdown(outcomes: &[(&str, Outcomes)]) -> String {
     s.push_str("## Per namespace\n\nFor each namespace (key prefix) `<ns>`:\n\n");
     table(&mut s, &mut NS_METRICS.iter().map(|c| c.col), "<ns>_");
     s.push_str(
-        "## Pattern outcomes\n\nEach pattern adds its outcomes under its namespace's prefix.\n\n",
+        "## Pattern outcomes\n\nEach pattern adds its outcomes under its namespace's prefix: what its \
+         clients lived through; *harm* marks a failure a user would notice.\n\n",
     );
     for (kind, cols) in outcomes {
         let prefix = if kind.starts_with("trace") {
@@ -537,10 +541,203 @@ pub fn markdown(outcomes: &[(&str, Outcomes)]) -> String {
         s.push_str(&format!("### `{kind}`\n\n"));
         table(&mut s, &mut cols.iter().copied(), prefix);
     }
+    series_markdown(&mut s);
     s
 }
 
 /// An outcome column of a pattern (a count unless `unit` says otherwise).
 pub const fn outcome(name: &'static str, unit: Unit, description: &'static str) -> Column {
     col(name, unit, Kind::Metric, description)
+}
+
+/// How a `timeseries.csv` metric reads over time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeriesKind {
+    /// A count over the interval since the previous sample (the first one
+    /// since the warm-up ended).
+    PerInterval,
+    /// A level read at the sample time.
+    Level,
+}
+
+impl SeriesKind {
+    /// The kind as `docs/columns.md` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SeriesKind::PerInterval => "per interval",
+            SeriesKind::Level => "level",
+        }
+    }
+}
+
+/// A `timeseries.csv` metric's documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Series {
+    /// The `metric` cell.
+    pub name: &'static str,
+    /// Its unit.
+    pub unit: Unit,
+    /// A per-interval count or a level.
+    pub kind: SeriesKind,
+    /// One sentence on what it means.
+    pub description: &'static str,
+}
+
+const fn series(
+    name: &'static str,
+    unit: Unit,
+    kind: SeriesKind,
+    description: &'static str,
+) -> Series {
+    Series {
+        name,
+        unit,
+        kind,
+        description,
+    }
+}
+
+/// Whole-server `timeseries.csv` metrics (empty `namespace`), in the order
+/// the recorder writes them.
+pub const SERIES: &[Series] = &[
+    series(
+        "keys",
+        Unit::Count,
+        SeriesKind::Level,
+        "Keys in the keyspace (Redis's DBSIZE), expired-but-unreclaimed ones included.",
+    ),
+    series(
+        "volatile_keys",
+        Unit::Count,
+        SeriesKind::Level,
+        "Keys with a TTL (INFO keyspace `expires`).",
+    ),
+    series(
+        "stale_keys",
+        Unit::Count,
+        SeriesKind::Level,
+        "Keys logically expired but still resident.",
+    ),
+    series(
+        "used_memory",
+        Unit::Bytes,
+        SeriesKind::Level,
+        "The model of Redis's INFO used_memory.",
+    ),
+    series(
+        "live_memory",
+        Unit::Bytes,
+        SeriesKind::Level,
+        "Memory of the keys not logically expired.",
+    ),
+    series(
+        "stale_memory",
+        Unit::Bytes,
+        SeriesKind::Level,
+        "Memory of the expired-but-resident keys.",
+    ),
+    series(
+        "hits",
+        Unit::Count,
+        SeriesKind::PerInterval,
+        "Reads that found their key.",
+    ),
+    series(
+        "misses",
+        Unit::Count,
+        SeriesKind::PerInterval,
+        "Reads that did not find their key.",
+    ),
+    series(
+        "evictions",
+        Unit::Count,
+        SeriesKind::PerInterval,
+        "Keys evicted by maxmemory.",
+    ),
+    series(
+        "expirations",
+        Unit::Count,
+        SeriesKind::PerInterval,
+        "Keys removed by expiry, lazy or active.",
+    ),
+    series(
+        "blocked_ms",
+        Unit::Ms,
+        SeriesKind::PerInterval,
+        "Modelled time the server was blocked (expire cycles, eviction within a command).",
+    ),
+];
+
+/// Per-namespace `timeseries.csv` metrics (`namespace` = the key prefix),
+/// in the order the recorder writes them.
+pub const NS_SERIES: &[Series] = &[
+    series(
+        "keys",
+        Unit::Count,
+        SeriesKind::Level,
+        "The namespace's resident keys, expired-but-unreclaimed ones included.",
+    ),
+    series(
+        "hits",
+        Unit::Count,
+        SeriesKind::PerInterval,
+        "The namespace's reads that found their key.",
+    ),
+    series(
+        "misses",
+        Unit::Count,
+        SeriesKind::PerInterval,
+        "The namespace's reads that did not.",
+    ),
+    series(
+        "evictions",
+        Unit::Count,
+        SeriesKind::PerInterval,
+        "The namespace's keys evicted.",
+    ),
+    series(
+        "expirations",
+        Unit::Count,
+        SeriesKind::PerInterval,
+        "The namespace's keys removed by expiry.",
+    ),
+];
+
+/// The documentation of a `timeseries.csv` metric, whole-server when
+/// `namespace` is empty; `None` for an undocumented one.
+pub fn describe_series(metric: &str, namespace: &str) -> Option<Series> {
+    let list = if namespace.is_empty() {
+        SERIES
+    } else {
+        NS_SERIES
+    };
+    list.iter().find(|s| s.name == metric).copied()
+}
+
+fn series_markdown(s: &mut String) {
+    s.push_str(
+        "# timeseries.csv metrics\n\n\
+         Long format: one row per `run_id`, `time_ms` (ms from the start of the run, sampled \
+         every sample interval after the warm-up), `metric`, `namespace` and `value`. \
+         A *per interval* metric counts what happened since the previous sample; \
+         a *level* is the value at the sample time.\n\n",
+    );
+    for (title, list) in [
+        ("Whole server (`namespace` empty)", SERIES),
+        ("Per namespace (`namespace` = the key prefix)", NS_SERIES),
+    ] {
+        s.push_str(&format!(
+            "## {title}\n\n| metric | unit | kind | meaning |\n|---|---|---|---|\n"
+        ));
+        for m in list {
+            s.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                m.name,
+                m.unit.name(),
+                m.kind.name(),
+                m.description
+            ));
+        }
+        s.push('\n');
+    }
 }

@@ -83,10 +83,19 @@ pub fn summary(r: &RunResult) -> String {
     line(row(
         "requests",
         format!(
-            "{} (hits {}, misses {})",
+            "{} client requests; reads {} = hits {} + misses {}",
             thousands(n("requests")),
+            thousands(n("hits") + n("misses")),
             thousands(n("hits")),
             thousands(n("misses"))
+        ),
+    ));
+    line(row(
+        "commands",
+        format!(
+            "{} sent to the store = requests + {} cache fills",
+            thousands(n("commands")),
+            thousands(n("commands") - n("requests"))
         ),
     ));
     line(row(

@@ -173,7 +173,18 @@ impl Ctx<'_> {
 
     #[inline]
     fn begin(&mut self, k: SimKey, denyoom: bool) -> bool {
-        self.world.rec.request(k.ns as usize);
+        self.begin_as(k, denyoom, false)
+    }
+
+    /// Starts a command of key `k`: a client request, or with `fill` a
+    /// cache fill (a command, but not a request).
+    #[inline]
+    fn begin_as(&mut self, k: SimKey, denyoom: bool, fill: bool) -> bool {
+        if fill {
+            self.world.rec.fill(k.ns as usize);
+        } else {
+            self.world.rec.request(k.ns as usize);
+        }
         if self.world.store.begin(self.now, denyoom).is_err() {
             self.world.rec.oom(k.ns as usize);
             self.finish();
@@ -317,7 +328,19 @@ impl Ctx<'_> {
 
     /// SET with any value (integers are stored as Redis stores them).
     pub fn set_value(&mut self, k: SimKey, v: SimValue, ttl_ms: u64) -> bool {
-        if !self.begin(k, true) {
+        self.set_as(k, v, ttl_ms, false)
+    }
+
+    /// A cache fill: the SET a client sends, right after its GET missed, to
+    /// store what it fetched from the origin (the fill `record` folds into
+    /// the GET's row). Counted as a command, not as a client request.
+    /// `SET key <size bytes> [PX ttl_ms]`, as [`Ctx::set`].
+    pub fn fill(&mut self, k: SimKey, size: u32, ttl_ms: u64) -> bool {
+        self.set_as(k, SimValue::Blob(size.max(1)), ttl_ms, true)
+    }
+
+    fn set_as(&mut self, k: SimKey, v: SimValue, ttl_ms: u64, fill: bool) -> bool {
+        if !self.begin_as(k, true, fill) {
             self.record(Op::Set, k, sim_len(v), ttl_ms);
             return false;
         }

@@ -232,7 +232,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                 let go = match w.warmup {
                     Warmup::None => true,
                     Warmup::Time(d) => ev.time >= start + d.us(),
-                    Warmup::Requests(n) => world.rec.sim_ops >= n,
+                    Warmup::Requests(n) => world.rec.sim_requests >= n,
                 };
                 if go {
                     world.rec.start_measuring(ev.time, &world.store);
@@ -304,6 +304,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         timeseries: world.rec.series.clone(),
         latency: world.rec.latency_buckets(),
         sim_ops: world.rec.sim_ops,
+        sim_requests: world.rec.sim_requests,
         wall_ms,
         notes: clients.iter().flat_map(|c| c.notes()).collect(),
     })

@@ -535,7 +535,7 @@ impl Client for Replay {
         match op {
             TraceOp::Get if fill => {
                 if let Read::Miss(_) = ctx.get_for_fill(k, size, ttl) {
-                    ctx.set(k, size, ttl);
+                    ctx.fill(k, size, ttl);
                 }
             }
             TraceOp::Get => {

@@ -14,6 +14,44 @@ fn all_outcomes() -> Vec<(&'static str, schema::Outcomes)> {
 }
 
 #[test]
+fn every_outcome_of_every_pattern_is_described_in_the_doc() {
+    let doc = schema::markdown(&all_outcomes());
+    let mut n = 0;
+    for (kind, cols) in all_outcomes() {
+        assert!(!cols.is_empty(), "{kind} declares no outcomes");
+        for c in cols {
+            assert!(
+                c.description.trim().len() > 10,
+                "{kind}: outcome `{}` has no description in its OUTCOMES",
+                c.name
+            );
+            assert!(
+                doc.contains(&format!("_{}` | ", c.name))
+                    || doc.contains(&format!("`{}` | ", c.name)),
+                "{kind}: outcome `{}` missing from docs/columns.md",
+                c.name
+            );
+            n += 1;
+        }
+    }
+    // The outcomes the README names are among them.
+    for name in [
+        "wrongly_denied",
+        "lost_not_stored",
+        "expired_idle",
+        "logged_out_early",
+    ] {
+        assert!(
+            all_outcomes()
+                .iter()
+                .any(|(_, o)| o.iter().any(|c| c.name == name)),
+            "{name}"
+        );
+    }
+    assert!(n >= 30, "only {n} outcomes");
+}
+
+#[test]
 fn columns_doc_is_current() {
     let want = schema::markdown(&all_outcomes());
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/columns.md");
@@ -42,7 +80,15 @@ fn check(r: &ttlsim::metrics::RunResult, what: &str) -> usize {
             "{what}: column `{c}` has no description in metrics::schema"
         );
     }
-    r.columns.len()
+    for (m, ns) in &r.timeseries.names {
+        let s = schema::describe_series(m, ns);
+        assert!(
+            s.is_some_and(|s| !s.description.is_empty()),
+            "{what}: timeseries.csv metric `{m}` (namespace `{ns}`) has no description in metrics::schema"
+        );
+    }
+    assert!(!r.timeseries.names.is_empty(), "{what}: no timeseries");
+    r.columns.len() + r.timeseries.names.len()
 }
 
 #[test]

@@ -82,8 +82,10 @@ fn cache_without_limit_or_ttl_misses_once_per_key() {
     assert_eq!(num(&r, "evicted_keys"), 0.0);
     assert_eq!(num(&r, "misses_cold"), keys.len() as f64);
     assert_eq!(num(&r, "misses"), keys.len() as f64);
+    // A request is a GET (a read); a miss's fill is a command, not a request.
+    assert_eq!(num(&r, "requests"), num(&r, "hits") + num(&r, "misses"));
     assert_eq!(
-        num(&r, "requests"),
+        num(&r, "commands"),
         num(&r, "hits") + 2.0 * num(&r, "misses")
     );
 }
@@ -229,7 +231,10 @@ fn recorded_trace_replays_to_the_same_metrics() {
     let mut replay = gen.clone();
     replay.source = Source::Trace(ttlsim::workload::replay::TraceInput::new(path));
     let b = sim::run(&replay).unwrap();
+    // One trace row per client request; fills are folded into GET rows.
+    assert_eq!(rows, a.sim_requests);
     assert_eq!(a.sim_ops, b.sim_ops);
+    assert_eq!(a.sim_requests, b.sim_requests);
     assert!(
         num(&a, "evicted_keys") > 100.0,
         "the test needs memory pressure"

@@ -19,7 +19,7 @@ pub const OUTCOMES: Outcomes = &[
     outcome(
         "origin_fetches",
         Unit::Count,
-        "Misses that went to the origin (each followed by a SET).",
+        "Misses that went to the origin (each followed by a cache fill SET: a command, not a request).",
     ),
     outcome(
         "origin_fetches_per_s",
@@ -72,7 +72,7 @@ impl Client for CacheAside {
             if ctx.measuring() {
                 self.fetches += 1;
             }
-            ctx.set(k, size, ttl);
+            ctx.fill(k, size, ttl);
         }
         Ok(())
     }

@@ -17,7 +17,11 @@ use crate::workload::spec::PersistentSpec;
 
 /// The outcome columns this pattern writes (`<ns>_<name>`).
 pub const OUTCOMES: Outcomes = &[
-    outcome("reloads", Unit::Count, "Misses reloaded from the database."),
+    outcome(
+        "reloads",
+        Unit::Count,
+        "Misses reloaded from the database (each followed by a cache fill SET).",
+    ),
     outcome(
         "reloads_per_s",
         Unit::PerSecond,
@@ -76,7 +80,7 @@ impl Client for Persistent {
             if ctx.measuring() {
                 self.reloads += 1;
             }
-            ctx.set(k, size, 0);
+            ctx.fill(k, size, 0);
         }
         Ok(())
     }

@@ -23,10 +23,10 @@ use crate::workload::spec::RateLimitSpec;
 
 /// The outcome columns this pattern writes (`<ns>_<name>`).
 pub const OUTCOMES: Outcomes = &[
-    outcome("allowed", Unit::Count, "Requests the limiter allowed."),
-    outcome("denied", Unit::Count, "Requests the limiter denied."),
-    outcome("wrongly_allowed", Unit::Count, "Requests allowed that a limiter with an intact counter would have denied (the counter was evicted; harm)."),
-    outcome("wrongly_denied", Unit::Count, "Requests denied that an intact limiter would have allowed (windows out of phase after a reset; harm)."),
+    outcome("allowed", Unit::Count, "Limiter checks (one INCR each, plus EXPIRE when a window starts) that allowed the action."),
+    outcome("denied", Unit::Count, "Limiter checks that denied the action."),
+    outcome("wrongly_allowed", Unit::Count, "Checks allowed that a limiter with an intact counter would have denied (the counter was evicted; harm)."),
+    outcome("wrongly_denied", Unit::Count, "Checks denied that an intact limiter would have allowed (windows out of phase after a reset; harm)."),
     outcome("refused", Unit::Count, "INCRs refused with OOM."),
 ];
 

@@ -32,7 +32,7 @@ pub const OUTCOMES: Outcomes = &[
     outcome(
         "logged_out_early",
         Unit::Count,
-        "Requests of active users whose session had been evicted (harm).",
+        "Page views of active users (each one session read: GET, GETEX, or GET then EXPIRE) that found their session evicted (harm).",
     ),
     outcome(
         "expired_idle",
@@ -53,7 +53,7 @@ pub const OUTCOMES: Outcomes = &[
     outcome(
         "requests_ok",
         Unit::Count,
-        "Requests that found their session.",
+        "Page views whose session read found the session (page views, not Redis requests).",
     ),
     outcome(
         "logins_per_s",

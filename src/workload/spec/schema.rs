@@ -234,7 +234,7 @@ const MS: u64 = 1000;
 pub const TOP: &[Field] = &[
     field("name", Ty::Text, "", None, "Name of the experiment: outputs go to `results/<name>/`.", "\"sessions\""),
     field("duration", dur(MS), "duration", None, "Total simulated time, warm-up included.", "\"2h\""),
-    field("warmup", Ty::Warmup, "requests or duration", Some("0 (none)"), "The first part of the run, left out of the metrics: a number of client requests (`100000`) or a simulated time (`\"30m\"`). A time must be shorter than `duration`.", "\"30m\""),
+    field("warmup", Ty::Warmup, "requests or duration", Some("0 (none)"), "The first part of the run, left out of the metrics: a number of client requests (`100000`; cache fills do not count) or a simulated time (`\"30m\"`). A time must be shorter than `duration`.", "\"30m\""),
     field("seed", count(0, i64::MAX), "", Some("1"), "Seed of every random stream of the run: the same file and seed give byte-identical outputs.", "7"),
     field("server", Ty::Server, "", Some("Redis 7 defaults"), "Server settings, with Redis's own names and value syntax: `maxmemory` (`\"64mb\"`, `0` = no limit), `maxmemory-policy`, `maxmemory-samples`, `hz` (1 to 500), `active-expire-effort` (1 to 10), ... Unknown names are refused with the list of known ones.", "{ maxmemory = \"64mb\", maxmemory-policy = \"volatile-lru\" }"),
     field("pattern", Ty::Patterns, "", None, "The client patterns sharing the server, one `[[pattern]]` table each (at least one).", "[[pattern]]"),
