@@ -73,6 +73,32 @@ impl Plain {
     }
 }
 
+/// When Ctrl-C stops a sweep, says how to go on: the finished runs are on
+/// disk and the same command with `--resume` continues from them. The
+/// handler only writes a fixed message and exits with 130, as a shell
+/// expects after SIGINT (both are async-signal-safe); a part file left
+/// half-written is cleaned by `--resume`, as after a kill.
+#[cfg(unix)]
+pub fn explain_interrupt() {
+    extern "C" fn on_sigint(_: libc::c_int) {
+        const MSG: &[u8] = b"\ninterrupted: the finished runs are saved; \
+            the same command with --resume continues from them\n";
+        // SAFETY: write(2) and _exit(2) are async-signal-safe.
+        unsafe {
+            libc::write(2, MSG.as_ptr().cast(), MSG.len());
+            libc::_exit(130);
+        }
+    }
+    // SAFETY: installs a handler that calls only async-signal-safe functions.
+    unsafe {
+        libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
+    }
+}
+
+/// Elsewhere Ctrl-C stops the sweep with the system's default action.
+#[cfg(not(unix))]
+pub fn explain_interrupt() {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

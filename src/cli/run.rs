@@ -29,7 +29,7 @@ pub struct RunArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub trace_opts: super::TraceOpts,
-    /// Write runs.csv, timeseries.csv, latency.csv and perf.csv here
+    /// Write runs.csv, timeseries.csv, expiry_lag.csv and perf.csv here
     /// (default: `results/<name>/`).
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -1,5 +1,5 @@
 //! CSV writers for [`RunResult`]s: `runs.csv`, `timeseries.csv`,
-//! `latency.csv` and `perf.csv`.
+//! `expiry_lag.csv` and `perf.csv`.
 //!
 //! Rows are appended to any `io::Write`, so a sweep can stream many runs into
 //! one file; [`write_results`] writes a whole directory, each file through
@@ -27,7 +27,7 @@ pub fn runs_row(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
 
 /// The `timeseries.csv` header.
 pub const TIMESERIES_HEADER: &str = "run_id,time_ms,metric,namespace,value";
-/// The `latency.csv` header.
+/// The `expiry_lag.csv` header.
 pub const LATENCY_HEADER: &str = "run_id,kind,lag_ms_low,lag_ms_high,count";
 /// The `perf.csv` header.
 pub const PERF_HEADER: &str = "run_id,wall_ms,sim_ops,sim_ops_per_sec";
@@ -46,7 +46,7 @@ pub fn timeseries_rows(w: &mut impl Write, r: &RunResult) -> std::io::Result<()>
     csv.flush()
 }
 
-/// A result's `latency.csv` rows.
+/// A result's `expiry_lag.csv` rows.
 pub fn latency_rows(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     for b in &r.latency {
@@ -74,7 +74,7 @@ pub fn perf_row(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
     )
 }
 
-/// Writes `runs.csv`, `timeseries.csv`, `latency.csv` and `perf.csv` for
+/// Writes `runs.csv`, `timeseries.csv`, `expiry_lag.csv` and `perf.csv` for
 /// `results` into `dir` (created if needed). Returns the paths written.
 pub fn write_results(dir: &Path, results: &[RunResult]) -> Result<Vec<PathBuf>> {
     let Some(first) = results.first() else {
@@ -107,7 +107,7 @@ pub fn write_results(dir: &Path, results: &[RunResult]) -> Result<Vec<PathBuf>> 
         writeln!(w, "{TIMESERIES_HEADER}")?;
         results.iter().try_for_each(|r| timeseries_rows(w, r))
     })?;
-    let lat = dir.join("latency.csv");
+    let lat = dir.join("expiry_lag.csv");
     group.add(&lat, |w| {
         writeln!(w, "{LATENCY_HEADER}")?;
         results.iter().try_for_each(|r| latency_rows(w, r))

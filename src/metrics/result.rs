@@ -73,7 +73,7 @@ pub struct RunResult {
     pub columns: Vec<(String, String)>,
     /// Sampled time series (`timeseries.csv`).
     pub timeseries: TimeSeries,
-    /// Expiry-lag histogram (`latency.csv`).
+    /// Expiry-lag histogram (`expiry_lag.csv`).
     pub latency: Vec<LatencyBucket>,
     /// Commands sent to the store (cache fills and warm-up included).
     pub sim_ops: u64,

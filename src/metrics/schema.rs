@@ -241,7 +241,7 @@ fn setting(p: &RunParams, name: &str) -> Cell {
 /// The identity and server-setting columns, first in every row.
 pub const PARAMS: &[ParamColumn] = &[
     ParamColumn {
-        col: col("run_id", Unit::Text, Kind::Id, "The run's number in the sweep (`0` for a single run); the key of timeseries.csv, latency.csv and perf.csv."),
+        col: col("run_id", Unit::Text, Kind::Id, "The run's number in the sweep (`0` for a single run); the key of timeseries.csv, expiry_lag.csv and perf.csv."),
         value: |p| Cell::Text(p.run_id.to_string()),
     },
     param("workload", Unit::Text, "The workload's `name` (or the trace file's stem).", |p| Cell::Text(p.workload.to_string())),

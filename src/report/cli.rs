@@ -8,7 +8,7 @@ use super::{Options, Summary};
 /// `ttlsim report` command-line arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
-    /// A sweep's output folder (holding runs.csv, timeseries.csv, latency.csv).
+    /// A sweep's output folder (holding runs.csv, timeseries.csv, expiry_lag.csv).
     pub dir: PathBuf,
     /// A hit ratio (0.9: the "cheapest memory" table and a target per
     /// namespace in the verdicts), or objectives as `ttlsim plan` takes

@@ -291,7 +291,7 @@ pub fn read_timeseries(
     Ok(out)
 }
 
-/// One bin of the expiry-lag histogram in `latency.csv`.
+/// One bin of the expiry-lag histogram in `expiry_lag.csv`.
 #[derive(Debug, Clone)]
 pub struct LagBin {
     /// The run.
@@ -306,7 +306,7 @@ pub struct LagBin {
     pub count: f64,
 }
 
-/// Read every bin of `latency.csv`.
+/// Read every bin of `expiry_lag.csv`.
 pub fn read_latency(path: &Path) -> Result<Vec<LagBin>> {
     let mut rdr =
         csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;

@@ -170,7 +170,7 @@ fn memory_chart(cx: &Ctx, dir: &Path, opts: &Options, name: &str) -> Result<Opti
     }))
 }
 
-/// The CDF of expiry lag; an error reading `latency.csv` or drawing skips
+/// The CDF of expiry lag; an error reading `expiry_lag.csv` or drawing skips
 /// the chart instead of failing the report.
 pub(super) fn expiry_lag(
     cx: &Ctx,
@@ -183,14 +183,14 @@ pub(super) fn expiry_lag(
         Ok(Some(c)) => out.charts.push(c),
         Ok(None) => out
             .skipped
-            .push("expiry lag: latency.csv has no expiries".into()),
+            .push("expiry lag: expiry_lag.csv has no expiries".into()),
         Err(e) => out.skipped.push(format!("expiry lag: {e:#}")),
     }
     Ok(())
 }
 
 fn lag_chart(cx: &Ctx, dir: &Path, name: &str) -> Result<Option<Chart>> {
-    let bins = data::read_latency(&dir.join("latency.csv"))?;
+    let bins = data::read_latency(&dir.join("expiry_lag.csv"))?;
     if bins.is_empty() {
         return Ok(None);
     }

@@ -38,7 +38,7 @@ pub(crate) fn page(
          th{{background:#f2f2f2}}td.l,th.l{{text-align:left}}.ok{{background:#e6f4e6}}.no{{color:#999}}\n\
          figure{{margin:1.5em 0}}img{{max-width:100%;border:1px solid #ddd}}figcaption{{color:#555}}\n\
          </style></head><body>\n<h1>{t}</h1>\n<p>{g}. Files: <a href=\"runs.csv\">runs.csv</a> (one row per run), \
-         <a href=\"timeseries.csv\">timeseries.csv</a>, <a href=\"latency.csv\">latency.csv</a>. \
+         <a href=\"timeseries.csv\">timeseries.csv</a>, <a href=\"expiry_lag.csv\">expiry_lag.csv</a>. \
          Regenerate with <code>ttlsim report DIR</code>.</p>\n",
         t = esc(&title),
         g = esc(&cx.grid_text)

@@ -1,5 +1,5 @@
 //! `ttlsim report DIR`: every chart and an `index.html`, from a sweep's CSV
-//! files alone (`runs.csv`, `timeseries.csv`, `latency.csv`), without
+//! files alone (`runs.csv`, `timeseries.csv`, `expiry_lag.csv`), without
 //! simulating again.
 //!
 //! Columns are discovered rather than hard-coded: the swept parameters are the

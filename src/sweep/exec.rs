@@ -14,7 +14,7 @@
 //!
 //! Every file is written to a temporary name, synced and renamed, so a killed
 //! sweep leaves complete files only. When all runs are done the parts are
-//! joined in run order into `runs.csv`, `timeseries.csv`, `latency.csv` and
+//! joined in run order into `runs.csv`, `timeseries.csv`, `expiry_lag.csv` and
 //! `perf.csv` (each written the same way) and `parts/` is removed. The
 //! outputs depend only on the runs' results and their order, never on which
 //! thread finished first, so they are byte-identical for any `--jobs`.
@@ -34,7 +34,7 @@ use std::time::Instant;
 
 /// Header of `timeseries.csv`.
 pub const TIMESERIES_HEADER: &str = "run_id,time_ms,metric,namespace,value";
-/// Header of `latency.csv`.
+/// Header of `expiry_lag.csv`.
 pub const LATENCY_HEADER: &str = "run_id,kind,lag_ms_low,lag_ms_high,count";
 /// Header of `perf.csv`.
 pub const PERF_HEADER: &str = "run_id,wall_ms,sim_ops,sim_ops_per_sec";
@@ -48,7 +48,7 @@ pub struct RunOutput {
     pub runs_row: String,
     /// `timeseries.csv` rows, each ending in a newline, `run_id` first.
     pub timeseries: String,
-    /// `latency.csv` rows, each ending in a newline, `run_id` first.
+    /// `expiry_lag.csv` rows, each ending in a newline, `run_id` first.
     pub latency: String,
     /// Simulated operations (client commands and cron events).
     pub sim_ops: u64,
@@ -163,7 +163,14 @@ fn remove_outputs(dir: &Path) -> Result<()> {
         let name = e.file_name().to_string_lossy().into_owned();
         let ours = matches!(
             name.as_str(),
-            "runs.csv" | "timeseries.csv" | "latency.csv" | "perf.csv" | "grid.csv" | "index.html"
+            "runs.csv"
+                | "timeseries.csv"
+                | "expiry_lag.csv"
+                // expiry_lag.csv's earlier name
+                | "latency.csv"
+                | "perf.csv"
+                | "grid.csv"
+                | "index.html"
         ) || (name.ends_with(".png")
             && [
                 "hit_ratio_vs_",
@@ -295,9 +302,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
     let plain = (plan.progress && !std::io::stdout().is_terminal())
         .then(|| crate::progress::Plain::new("runs", todo.len() as u64));
     let finished = AtomicU64::new(0);
-    if plan.progress {
-        eprintln!("(Ctrl-C stops the sweep; the same command with --resume continues from the finished runs)");
-    }
+    crate::progress::explain_interrupt();
     let ops = AtomicU64::new(0);
     let start = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -379,7 +384,7 @@ pub struct Chunk {
     pub runs: String,
     /// Its `timeseries.csv` rows.
     pub timeseries: String,
-    /// Its `latency.csv` rows.
+    /// Its `expiry_lag.csv` rows.
     pub latency: String,
     /// Its `perf.csv` row.
     pub perf: String,
@@ -416,14 +421,14 @@ fn assemble(out: &Path, parts: &Path, ids: &[u64]) -> Result<()> {
     write_outputs(out, header.as_deref().unwrap_or("run_id"), &chunks)
 }
 
-/// Write `runs.csv`, `timeseries.csv`, `latency.csv` and `perf.csv` from
+/// Write `runs.csv`, `timeseries.csv`, `expiry_lag.csv` and `perf.csv` from
 /// chunks in run order (shared by sweeps and `merge`, so both write the same
 /// bytes).
 pub fn write_outputs(out: &Path, runs_header: &str, chunks: &BTreeMap<u64, Chunk>) -> Result<()> {
     type Pick = fn(&Chunk) -> &str;
     let files: [(&str, &str, Pick); 4] = [
         ("timeseries.csv", TIMESERIES_HEADER, |c| &c.timeseries),
-        ("latency.csv", LATENCY_HEADER, |c| &c.latency),
+        ("expiry_lag.csv", LATENCY_HEADER, |c| &c.latency),
         ("perf.csv", PERF_HEADER, |c| &c.perf),
         ("runs.csv", runs_header, |c| &c.runs),
     ];
@@ -520,7 +525,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<u64> {
             _ => {}
         }
         let (_, ts) = split_by_run(&d.join("timeseries.csv"), Some(TIMESERIES_HEADER))?;
-        let (_, lat) = split_by_run(&d.join("latency.csv"), Some(LATENCY_HEADER))?;
+        let (_, lat) = split_by_run(&d.join("expiry_lag.csv"), Some(LATENCY_HEADER))?;
         let (_, perf) = split_by_run(&d.join("perf.csv"), Some(PERF_HEADER))?;
         for (id, row) in runs {
             if chunks.contains_key(&id) {

@@ -21,7 +21,7 @@ fn decode(path: &Path) -> (u32, u32, usize) {
 fn fixture_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/report_fixture");
-    for f in ["runs.csv", "timeseries.csv", "latency.csv"] {
+    for f in ["runs.csv", "timeseries.csv", "expiry_lag.csv"] {
         std::fs::copy(fixture.join(f), tmp.path().join(f)).unwrap();
     }
     tmp
@@ -83,7 +83,7 @@ fn report_draws_every_chart_from_the_committed_csv() {
 fn report_marks_reference_policies() {
     let tmp = tempfile::tempdir().unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/report_fixture");
-    for f in ["timeseries.csv", "latency.csv"] {
+    for f in ["timeseries.csv", "expiry_lag.csv"] {
         std::fs::copy(fixture.join(f), tmp.path().join(f)).unwrap();
     }
     // The fixture's volatile-ttl runs, relabelled as the reference policy sieve.

@@ -76,7 +76,7 @@ fn same_seed_gives_byte_identical_csvs() {
             "{stdout}"
         );
     }
-    for f in ["runs.csv", "timeseries.csv", "latency.csv"] {
+    for f in ["runs.csv", "timeseries.csv", "expiry_lag.csv"] {
         let a = std::fs::read(tmp.path().join("a").join(f)).unwrap();
         let b = std::fs::read(tmp.path().join("b").join(f)).unwrap();
         assert!(a.len() > 100, "{f} is empty");

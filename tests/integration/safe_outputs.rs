@@ -36,7 +36,7 @@ fn read(p: &Path) -> Vec<u8> {
 }
 
 /// The deterministic outputs of a sweep (perf.csv holds wall times).
-const SAME: [&str; 4] = ["runs.csv", "timeseries.csv", "latency.csv", "grid.csv"];
+const SAME: [&str; 4] = ["runs.csv", "timeseries.csv", "expiry_lag.csv", "grid.csv"];
 
 fn sweep_args(out: &Path) -> Vec<String> {
     [
@@ -212,7 +212,7 @@ fn visible(dir: &Path) -> Vec<String> {
 fn run_and_record_killed_leave_no_partial_outputs() {
     let tmp = tempfile::tempdir().unwrap();
     let w = workload(tmp.path(), 50_000);
-    let all = ["latency.csv", "perf.csv", "runs.csv", "timeseries.csv"];
+    let all = ["expiry_lag.csv", "perf.csv", "runs.csv", "timeseries.csv"];
     for (i, ms) in [50u64, 250, 700].into_iter().enumerate() {
         let out = tmp.path().join(format!("run-{i}"));
         let mut c = spawn(&["run", w.to_str().unwrap(), "--out", out.to_str().unwrap()]);

@@ -36,7 +36,7 @@ fn sweep(out: &Path, extra: &[&str]) {
 }
 
 fn same(a: &Path, b: &Path) {
-    for f in ["runs.csv", "timeseries.csv", "latency.csv", "grid.csv"] {
+    for f in ["runs.csv", "timeseries.csv", "expiry_lag.csv", "grid.csv"] {
         let (x, y) = (
             std::fs::read(a.join(f)).unwrap(),
             std::fs::read(b.join(f)).unwrap(),

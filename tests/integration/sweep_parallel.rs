@@ -31,7 +31,7 @@ fn plan(out: &Path, jobs: usize, shard: Option<Shard>, resume: bool) -> Plan {
     }
 }
 
-const FILES: [&str; 4] = ["runs.csv", "timeseries.csv", "latency.csv", "grid.csv"];
+const FILES: [&str; 4] = ["runs.csv", "timeseries.csv", "expiry_lag.csv", "grid.csv"];
 
 fn same_outputs(a: &Path, b: &Path) {
     for f in FILES {

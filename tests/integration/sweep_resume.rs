@@ -93,11 +93,59 @@ fn resume_after_kill_matches_uninterrupted_sweep() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("already done"), "{stdout}");
-    for f in ["runs.csv", "timeseries.csv", "latency.csv", "grid.csv"] {
+    for f in ["runs.csv", "timeseries.csv", "expiry_lag.csv", "grid.csv"] {
         assert!(
             std::fs::read(whole.join(f)).unwrap() == std::fs::read(killed.join(f)).unwrap(),
             "{f} differs after resume"
         );
     }
     assert!(!killed.join("parts").exists());
+}
+
+/// Ctrl-C (SIGINT) mid-sweep says how to go on and exits 130; the same
+/// command with `--resume` then finishes what was left.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_says_how_to_resume_and_resume_finishes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("interrupted");
+    let child = Command::new(BIN)
+        .args(sweep_args(&out_dir))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while done_parts(&out_dir) < 5 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "sweep made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: the finished runs are saved; the same command with --resume continues from them"),
+        "{stderr}"
+    );
+    assert!(!out_dir.join("runs.csv").exists());
+
+    let mut args = sweep_args(&out_dir);
+    args.push("--resume".into());
+    let out = Command::new(BIN).args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already done"));
+    let rows = std::fs::read_to_string(out_dir.join("runs.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 1 + 60, "every run once");
 }

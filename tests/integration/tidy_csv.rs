@@ -96,7 +96,7 @@ value_size = { kind = "fixed", bytes = 30 }
         let (mut ts, mut lat) = (Vec::new(), Vec::new());
         ttlsim::metrics::output::timeseries_rows(&mut ts, &r).unwrap();
         ttlsim::metrics::output::latency_rows(&mut lat, &r).unwrap();
-        for (name, b) in [("timeseries.csv", ts), ("latency.csv", lat)] {
+        for (name, b) in [("timeseries.csv", ts), ("expiry_lag.csv", lat)] {
             let mut rd = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .from_reader(b.as_slice());

@@ -72,7 +72,7 @@ fn reference_policies_give_libcachesims_miss_counts_on_cloudphysics() {
     let (a, b) = (tmp.path().join("j1"), tmp.path().join("j2"));
     sweep(&a, "1");
     sweep(&b, "2");
-    for f in ["runs.csv", "timeseries.csv", "latency.csv", "grid.csv"] {
+    for f in ["runs.csv", "timeseries.csv", "expiry_lag.csv", "grid.csv"] {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),
             std::fs::read(b.join(f)).unwrap(),
