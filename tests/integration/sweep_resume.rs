@@ -42,6 +42,18 @@ fn done_parts(dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
+/// Waits until `n` runs of the sweep writing `dir` are finished.
+fn wait_for_parts(dir: &Path, n: usize) {
+    let t0 = Instant::now();
+    while done_parts(dir) < n {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "sweep made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn resume_after_kill_matches_uninterrupted_sweep() {
     let tmp = tempfile::tempdir().unwrap();
@@ -59,14 +71,7 @@ fn resume_after_kill_matches_uninterrupted_sweep() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let t0 = Instant::now();
-    while done_parts(&killed) < 10 {
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "sweep made no progress"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_parts(&killed, 10);
     child.kill().unwrap();
     child.wait().unwrap();
     let kept = done_parts(&killed);
@@ -115,14 +120,7 @@ fn ctrl_c_says_how_to_resume_and_resume_finishes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let t0 = Instant::now();
-    while done_parts(&out_dir) < 5 {
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "sweep made no progress"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_parts(&out_dir, 5);
     let st = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

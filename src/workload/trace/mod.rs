@@ -37,3 +37,11 @@ pub use ttlsim::{
 };
 pub use twitter::TwitterReader;
 pub use twr::TwrReader;
+
+/// A file of `tests/data/traces`, for the readers' tests.
+#[cfg(test)]
+pub(crate) fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/traces")
+        .join(name)
+}

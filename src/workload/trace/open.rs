@@ -429,14 +429,7 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::trace::{KeyRef, TraceOp};
-    use std::path::PathBuf;
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/traces")
-            .join(name)
-    }
+    use crate::workload::trace::{fixture, KeyRef, TraceOp};
 
     /// Every record of a source, owned, for comparisons.
     fn dump(s: &mut dyn TraceSource) -> Vec<String> {

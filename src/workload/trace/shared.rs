@@ -248,14 +248,8 @@ impl TraceSource for DecodedSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::trace::open;
+    use crate::workload::trace::{fixture, open};
     use std::path::{Path, PathBuf};
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/traces")
-            .join(name)
-    }
 
     /// Every record, position and skip count, as a reader returns them.
     fn dump(s: &mut dyn TraceSource) -> Vec<String> {

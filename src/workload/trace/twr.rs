@@ -188,13 +188,7 @@ pub(crate) fn encode_twr(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/traces")
-            .join(name)
-    }
+    use crate::workload::trace::fixture;
 
     type Row = (u64, TraceOp, KeyRef<'static>, u32, u32, u64, bool);
 
