@@ -8,10 +8,56 @@ pub mod trace;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::sim::Source;
 use crate::workload::replay::TraceInput;
 use crate::workload::trace::{CsvSpec, Format, TraceSource};
+use crate::workload::{load_workload, Workload};
+
+/// What `run` and `plan` simulate: a workload file, or a trace with the
+/// flags that say how to read it.
+#[derive(Args, Clone, Debug)]
+pub struct SourceArgs {
+    /// The workload file (TOML), unless --trace is given; its format is in
+    /// docs/workloads.md.
+    #[arg(required_unless_present = "trace", conflicts_with = "trace")]
+    pub workload: Option<PathBuf>,
+    /// Replay (or plan for) this trace instead of a workload (any format ttlsim reads;
+    /// `.gz` and `.zst` are decompressed as they stream).
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// With --trace: a GET that misses does not write the row's value.
+    #[arg(long, requires = "trace")]
+    pub no_fill: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub trace_opts: TraceOpts,
+}
+
+impl SourceArgs {
+    /// The workload these flags name, and where its requests come from: its
+    /// patterns, or the trace (the workload then only names the run after
+    /// the trace file).
+    pub fn load(&self) -> Result<(Workload, Source)> {
+        if self.no_fill && self.trace.is_none() {
+            bail!("--no-fill applies to a trace replay: give --trace FILE");
+        }
+        match (&self.workload, &self.trace) {
+            (Some(path), _) => Ok((load_workload(path)?, Source::Patterns)),
+            (None, Some(path)) => {
+                let stem = path
+                    .file_stem()
+                    .map_or("trace".into(), |s| s.to_string_lossy().into_owned());
+                Ok((
+                    Workload::for_trace(&stem),
+                    Source::Trace(self.trace_opts.input(path, !self.no_fill)?),
+                ))
+            }
+            (None, None) => bail!("give a workload file or --trace FILE"),
+        }
+    }
+}
 
 /// How to read a trace: the flags `run --trace`, `sweep --trace` and
 /// `trace stats|convert` share.

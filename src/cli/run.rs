@@ -15,20 +15,9 @@ use crate::workload::{load_workload, Warmup, Workload};
 /// `ttlsim run` arguments.
 #[derive(Args)]
 pub struct RunArgs {
-    /// The workload file (TOML), unless --trace is given; its format is in
-    /// docs/workloads.md.
-    #[arg(required_unless_present = "trace", conflicts_with = "trace")]
-    pub workload: Option<PathBuf>,
-    /// Replay this trace instead of a workload (any format ttlsim reads;
-    /// `.gz` and `.zst` are decompressed as they stream).
-    #[arg(long)]
-    pub trace: Option<PathBuf>,
-    /// With --trace: a GET that misses does not write the row's value.
-    #[arg(long, requires = "trace")]
-    pub no_fill: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub trace_opts: super::TraceOpts,
+    pub source: super::SourceArgs,
     /// Write runs.csv, timeseries.csv, expiry_lag.csv and perf.csv here
     /// (default: `results/<name>/`).
     #[arg(long)]
@@ -158,24 +147,9 @@ impl RunOpts {
     }
 }
 
-fn file_stem(p: &Path) -> String {
-    p.file_stem()
-        .map_or("trace".into(), |s| s.to_string_lossy().into_owned())
-}
-
 /// Runs `ttlsim run`: simulate, print the summary, write the CSV files.
 pub fn run(args: RunArgs) -> Result<()> {
-    if args.no_fill && args.trace.is_none() {
-        bail!("--no-fill applies to a trace replay: give --trace FILE");
-    }
-    let (mut w, source) = match (&args.workload, &args.trace) {
-        (Some(path), _) => (load_workload(path)?, Source::Patterns),
-        (None, Some(path)) => (
-            Workload::for_trace(&file_stem(path)),
-            Source::Trace(args.trace_opts.input(path, !args.no_fill)?),
-        ),
-        (None, None) => bail!("give a workload file or --trace FILE"),
-    };
+    let (mut w, source) = args.source.load()?;
     let sample_interval = args.opts.apply(&mut w)?;
     let out = args
         .out

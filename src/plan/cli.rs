@@ -19,23 +19,14 @@ use crate::store::Policy;
 use crate::sweep::grid::policy_group;
 use crate::units::Dur;
 use crate::workload::patterns::mix;
-use crate::workload::{load_workload, sample, PatternSpec, Warmup, Workload};
+use crate::workload::{sample, PatternSpec, Warmup, Workload};
 
 /// `ttlsim plan` arguments.
 #[derive(Args)]
 pub struct PlanArgs {
-    /// The workload file (TOML), unless --trace is given.
-    #[arg(required_unless_present = "trace", conflicts_with = "trace")]
-    pub workload: Option<PathBuf>,
-    /// Plan for a trace instead of a workload.
-    #[arg(long)]
-    pub trace: Option<PathBuf>,
-    /// With --trace: a GET that misses does not write the row's value.
-    #[arg(long, requires = "trace")]
-    pub no_fill: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub trace_opts: crate::cli::TraceOpts,
+    pub source: crate::cli::SourceArgs,
     /// An objective, in runs.csv's names: `cache.hit_ratio>=0.9`
     /// (`hit_ratio` alone: the whole run). Repeatable.
     #[arg(long, value_name = "NS.METRIC>=X")]
@@ -134,18 +125,10 @@ fn out_dir(args: &PlanArgs, name: &str) -> PathBuf {
 /// Runs `ttlsim plan`.
 pub fn plan(args: &PlanArgs) -> Result<()> {
     let started = Instant::now();
-    let (mut w, trace) = match (&args.workload, &args.trace) {
-        (Some(p), _) => (load_workload(p)?, None),
-        (None, Some(p)) => {
-            let stem = p
-                .file_stem()
-                .map_or("trace".into(), |s| s.to_string_lossy().into_owned());
-            (
-                Workload::for_trace(&stem),
-                Some(args.trace_opts.input(p, !args.no_fill)?),
-            )
-        }
-        (None, None) => bail!("give a workload file or --trace FILE"),
+    let (mut w, source) = args.source.load()?;
+    let trace = match source {
+        Source::Trace(t) => Some(t),
+        Source::Patterns => None,
     };
     if let Some(d) = &args.duration {
         w.duration = Some(Dur::parse(d).map_err(|e| anyhow::anyhow!("--duration: {e}"))?);
