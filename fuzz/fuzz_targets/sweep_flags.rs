@@ -43,7 +43,10 @@ fuzz_target!(|data: &[u8]| {
             for i in 0..n.min(100) {
                 let _ = grid.point(i);
             }
-            let _ = grid.to_csv();
+            if n <= 100 {
+                let runner = ttlsim::sweep::synthetic::SyntheticRunner::default();
+                let _ = ttlsim::sweep::exec::grid_csv(&grid, &runner);
+            }
         }
     }
 });

@@ -419,14 +419,22 @@ impl Row {
     }
 }
 
-/// A run's `runs.csv` row: [`PARAMS`], the source's `source_params`,
-/// [`METRICS`], [`NS_METRICS`] per namespace. The caller appends outcomes.
-pub fn run_row(p: &RunParams, source_params: Vec<(String, String)>, e: &RunEnd) -> Row {
+/// The parameter columns of a run's `runs.csv` row: [`PARAMS`], then the
+/// source's `source_params`. `grid.csv` is made of these too, so both files
+/// name and measure a parameter the same way.
+pub fn param_row(p: &RunParams, source_params: Vec<(String, String)>) -> Row {
     let mut row = Row::default();
     for c in PARAMS {
         row.cell(c.col.name, (c.value)(p));
     }
     row.0.extend(source_params);
+    row
+}
+
+/// A run's `runs.csv` row: [`param_row`], then [`METRICS`], then
+/// [`NS_METRICS`] per namespace. The caller appends outcomes.
+pub fn run_row(p: &RunParams, source_params: Vec<(String, String)>, e: &RunEnd) -> Row {
+    let mut row = param_row(p, source_params);
     for c in METRICS {
         row.cell(c.col.name, (c.value)(e));
     }
@@ -522,7 +530,10 @@ pub fn markdown(outcomes: &[(&str, Outcomes)]) -> String {
     table(&mut s, &mut PARAMS.iter().map(|c| c.col), "");
     s.push_str(
         "## Source parameters\n\nA workload writes `param_<namespace>_<field>` for each pattern field \
-        ; a trace replay writes `param_trace_file` and `param_trace_fill`.\n\n",
+         (see docs/workloads.md); a trace replay writes `param_trace_file` and `param_trace_fill`.\n\n\
+         A sweep's `grid.csv` is `run_id` and the parameter columns above that the sweep changes \
+         (a value that differs between two runs or from the workload file), with the same names, \
+         units and values, one row per run of the whole grid, written before any run starts.\n\n",
     );
     s.push_str("## Whole-run metrics\n\nAll exclude the warm-up except `sim_ops`.\n\n");
     table(&mut s, &mut METRICS.iter().map(|c| c.col), "");

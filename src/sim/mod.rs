@@ -320,6 +320,22 @@ fn columns(
     (start_us, duration_us): (Micros, Micros),
     measured_s: f64,
 ) -> Vec<(String, String)> {
+    let (params, source) = run_params(spec, duration_us);
+    let measure_start_ms = (rec.measure_start.saturating_sub(start_us)) / 1000;
+    let end = schema::RunEnd::new(rec, store, measured_s, measure_start_ms);
+    let mut row = schema::run_row(&params, source, &end);
+    for c in clients {
+        c.outcomes(&rec.ns, measured_s, &mut row);
+    }
+    row.0
+}
+
+/// A run's identity and server settings, and its source's `param_` columns,
+/// for a run of `duration_us` (warm-up included).
+fn run_params(
+    spec: &RunSpec,
+    duration_us: Micros,
+) -> (schema::RunParams<'_>, Vec<(String, String)>) {
     let w = &spec.workload;
     let params = schema::RunParams {
         run_id: &spec.run_id,
@@ -348,11 +364,14 @@ fn columns(
             source.put("param_trace_fill", t.fill);
         }
     }
-    let measure_start_ms = (rec.measure_start.saturating_sub(start_us)) / 1000;
-    let end = schema::RunEnd::new(rec, store, measured_s, measure_start_ms);
-    let mut row = schema::run_row(&params, source.0, &end);
-    for c in clients {
-        c.outcomes(&rec.ns, measured_s, &mut row);
-    }
-    row.0
+    (params, source.0)
+}
+
+/// The parameter columns `spec`'s row in `runs.csv` will have, known before
+/// it runs: the duration is the workload's (0 for a whole trace, whose
+/// length is known only once it is read).
+pub fn param_row(spec: &RunSpec) -> Vec<(String, String)> {
+    let duration_us = spec.workload.duration.map_or(0, |d| d.0);
+    let (params, source) = run_params(spec, duration_us);
+    schema::param_row(&params, source).0
 }

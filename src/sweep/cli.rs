@@ -316,12 +316,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         )?;
         grid.resolve_percentages(peak);
     }
-    for i in 0..n {
-        let p = grid.point(i);
-        runner
-            .check(&p)
-            .with_context(|| format!("run {i} ({})", exec::describe(&p)))?;
-    }
+    // Every point is checked before anything runs.
+    let grid_csv = exec::grid_csv(&grid, runner.as_ref())?;
     let given = args.name.clone().unwrap_or(default_name);
     let name = crate::safe_output::path_component(&given);
     if name != given {
@@ -338,13 +334,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         workload_text.as_deref(),
         trace_id,
         &args.result_flags(),
-        &grid.to_csv(),
+        &grid_csv,
         &exec::shard_label(args.shard),
     );
     let plan = Plan {
         fingerprint: Some(fingerprint),
         out: out.clone(),
         grid,
+        grid_csv,
         shard: args.shard,
         jobs: match args.jobs {
             Some(j) => j,

@@ -20,7 +20,7 @@
 //! thread finished first, so they are byte-identical for any `--jobs`.
 
 use super::fingerprint::{self, Fingerprint, FolderLock};
-use super::grid::{Grid, Shard};
+use super::grid::{describe_point, Grid, Shard};
 use crate::units::{atomic_write, atomic_write_bytes, remove_temporaries};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -57,9 +57,11 @@ pub struct RunOutput {
 /// Something that runs one point of a grid. The real one plays a workload
 /// on the engine; tests use a synthetic one.
 pub trait Runner: Sync {
-    /// Check every point before the sweep starts (e.g. that each parameter
-    /// exists in the workload and each value is valid).
-    fn check(&self, point: &[(&str, &toml::Value)]) -> Result<()>;
+    /// Checks a point before the sweep starts (that each parameter exists
+    /// in the workload and each value is valid) and returns the parameter
+    /// columns its `runs.csv` row will have, from which `grid.csv` is made
+    /// ([`grid_csv`]). The empty point is the workload as written.
+    fn params(&self, point: &[(&str, &toml::Value)]) -> Result<Vec<(String, String)>>;
     /// Peak `used_memory` of the workload with no `maxmemory`, for grids
     /// that give `maxmemory` as a percentage.
     fn unbounded_peak(&self) -> Result<u64>;
@@ -77,6 +79,8 @@ pub struct Plan {
     pub out: PathBuf,
     /// The grid, percentages already resolved.
     pub grid: Grid,
+    /// Its `grid.csv` ([`grid_csv`]).
+    pub grid_csv: String,
     /// Run only this slice of the grid.
     pub shard: Option<Shard>,
     /// Worker threads.
@@ -95,15 +99,20 @@ impl Plan {
     /// The fingerprint this plan writes.
     pub fn fingerprint(&self) -> Fingerprint {
         self.fingerprint.clone().unwrap_or_else(|| {
-            Fingerprint::new(
-                None,
-                None,
-                "",
-                &self.grid.to_csv(),
-                &shard_label(self.shard),
-            )
+            Fingerprint::new(None, None, "", &self.grid_csv, &shard_label(self.shard))
         })
     }
+}
+
+/// `grid.csv` of `grid` as `runner` plays it, after checking every point
+/// (an error names the first bad run): see [`Grid::table`].
+pub fn grid_csv(grid: &Grid, runner: &dyn Runner) -> Result<String> {
+    let base = runner.params(&[]).context("the workload as written")?;
+    grid.table(&base, |i, p| {
+        runner
+            .params(p)
+            .with_context(|| format!("run {i} ({})", describe_point(p)))
+    })
 }
 
 /// `K/N` or `none`, as fingerprints record a shard.
@@ -202,7 +211,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
     let created = !plan.out.exists();
     let _lock = claim(&plan.out)?;
     let parts = plan.out.join("parts");
-    let grid_csv = plan.grid.to_csv();
+    let grid_csv = &plan.grid_csv;
     let grid_path = plan.out.join("grid.csv");
     let print = plan.fingerprint();
 
@@ -227,7 +236,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
             None => {}
         }
         if let Ok(old) = fs::read_to_string(&grid_path) {
-            if old != grid_csv {
+            if old != *grid_csv {
                 bail!(
                     "{} holds a different grid than this sweep's; --resume only continues the same sweep \
                      (run without --resume to start over)",
@@ -317,7 +326,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
                 let t0 = Instant::now();
                 let out = runner
                     .run(id, &point)
-                    .with_context(|| format!("run {id} ({})", describe(&point)))?;
+                    .with_context(|| format!("run {id} ({})", describe_point(&point)))?;
                 let wall = t0.elapsed().as_secs_f64();
                 save_part(&parts, id, &out, wall)?;
                 let total_ops = ops.fetch_add(out.sim_ops, Ordering::Relaxed) + out.sim_ops;
@@ -354,14 +363,6 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
 }
 
 /// `name=value, …` for messages.
-pub fn describe(point: &[(&str, &toml::Value)]) -> String {
-    point
-        .iter()
-        .map(|(k, v)| format!("{k}={}", super::grid::show(v)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn save_part(parts: &Path, id: u64, out: &RunOutput, wall_s: f64) -> Result<()> {
     atomic_write_bytes(&part(parts, id, "ts"), out.timeseries.as_bytes())?;
     atomic_write_bytes(&part(parts, id, "lat"), out.latency.as_bytes())?;

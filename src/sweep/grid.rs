@@ -379,18 +379,86 @@ impl Grid {
         self.dims.iter_mut().find(|d| d.name == name)
     }
 
-    /// `grid.csv`: a `run_id` column then one column per dimension, one row
-    /// per run of the whole grid (every shard writes the same file).
-    pub fn to_csv(&self) -> String {
-        let header = std::iter::once("run_id").chain(self.dims.iter().map(|d| d.name.as_str()));
-        let mut s = crate::units::csv_line(header);
+    /// `grid.csv`: `run_id`, then the `runs.csv` parameter columns the grid
+    /// changes, under runs.csv's names, in its units and order: each column
+    /// whose value differs between two runs of the grid or from `base` (the
+    /// workload as written). One row per run of the whole grid (every shard
+    /// writes the same file). `params(i, point)` checks run `i`'s point and
+    /// gives its parameter columns; a point that gives other columns than
+    /// the first (a swept distribution whose kinds have different
+    /// parameters) is refused, since runs.csv has one header.
+    pub fn table(
+        &self,
+        base: &[(String, String)],
+        mut params: impl FnMut(u64, &[(&str, &toml::Value)]) -> Result<Vec<(String, String)>>,
+    ) -> Result<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut rows: Vec<Vec<String>> = Vec::new();
         for i in 0..self.size().unwrap_or(0) {
-            let values = self.point(i).into_iter().map(|(_, v)| show(v));
+            let point = self.point(i);
+            let cols: Vec<(String, String)> = params(i, &point)?
+                .into_iter()
+                .filter(|(k, _)| k != "run_id")
+                .collect();
+            if i == 0 {
+                names = cols.iter().map(|(k, _)| k.clone()).collect();
+            } else if cols.len() != names.len() || cols.iter().zip(&names).any(|((k, _), n)| k != n)
+            {
+                let has = |set: &[&String], k: &String| set.contains(&k);
+                let theirs: Vec<&String> = cols.iter().map(|(k, _)| k).collect();
+                let ours: Vec<&String> = names.iter().collect();
+                let only = |a: &[&String], b: &[&String]| -> String {
+                    let v: Vec<&str> = a
+                        .iter()
+                        .filter(|k| !has(b, k))
+                        .map(|k| k.as_str())
+                        .collect();
+                    if v.is_empty() {
+                        "none".into()
+                    } else {
+                        v.join(", ")
+                    }
+                };
+                bail!(
+                    "runs.csv has one header, but run {i} ({}) and run 0 ({}) have different parameter columns \
+                     (only run {i}: {}; only run 0: {}); sweep values with different parameters, \
+                     such as two distribution kinds, as separate experiments",
+                    describe_point(&point),
+                    describe_point(&self.point(0)),
+                    only(&theirs, &ours),
+                    only(&ours, &theirs),
+                );
+            }
+            rows.push(cols.into_iter().map(|(_, v)| v).collect());
+        }
+        let keep: Vec<bool> = names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let first = rows.first().map(|r| &r[j]);
+                rows.iter().any(|r| Some(&r[j]) != first)
+                    || base.iter().any(|(k, v)| k == name && Some(v) != first)
+            })
+            .collect();
+        let header = std::iter::once("run_id").chain(
+            names
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(n, _)| n.as_str()),
+        );
+        let mut s = crate::units::csv_line(header);
+        for (i, row) in rows.iter().enumerate() {
+            let values = row
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| v.clone());
             s.push_str(&crate::units::csv_line(
                 std::iter::once(i.to_string()).chain(values),
             ));
         }
-        s
+        Ok(s)
     }
 
     /// Whether any `maxmemory` value is a percentage (needs a pilot run).
@@ -433,6 +501,15 @@ impl fmt::Display for Grid {
             .collect();
         f.write_str(&parts.join(" × "))
     }
+}
+
+/// `name=value, …`, for messages.
+pub fn describe_point(point: &[(&str, &toml::Value)]) -> String {
+    point
+        .iter()
+        .map(|(k, v)| format!("{k}={}", show(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn as_list(v: &toml::Value) -> Vec<toml::Value> {
@@ -511,6 +588,41 @@ mod tests {
             ("volatile-lru".into(), "900".into(), "2".into())
         );
         assert_eq!(show(g.point(1)[2].1), "2");
+    }
+
+    #[test]
+    fn table_keeps_the_columns_the_grid_changes() {
+        let g = Grid::build(None, &cli(&[("cache.ttl", "1m,5m"), ("hz", "10")])).unwrap();
+        let cols = |p: &[(&str, &toml::Value)]| {
+            let ttl = match show(p[1].1).as_str() {
+                "1m" => "60",
+                _ => "300",
+            };
+            vec![
+                ("run_id".to_string(), "x".to_string()),
+                ("seed".into(), "1".into()),
+                ("hz".into(), show(p[0].1)),
+                ("param_cache_ttl_s".into(), ttl.into()),
+            ]
+        };
+        let base = [("hz".to_string(), "10".to_string())];
+        let t = g.table(&base, |_, p| Ok(cols(p))).unwrap();
+        assert_eq!(t, "run_id,param_cache_ttl_s\n0,60\n1,300\n");
+        let base = [("hz".to_string(), "100".to_string())];
+        let t = g.table(&base, |_, p| Ok(cols(p))).unwrap();
+        assert_eq!(t, "run_id,hz,param_cache_ttl_s\n0,10,60\n1,10,300\n");
+        let e = g
+            .table(&base, |i, p| {
+                let mut c = cols(p);
+                c.truncate(3 + i as usize);
+                Ok(c)
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("(only run 1: param_cache_ttl_s; only run 0: none)"),
+            "{e}"
+        );
     }
 
     #[test]

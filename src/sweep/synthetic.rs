@@ -20,14 +20,49 @@ pub struct SyntheticRunner {
     pub delay: Duration,
 }
 
+/// The value `point` gives dimension `name`, as text.
+fn get(point: &[(&str, &toml::Value)], name: &str) -> Option<String> {
+    point.iter().find(|(k, _)| *k == name).map(|(_, v)| show(v))
+}
+
+/// The parameter columns of run `run_id`: the schema's, with the point's
+/// values where it sets them and a default server's otherwise, then the
+/// synthetic pattern's TTL.
+fn param_cells(run_id: &str, point: &[(&str, &toml::Value)]) -> Row {
+    let config = crate::store::Config::default();
+    let params = schema::RunParams {
+        run_id,
+        workload: "synthetic",
+        seed: 1,
+        duration_us: 60_000_000,
+        warmup: crate::workload::Warmup::None,
+        config: &config,
+    };
+    let mut cells = Row::default();
+    for c in schema::PARAMS {
+        match get(point, &c.col.name.replace('_', "-")) {
+            Some(v) if c.col.kind == schema::Kind::Param => cells.put(c.col.name, v),
+            _ => cells.cell(c.col.name, (c.value)(&params)),
+        }
+    }
+    cells.put("param_cache_ttl_s", ttl(point));
+    cells
+}
+
+fn ttl(point: &[(&str, &toml::Value)]) -> f64 {
+    get(point, "cache.ttl")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300.0)
+}
+
 impl Runner for SyntheticRunner {
-    fn check(&self, point: &[(&str, &toml::Value)]) -> Result<()> {
+    fn params(&self, point: &[(&str, &toml::Value)]) -> Result<Vec<(String, String)>> {
         for (k, _) in point {
             if k.contains('.') && !k.starts_with("cache.") {
                 bail!("synthetic workload has only the namespace `cache`, not `{k}`");
             }
         }
-        Ok(())
+        Ok(param_cells("", point).0)
     }
 
     fn unbounded_peak(&self) -> Result<u64> {
@@ -42,26 +77,8 @@ impl Runner for SyntheticRunner {
             show(v).hash(&mut h);
         }
         let mut rng = rand_pcg::Pcg64::seed_from_u64(h.finish());
-        let get = |name: &str| point.iter().find(|(k, _)| *k == name).map(|(_, v)| show(v));
-        // The schema's parameter columns, with the point's values where it
-        // sets them and a default server's otherwise.
-        let config = crate::store::Config::default();
-        let id = run_id.to_string();
-        let params = schema::RunParams {
-            run_id: &id,
-            workload: "synthetic",
-            seed: 1,
-            duration_us: 60_000_000,
-            warmup: crate::workload::Warmup::None,
-            config: &config,
-        };
-        let mut cells = Row::default();
-        for c in schema::PARAMS {
-            match get(&c.col.name.replace('_', "-")) {
-                Some(v) if c.col.kind == schema::Kind::Param => cells.put(c.col.name, v),
-                _ => cells.cell(c.col.name, (c.value)(&params)),
-            }
-        }
+        let get = |name: &str| get(point, name);
+        let cells = param_cells(&run_id.to_string(), point);
         let mut header = cells
             .0
             .iter()
@@ -74,11 +91,7 @@ impl Runner for SyntheticRunner {
             .map(|(_, v)| v.as_str())
             .collect::<Vec<_>>()
             .join(",");
-        let ttl: f64 = get("cache.ttl")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(300.0);
-        header.push_str(",param_cache_ttl_s");
-        let _ = write!(row, ",{ttl}");
+        let ttl = ttl(point);
         let mem: f64 = get("maxmemory").and_then(|v| v.parse().ok()).unwrap_or(0.0);
         let policy = get("maxmemory-policy").unwrap_or_else(|| "noeviction".into());
         let need = 40e6 + ttl * 40e3;

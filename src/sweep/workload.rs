@@ -200,7 +200,7 @@ impl WorkloadRunner {
             anyhow::anyhow!(
                 "{} with {}: {}",
                 self.file,
-                super::exec::describe(point),
+                super::grid::describe_point(point),
                 e.msg
             )
         })
@@ -212,12 +212,12 @@ impl Runner for WorkloadRunner {
         self.pilot_point = point;
     }
 
-    fn check(&self, point: &[(&str, &toml::Value)]) -> Result<()> {
+    fn params(&self, point: &[(&str, &toml::Value)]) -> Result<Vec<(String, String)>> {
         let spec = self.spec(point)?;
         if self.trace.is_none() {
             crate::limits::check_budget(&spec.workload, self.force)?;
         }
-        Ok(())
+        Ok(crate::sim::param_row(&spec))
     }
 
     /// The pilot: the point set by `set_pilot_point` (so a swept duration

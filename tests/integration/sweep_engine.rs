@@ -65,6 +65,8 @@ fn real_sweep_is_thread_count_independent_and_shards_merge() {
         .unwrap()
         .starts_with("run_id,workload,seed,"));
 
+    grid_csv_is_runs_csv_parameters(&t.join("j1"));
+
     sweep(
         &t.join("s/shard-1-of-2"),
         &["--shard", "1/2", "--jobs", "1"],
@@ -81,6 +83,39 @@ fn real_sweep_is_thread_count_independent_and_shards_merge() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     same(&t.join("j1"), &t.join("s"));
+}
+
+/// grid.csv names what the sweep changed as runs.csv does (names, units,
+/// values), so the two join on `run_id` without translation.
+fn grid_csv_is_runs_csv_parameters(dir: &Path) {
+    let read = |f: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(dir.join(f))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let (grid, runs) = (read("grid.csv"), read("runs.csv"));
+    // The file's own [sweep] table is replaced by the flags; duration and
+    // warm-up differ from the file's, and so does the token campaigns'
+    // mean rate over the shorter run.
+    assert_eq!(
+        grid[0].join(","),
+        "run_id,duration_ms,warmup_ms,maxmemory,maxmemory_policy,\
+         param_verify_campaigns_mean_per_s,param_cache_ttl_s"
+    );
+    assert_eq!(grid.len(), runs.len());
+    for (c, name) in grid[0].iter().enumerate() {
+        let r = runs[0]
+            .iter()
+            .position(|x| x == name)
+            .unwrap_or_else(|| panic!("grid.csv column {name} is not in runs.csv"));
+        for (g, row) in grid[1..].iter().zip(&runs[1..]) {
+            assert_eq!(g[c], row[r], "{name} of run {}", g[0]);
+        }
+    }
+    assert_eq!(grid[1][6], "60");
+    assert_eq!(grid[2][6], "300");
 }
 
 #[test]
@@ -119,7 +154,7 @@ fn references_group_runs_every_reference_policy_once_and_notes_duplicates() {
         .next()
         .unwrap()
         .split(',')
-        .position(|c| c == "maxmemory-policy")
+        .position(|c| c == "maxmemory_policy")
         .unwrap();
     // mixed.toml's own [sweep] table varies faster than the policy.
     let mut policies: Vec<&str> = lines.map(|l| l.split(',').nth(column).unwrap()).collect();

@@ -24,6 +24,7 @@ fn plan(out: &Path, jobs: usize, shard: Option<Shard>, resume: bool) -> Plan {
         fingerprint: None,
         out: out.to_path_buf(),
         grid: grid(),
+        grid_csv: exec::grid_csv(&grid(), &SyntheticRunner::default()).unwrap(),
         shard,
         jobs,
         resume,
@@ -100,8 +101,8 @@ struct FailOnce {
 }
 
 impl Runner for FailOnce {
-    fn check(&self, p: &[(&str, &toml::Value)]) -> anyhow::Result<()> {
-        self.inner.check(p)
+    fn params(&self, p: &[(&str, &toml::Value)]) -> anyhow::Result<Vec<(String, String)>> {
+        self.inner.params(p)
     }
     fn unbounded_peak(&self) -> anyhow::Result<u64> {
         self.inner.unbounded_peak()
@@ -140,6 +141,7 @@ fn resume_runs_only_what_is_missing() {
     assert_eq!(o.ran, 0);
     let mut p = plan(&out, 1, None, true);
     p.grid.dims.pop();
+    p.grid_csv = exec::grid_csv(&p.grid, &r).unwrap();
     assert!(exec::execute(&p, &r)
         .unwrap_err()
         .to_string()
