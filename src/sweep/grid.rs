@@ -229,6 +229,8 @@ fn expand(name: &str, values: Vec<toml::Value>) -> Result<(Vec<toml::Value>, Vec
                             "maxmemory `{s}`: more than 1000% of the unbounded peak is not a limit"
                         );
                     }
+                } else if s.trim().starts_with('-') {
+                    bail!("maxmemory `{s}` is negative");
                 } else if crate::store::memory::parse_memory(s).is_none() {
                     bail!("maxmemory `{s}` is not a memory size (bytes, 100mb, 2gb) or a percentage of the unbounded peak (50%)");
                 }
@@ -316,11 +318,21 @@ impl Grid {
         }
         for (k, vals) in cli {
             let name = canonical_name(k)?;
+            // A server setting keeps its text as typed (Redis parses config
+            // values from text, and `1e20` must not come back as
+            // `100000000000000000000.0` in a message); other values are typed.
+            let server = config::NAMES.contains(&name.as_str());
             let values: Vec<toml::Value> = vals
                 .iter()
                 .flat_map(|v| v.split(','))
                 .filter(|s| !s.trim().is_empty())
-                .map(infer_value)
+                .map(|s| {
+                    if server {
+                        toml::Value::String(s.trim().to_string())
+                    } else {
+                        infer_value(s)
+                    }
+                })
                 .collect();
             if values.is_empty() {
                 bail!("the grid is empty: `--{k}` was given no values");
