@@ -147,7 +147,7 @@ impl OutFile {
                         d.display()
                     );
                 }
-                return Ok(OutFile::Atomic(AtomicFile::new(path)?));
+                return Ok(OutFile::Atomic(AtomicFile::sole(path)?));
             }
             Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
         };
@@ -162,7 +162,7 @@ impl OutFile {
             bail!("{} is a folder: give a file name", path.display());
         }
         if ft.is_file() {
-            return Ok(OutFile::Atomic(AtomicFile::new(path)?));
+            return Ok(OutFile::Atomic(AtomicFile::sole(path)?));
         }
         #[cfg(unix)]
         {

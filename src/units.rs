@@ -219,7 +219,10 @@ impl AtomicFile {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let mut builder = tempfile::Builder::new();
-        builder.prefix(TMP_PREFIX);
+        // The writer's pid in the name tells an abandoned temporary file
+        // (its writer was killed) from one being written.
+        let prefix = format!("{TMP_PREFIX}-{}-", std::process::id());
+        builder.prefix(&prefix);
         // An output is an ordinary file: rw for all, less the user's umask
         // (tempfile's own default, 0600, is for secrets).
         #[cfg(unix)]
@@ -234,6 +237,14 @@ impl AtomicFile {
             tmp,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Starts writing `path`, the single output of a command (`record`,
+    /// `trace convert|generate`), after removing the temporary files killed
+    /// writers left beside it ([`remove_abandoned_temporaries_beside`]).
+    pub fn sole(path: &Path) -> Result<Self> {
+        remove_abandoned_temporaries_beside(path);
+        AtomicFile::new(path)
     }
 
     /// Starts writing `path` and fills it through a buffered writer; the
@@ -291,6 +302,50 @@ pub fn atomic_write(
 /// [`atomic_write`] of a byte string.
 pub fn atomic_write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     atomic_write(path, |w| w.write_all(bytes))
+}
+
+/// Removes the temporary files that writers killed before they finished
+/// (`kill -9`, a power cut) left beside `path`: those whose name carries the
+/// pid of a process that no longer exists. A live writer's file, and a file
+/// whose writer cannot be known, are left alone. Called by the commands that
+/// write one output (`run`, `record`, `trace convert|generate`) before they
+/// start; a sweep cleans its own folder under its lock
+/// ([`remove_temporaries`]).
+pub fn remove_abandoned_temporaries_beside(path: &Path) {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    remove_abandoned_temporaries(dir);
+}
+
+/// [`remove_abandoned_temporaries_beside`] for the files in `dir`. Failing
+/// to remove one is not an error: it is only litter.
+pub fn remove_abandoned_temporaries(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(TMP_PREFIX)
+            .and_then(|r| r.strip_prefix('-'))
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid > 0 && !process_exists(pid) && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Whether a process with this pid exists (signal 0 checks without sending).
+fn process_exists(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 sends nothing; it only checks the pid.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 /// Removes the temporary files an interrupted [`atomic_write`] left in `dir`.

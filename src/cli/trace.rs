@@ -171,7 +171,7 @@ impl OracleGeneralOut {
                 anyhow::anyhow!("cannot hold {n} next-access slots (8 bytes per request) in memory")
             })?;
         }
-        let file = AtomicFile::new(path)?;
+        let file = AtomicFile::sole(path)?;
         let w = BufWriter::with_capacity(1 << 20, file.reopen()?);
         Ok(OracleGeneralOut {
             file,

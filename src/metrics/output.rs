@@ -95,6 +95,7 @@ pub fn write_results(dir: &Path, results: &[RunResult]) -> Result<Vec<PathBuf>> 
         }
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::units::remove_abandoned_temporaries(dir);
     // All four files or none (a full disk must not leave runs.csv alone).
     let mut group = crate::safe_output::FileGroup::new();
     let runs = dir.join("runs.csv");

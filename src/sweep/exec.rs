@@ -271,6 +271,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
                 .with_context(|| format!("cannot remove {}", parts.display()))?;
         }
         remove_outputs(&plan.out)?;
+        crate::units::remove_abandoned_temporaries(&plan.out);
     }
     fs::create_dir_all(&parts).with_context(|| format!("cannot create {}", parts.display()))?;
     print.write(&plan.out)?;

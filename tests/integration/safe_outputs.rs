@@ -238,6 +238,51 @@ fn run_and_record_killed_leave_no_partial_outputs() {
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         }
     }
+    // The killed writers left hidden temporary files; the next run and
+    // record beside them remove them (their writers are dead).
+    let left = temporaries(tmp.path()).len()
+        + (0..3)
+            .map(|i| temporaries(&tmp.path().join(format!("run-{i}"))).len())
+            .sum::<usize>();
+    assert!(left > 0, "a kill mid-write leaves a temporary file");
+    for i in 0..3 {
+        let out = tmp.path().join(format!("run-{i}"));
+        let o = ttlsim(&[
+            "run",
+            w.to_str().unwrap(),
+            "--duration",
+            "2s",
+            "--warmup",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(temporaries(&out), Vec::<String>::new());
+    }
+    let trace = tmp.path().join("t-0.csv");
+    let o = ttlsim(&[
+        "record",
+        w.to_str().unwrap(),
+        "--duration",
+        "2s",
+        "--warmup",
+        "0",
+        "--out",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(temporaries(tmp.path()), Vec::<String>::new());
+}
+
+/// ttlsim's hidden temporary files in `dir`.
+fn temporaries(dir: &Path) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(ttlsim::units::TMP_PREFIX))
+        .collect()
 }
 
 /// A tmpfs of `size` at a new folder, unmounted when dropped; `None` when

@@ -168,7 +168,7 @@ pub fn convert(args: &ConvertArgs) -> Result<()> {
     };
     let written = match target {
         Target::Ttlsim => {
-            let out = AtomicFile::new(&args.output)?;
+            let out = AtomicFile::sole(&args.output)?;
             let mut w = csv_writer(BufWriter::with_capacity(1 << 20, out.reopen()?));
             let cannot = || format!("cannot write {}", args.output.display());
             w.write_record(HEADER.split(',')).with_context(cannot)?;

@@ -203,7 +203,7 @@ pub fn generate(args: &GenerateArgs) -> Result<()> {
     let out = &args.output;
     match target {
         Target::Ttlsim => {
-            let file = AtomicFile::new(out)?;
+            let file = AtomicFile::sole(out)?;
             let mut w = BufWriter::with_capacity(1 << 20, file.reopen()?);
             let cannot = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", out.display());
             writeln!(w, "{HEADER}").map_err(cannot)?;
