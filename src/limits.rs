@@ -234,6 +234,95 @@ pub fn available_memory() -> Option<f64> {
     Some(kb * 1024.0)
 }
 
+/// Resident memory of this process, bytes (Linux `/proc/self/statm`).
+pub fn resident_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * u64::try_from(page).ok().filter(|p| *p > 0)?)
+}
+
+/// How far a replay's memory may grow ([`MemoryGuard`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MemoryLimit {
+    /// What the process had plus 90% of what the machine had free when the
+    /// replay began.
+    #[default]
+    Machine,
+    /// No limit (`--force`).
+    Unlimited,
+    /// Resident bytes of the whole process (tests).
+    Bytes(u64),
+}
+
+/// A trace's memory cannot be estimated before it is read (its distinct
+/// keys are known only at its end), so a replay checks as it goes: every
+/// [`MemoryGuard::EVERY`] records it compares the process's resident memory
+/// with what it had plus what the machine had free when it began, and stops
+/// with an error (not the kernel's OOM kill) when the model outgrows it.
+/// `--force` turns it off ([`MemoryLimit`]). The cost is one read of `/proc/self/statm` per
+/// 65,536 records.
+#[derive(Debug, Clone)]
+pub struct MemoryGuard {
+    /// Resident bytes above which the replay stops; `None`: unguarded.
+    limit: Option<u64>,
+    /// Free memory when the guard was made, for the message.
+    free: u64,
+    countdown: u32,
+}
+
+impl MemoryGuard {
+    /// Records between two checks.
+    pub const EVERY: u32 = 1 << 16;
+
+    /// A guard for a replay starting now.
+    pub fn new(limit: MemoryLimit) -> Self {
+        let free = available_memory();
+        let limit_bytes = match limit {
+            MemoryLimit::Unlimited => None,
+            MemoryLimit::Bytes(b) => Some(b),
+            MemoryLimit::Machine => match (resident_memory(), free) {
+                (Some(r), Some(f)) => Some(r + (f * 0.9) as u64),
+                _ => None,
+            },
+        };
+        MemoryGuard {
+            limit: limit_bytes,
+            free: free.unwrap_or(0.0) as u64,
+            countdown: Self::EVERY,
+        }
+    }
+
+    /// Counts one record; every [`Self::EVERY`] records, fails with a
+    /// message (which `what` begins, such as the file and position) when
+    /// resident memory is above the limit.
+    #[inline]
+    pub fn tick(&mut self, what: impl FnOnce() -> String) -> Result<()> {
+        self.countdown -= 1;
+        if self.countdown > 0 {
+            return Ok(());
+        }
+        self.countdown = Self::EVERY;
+        let (Some(limit), Some(rss)) = (self.limit, resident_memory()) else {
+            return Ok(());
+        };
+        if rss > limit {
+            let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+            bail!(
+                "{}: the replay's memory has grown to {:.2} GiB, beyond its limit of {:.2} GiB (this process's memory \
+                 plus 90% of the {:.2} GiB the machine had free when it began): the trace has more distinct keys than fit; \
+                 set a smaller maxmemory, replay a prefix, or give --force",
+                what(),
+                gib(rss),
+                gib(limit),
+                gib(self.free)
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Refuses a generated workload whose estimate is above the work budget or
 /// the machine's free memory, unless `force`.
 pub fn check_budget(w: &Workload, force: bool) -> Result<()> {
@@ -288,5 +377,29 @@ mod tests {
         w.duration = Some(Dur(1000 * 86_400 * 1_000_000));
         assert!(check_budget(&w, false).is_err());
         assert!(check_budget(&w, true).is_ok());
+    }
+
+    #[test]
+    fn the_memory_guard_checks_every_65536_records() {
+        let mut g = MemoryGuard::new(MemoryLimit::Bytes(1));
+        for _ in 1..MemoryGuard::EVERY {
+            g.tick(|| unreachable!("no check before the 65536th record"))
+                .unwrap();
+        }
+        let e = g
+            .tick(|| "t.csv: after 65536 records".into())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.csv: after 65536 records: the replay's memory has grown to "),
+            "{e}"
+        );
+        assert!(e.ends_with("or give --force"), "{e}");
+        for limit in [MemoryLimit::Unlimited, MemoryLimit::Machine] {
+            let mut g = MemoryGuard::new(limit);
+            for _ in 0..3 * MemoryGuard::EVERY {
+                g.tick(String::new).unwrap();
+            }
+        }
     }
 }

@@ -152,6 +152,7 @@ impl TraceOpts {
             fill,
             strict: self.strict,
             shared: None,
+            memory: crate::limits::MemoryLimit::Machine,
         })
     }
 

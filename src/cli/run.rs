@@ -84,8 +84,8 @@ pub struct RunOpts {
     /// Time between metric samples.
     #[arg(long, default_value = "1s", allow_hyphen_values = true)]
     sample_interval: String,
-    /// Run even when the work or memory estimate is above the budget
-    /// (README "Limits").
+    /// Run even when the work or memory estimate is above the budget, or a
+    /// trace replay outgrows the machine's free memory (README "Limits").
     #[arg(long)]
     force: bool,
 }
@@ -149,8 +149,13 @@ impl RunOpts {
 
 /// Runs `ttlsim run`: simulate, print the summary, write the CSV files.
 pub fn run(args: RunArgs) -> Result<()> {
-    let (mut w, source) = args.source.load()?;
+    let (mut w, mut source) = args.source.load()?;
     let sample_interval = args.opts.apply(&mut w)?;
+    if let Source::Trace(t) = &mut source {
+        if args.opts.force {
+            t.memory = crate::limits::MemoryLimit::Unlimited;
+        }
+    }
     let out = args
         .out
         .unwrap_or_else(|| Path::new("results").join(crate::safe_output::path_component(&w.name)));

@@ -97,8 +97,8 @@ pub struct SweepArgs {
     /// Do not draw the report at the end.
     #[arg(long)]
     pub no_report: bool,
-    /// Run even when a run's work or memory estimate is above the budget
-    /// (README "Limits").
+    /// Run even when a run's work or memory estimate is above the budget,
+    /// or a trace replay outgrows the machine's free memory (README "Limits").
     #[arg(long)]
     pub force: bool,
     /// Use made-up results instead of the engine (tests of the sweep machinery).
@@ -249,7 +249,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         } else if let Some(path) = &args.trace {
             // Fail now, not in every run, on a trace that cannot be opened;
             // a binary trace is decoded here once for every run.
-            let input = args.trace_opts.input(path, !args.no_fill)?.share()?;
+            let mut input = args.trace_opts.input(path, !args.no_fill)?.share()?;
+            if args.force {
+                input.memory = crate::limits::MemoryLimit::Unlimited;
+            }
             trace_id = Some(super::fingerprint::trace_identity(path)?);
             let name = path
                 .file_name()

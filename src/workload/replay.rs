@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::command;
+use crate::limits::{MemoryGuard, MemoryLimit};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
@@ -109,6 +110,8 @@ pub struct TraceInput {
     /// The trace decoded once in memory ([`TraceInput::share`]): every
     /// [`TraceInput::open`] then reads it instead of the file.
     pub shared: Option<SharedTrace>,
+    /// How far the replay's memory may grow (`--force`: no limit).
+    pub memory: MemoryLimit,
 }
 
 /// A decoded trace shared by every run of a sweep (equal when it is the
@@ -134,6 +137,7 @@ impl TraceInput {
             fill: true,
             strict: false,
             shared: None,
+            memory: MemoryLimit::Machine,
         }
     }
 
@@ -350,6 +354,8 @@ pub struct Replay {
     /// record with the same key (`u64::MAX`: never again), when the format
     /// does not carry it.
     next_use: Option<Vec<u64>>,
+    /// Stops the replay before the model outgrows the machine.
+    guard: MemoryGuard,
 }
 
 impl Replay {
@@ -375,6 +381,7 @@ impl Replay {
             rows: 0,
             skipped: BTreeMap::new(),
             next_use: None,
+            guard: MemoryGuard::new(input.memory),
         })
     }
 
@@ -396,6 +403,13 @@ impl Replay {
         let mut last_name: FxHashMap<Box<[u8]>, usize> = FxHashMap::default();
         while let Some(r) = source.next_record()? {
             let i = next.len();
+            self.guard.tick(|| {
+                format!(
+                    "{}: record {} (reading ahead for the future)",
+                    input.path.display(),
+                    i + 1
+                )
+            })?;
             next.push(u64::MAX);
             let prev = match r.key {
                 KeyRef::Id(id) => last_id.insert(id, i),
@@ -428,6 +442,9 @@ impl Replay {
     /// Reads the next record to replay and schedules it.
     fn advance(&mut self, ctx: &mut Ctx) -> Result<()> {
         loop {
+            let (file, rows) = (self.source.file(), self.rows);
+            self.guard
+                .tick(|| format!("{file}: after {rows} records replayed"))?;
             let Some(r) = self.source.next_record()? else {
                 self.pending = None;
                 return Ok(());

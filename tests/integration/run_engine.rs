@@ -266,3 +266,33 @@ fn recorded_trace_replays_to_the_same_metrics() {
         b.timeseries.series("used_memory", "")
     );
 }
+
+#[test]
+fn a_replay_that_outgrows_its_memory_limit_stops_with_the_file_and_position() {
+    use std::fmt::Write;
+    use ttlsim::limits::MemoryLimit;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many_keys.csv");
+    let mut text = String::from(ttlsim::workload::trace::ttlsim::HEADER);
+    text.push('\n');
+    for i in 0..70_000u64 {
+        writeln!(text, "{},get,k:{i},100,0", i / 100).unwrap();
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut s = spec(CACHE);
+    let mut input = ttlsim::workload::replay::TraceInput::new(&path);
+    input.memory = MemoryLimit::Bytes(1);
+    s.source = Source::Trace(input.clone());
+    s.workload.duration = None;
+    let e = format!("{:#}", sim::run(&s).unwrap_err());
+    assert!(
+        e.contains("many_keys.csv: after 65535 records replayed: the replay's memory has grown to"),
+        "{e}"
+    );
+    assert!(e.ends_with("or give --force"), "{e}");
+    // --force: no limit, the whole trace replays.
+    input.memory = MemoryLimit::Unlimited;
+    s.source = Source::Trace(input);
+    let r = sim::run(&s).unwrap();
+    assert_eq!(num(&r, "requests"), 70_000.0);
+}
