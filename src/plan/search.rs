@@ -65,6 +65,7 @@ impl Scaled {
         let sim_mm = mini_maxmemory(maxmemory, self.rate, self.fixed);
         w.server.maxmemory = sim_mm;
         w.server.policy = policy;
+        w.server.miniature_rate = self.rate.min(1.0);
         let spec = RunSpec {
             run_id: "0".into(),
             workload: w,

@@ -274,6 +274,27 @@ pub struct Config {
     pub cost: CostModel,
     /// `memory-model` (not Redis's): what `maxmemory` is compared with.
     pub memory_model: MemoryModel,
+    /// Not Redis's: the key sample rate of a miniature (`plan`; 1 at full
+    /// size). The slow active expire cycle runs on one cron tick in
+    /// `1/rate`, with the full-size server's time budget, so each cycle
+    /// meets as many expired keys as the full server's does and walks the
+    /// same share of its `rate`-times-smaller table per second: stale memory
+    /// and expiry lag keep their full-size values instead of shrinking with
+    /// the keys. (The LRU clock and incremental rehashing keep every tick.)
+    pub miniature_rate: f64,
+}
+
+impl Config {
+    /// The slow active expire cycle runs on one cron tick in this many
+    /// (`1/miniature_rate`, 1 at full size).
+    pub fn slow_expire_every(&self) -> u64 {
+        let r = self.miniature_rate;
+        if r > 0.0 && r < 1.0 {
+            ((1.0 / r).round() as u64).max(1)
+        } else {
+            1
+        }
+    }
 }
 
 impl Default for Config {
@@ -291,6 +312,7 @@ impl Default for Config {
             client_memory: super::memory::ONE_CLIENT,
             cost: CostModel::default(),
             memory_model: MemoryModel::Redis,
+            miniature_rate: 1.0,
         }
     }
 }

@@ -248,6 +248,8 @@ pub struct Store<P: Payload> {
     lru_clock: u32,
     stats: Stats,
     expire_state: expire::State,
+    /// Cron ticks so far (a miniature's slow expire cycle skips some).
+    cron_ticks: u64,
     evict_state: evict::State,
     rng: Pcg64Mcg,
     events: Vec<KeyEvent>,
@@ -284,6 +286,7 @@ impl<P: Payload> Store<P> {
             lru_clock: 0,
             stats: Stats::default(),
             expire_state: expire::State::default(),
+            cron_ticks: 0,
             evict_state: evict::State::default(),
             rng,
             events: Vec::new(),
@@ -495,7 +498,12 @@ impl<P: Payload> Store<P> {
     pub fn cron(&mut self, now: Micros) {
         self.now = self.now.max(now);
         self.lru_clock = self.lru_clock_now();
-        self.active_expire_cycle(expire::CycleKind::Slow);
+        // A miniature runs the slow cycle on one tick in 1/rate (see
+        // `Config::miniature_rate`).
+        self.cron_ticks = self.cron_ticks.wrapping_add(1);
+        if self.cron_ticks.is_multiple_of(self.cfg.slow_expire_every()) {
+            self.active_expire_cycle(expire::CycleKind::Slow);
+        }
         self.main.shrink_if_needed();
         self.expires.shrink_if_needed();
         let buckets = dict::CRON_REHASH_BUCKETS;

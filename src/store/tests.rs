@@ -293,3 +293,24 @@ fn lfu_increments_get_rarer_as_the_counter_grows() {
     let freq: i64 = r.cmd("OBJECT FREQ k")[10..].parse().unwrap();
     assert!((7..=11).contains(&freq), "freq {freq} after 100 hits");
 }
+
+#[test]
+fn a_miniature_runs_the_slow_expire_cycle_on_one_tick_in_one_over_its_rate() {
+    use crate::store::{SimValue, Store};
+    let run = |rate: f64| {
+        let cfg = Config {
+            miniature_rate: rate,
+            ..Config::default()
+        };
+        let mut s: Store<SimValue> = Store::new(cfg, 1, T0_US);
+        let period = s.cron_period();
+        for i in 1..=64 {
+            s.cron(T0_US + i * period);
+        }
+        (period, s.stats().expire_cycles)
+    };
+    // The tick (and with it the LRU clock and rehashing) is unchanged.
+    assert_eq!(run(1.0), (100_000, 64));
+    assert_eq!(run(1.0 / 32.0), (100_000, 2));
+    assert_eq!(run(0.25), (100_000, 16));
+}
