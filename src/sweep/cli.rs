@@ -2,7 +2,6 @@
 
 use super::exec::{self, Plan, Runner};
 use super::grid::{Grid, Shard, DEFAULT_MAX_RUNS};
-use crate::report;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -91,9 +90,9 @@ pub struct SweepArgs {
     /// Refuse grids with more runs than this.
     #[arg(long, default_value_t = DEFAULT_MAX_RUNS)]
     pub max_runs: u64,
-    /// Hit-ratio target for the report's "cheapest memory" table.
-    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
-    pub target: f64,
+    /// The report's goals (`--target`, `--require`, `--allow`).
+    #[command(flatten)]
+    pub goals: crate::report::cli::GoalArgs,
     /// Do not draw the report at the end.
     #[arg(long)]
     pub no_report: bool,
@@ -119,9 +118,9 @@ pub struct MergeArgs {
     /// shard-K-of-N folders).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Hit-ratio target for the report's "cheapest memory" table.
-    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
-    pub target: f64,
+    /// The report's goals (`--target`, `--require`, `--allow`).
+    #[command(flatten)]
+    pub goals: crate::report::cli::GoalArgs,
     /// Do not draw the report.
     #[arg(long)]
     pub no_report: bool,
@@ -221,17 +220,9 @@ fn parse_jobs(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("--jobs must be a whole number between 1 and {max}"))
 }
 
-/// Refuses a `--target` that is not a hit ratio.
-fn check_target(target: f64) -> Result<()> {
-    if !(0.0..=1.0).contains(&target) {
-        bail!("--target must be a hit ratio between 0 and 1, not {target}");
-    }
-    Ok(())
-}
-
 /// Run `ttlsim sweep`.
 pub fn sweep(args: &SweepArgs) -> Result<()> {
-    check_target(args.target)?;
+    args.goals.resolve()?;
     if args.no_fill && args.trace.is_none() {
         bail!("--no-fill applies to a trace replay: give --trace FILE");
     }
@@ -271,7 +262,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             let file = path.display().to_string();
             let (table, rest) = split_sweep_table(&src, &file)?;
             workload_text = Some(src.clone());
-            let (mut runner, name) = super::workload::WorkloadRunner::new(&rest, &file)?;
+            let (mut runner, w) = super::workload::WorkloadRunner::new(&rest, &file)?;
+            // Goals that name a namespace or outcome the workload lacks are
+            // refused now, not after the runs.
+            args.goals.check_for(&w)?;
+            let name = w.name;
             runner.sample_interval = crate::limits::sample_interval(&args.sample_interval)?;
             runner.force = args.force;
             (table, Box::new(runner) as Box<dyn Runner>, name)
@@ -371,21 +366,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             out.parent().unwrap_or(Path::new(".")).display()
         )?;
     } else if !args.no_report {
-        let s = report::generate(
-            &out,
-            &report::Options {
-                target: args.target,
-                ..Default::default()
-            },
-        )?;
-        report::cli::print_summary(&s)?;
+        args.goals.report(&out)?;
     }
     Ok(())
 }
 
 /// Run `ttlsim merge`.
 pub fn merge(args: &MergeArgs) -> Result<()> {
-    check_target(args.target)?;
+    args.goals.resolve()?;
     let out = match &args.out {
         Some(o) => o.clone(),
         None => {
@@ -409,14 +397,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         out.display()
     )?;
     if !args.no_report {
-        let s = report::generate(
-            &out,
-            &report::Options {
-                target: args.target,
-                ..Default::default()
-            },
-        )?;
-        report::cli::print_summary(&s)?;
+        args.goals.report(&out)?;
     }
     Ok(())
 }

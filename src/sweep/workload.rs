@@ -31,8 +31,8 @@ pub struct WorkloadRunner {
 
 impl WorkloadRunner {
     /// From the workload text (its `[sweep]` table already removed); also
-    /// returns the workload's name.
-    pub fn new(src: &str, file: &str) -> Result<(WorkloadRunner, String)> {
+    /// returns the workload as written.
+    pub fn new(src: &str, file: &str) -> Result<(WorkloadRunner, crate::workload::spec::Workload)> {
         let w = crate::workload::spec::parse_workload(src, file)?;
         let base: toml::Table =
             toml::from_str(src).with_context(|| format!("{file}: not valid TOML"))?;
@@ -45,7 +45,7 @@ impl WorkloadRunner {
                 trace: None,
                 force: false,
             },
-            w.name,
+            w,
         ))
     }
 

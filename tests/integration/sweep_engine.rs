@@ -175,3 +175,50 @@ fn references_group_runs_every_reference_policy_once_and_notes_duplicates() {
         ]
     );
 }
+
+#[test]
+fn sweep_takes_plans_objectives_for_its_report_and_refuses_unknown_names_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let workload = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/mixed.toml");
+    let run = |require: &str, out: &Path| {
+        Command::new(BIN)
+            .arg("sweep")
+            .arg(&workload)
+            .args([
+                "--maxmemory-policy",
+                "allkeys-lru,volatile-lru",
+                "--seed",
+                "1",
+                "--duration",
+                "2m",
+                "--warmup",
+                "30s",
+                "--param",
+                "cache.ttl=5m",
+                "--target",
+                "cache.hit_ratio>=0.7",
+                "--require",
+                require,
+                "--out",
+            ])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let typo = tmp.path().join("typo");
+    let o = run("sesion.logged_out_early==0", &typo);
+    assert!(!o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: `sesion.logged_out_early==0`: no namespace `sesion`; the workload has: session, verify, rl, cache, user\n"
+    );
+    assert!(!typo.exists(), "refused before any run");
+    let out = tmp.path().join("ok");
+    let o = run("session.logged_out_early==0", &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        page.contains("cache.hit_ratio&gt;=0.7, session.logged_out_early==0"),
+        "the verdicts are judged by the sweep's objectives"
+    );
+}
