@@ -157,11 +157,39 @@ pub enum Fate {
     Deleted = 4,
 }
 
-#[derive(Clone, Debug, Default)]
+/// A namespace's dense arrays: key numbers below `limit` are tracked here,
+/// the others in [`KeyBook`]'s map.
+#[derive(Clone, Debug)]
 struct Dense {
     fate: Vec<Fate>,
     born: Vec<Micros>,
+    /// Numbers below this are in the arrays. It starts at
+    /// [`FIRST_DENSE_LIMIT`] and doubles as keys accumulate (at most
+    /// [`DENSE_LIMIT`]), so a trace whose key numbers are sparse (ids up to
+    /// 2^26 for 50,000 keys) does not zero-fill arrays sized by its largest
+    /// id in every run.
+    limit: u64,
+    /// Distinct keys this namespace has tracked.
+    keys: u64,
+    /// Its keys' tag (`id >> NS_SHIFT`), from the first one set: how its
+    /// keys are told apart in the map.
+    tag: u64,
 }
+
+impl Default for Dense {
+    fn default() -> Self {
+        Dense {
+            fate: Vec::new(),
+            born: Vec::new(),
+            limit: FIRST_DENSE_LIMIT,
+            keys: 0,
+            tag: u64::MAX,
+        }
+    }
+}
+
+/// Where the dense arrays of a namespace start: numbers below this.
+const FIRST_DENSE_LIMIT: u64 = 1 << 20;
 
 /// Per-key fate and write time.
 #[derive(Clone, Debug, Default)]
@@ -190,8 +218,8 @@ impl KeyBook {
     #[inline]
     pub fn fate(&self, ns: u32, id: u64) -> Fate {
         let n = id & NUM_MASK;
-        if n < DENSE_LIMIT {
-            let d = &self.dense[ns as usize];
+        let d = &self.dense[ns as usize];
+        if n < d.limit {
             d.fate.get(n as usize).copied().unwrap_or_default()
         } else {
             self.sparse.get(&id).map_or(Fate::Never, |e| e.0)
@@ -202,11 +230,11 @@ impl KeyBook {
     #[inline]
     pub fn set(&mut self, ns: u32, id: u64, fate: Fate, now: Micros) -> (Fate, Micros) {
         let n = id & NUM_MASK;
-        if n < DENSE_LIMIT {
-            let d = &mut self.dense[ns as usize];
+        let d = &mut self.dense[ns as usize];
+        let old = if n < d.limit {
             let i = n as usize;
             if d.fate.len() <= i {
-                let len = (i + 1).max(d.fate.len() * 3 / 2).min(DENSE_LIMIT as usize);
+                let len = (i + 1).max(d.fate.len() * 3 / 2).min(d.limit as usize);
                 d.fate.resize(len, Fate::Never);
                 d.born.resize(len, 0);
             }
@@ -224,6 +252,42 @@ impl KeyBook {
                 e.1 = now;
             }
             old
+        };
+        if old.0 == Fate::Never && fate != Fate::Never {
+            d.keys += 1;
+            d.tag = id >> NS_SHIFT;
+            if d.keys * 4 > d.limit && d.limit < DENSE_LIMIT {
+                self.widen(ns);
+            }
+        }
+        old
+    }
+
+    /// Doubles namespace `ns`'s dense range (up to [`DENSE_LIMIT`]) and
+    /// moves the keys it now covers out of the map, so each key has one
+    /// place; amortised, as the range doubles only as keys accumulate.
+    #[cold]
+    fn widen(&mut self, ns: u32) {
+        let d = &mut self.dense[ns as usize];
+        let limit = (d.limit * 2).max(d.keys * 4).min(DENSE_LIMIT);
+        d.limit = limit;
+        let tag = d.tag;
+        let moved: Vec<(u64, (Fate, Micros))> = self
+            .sparse
+            .iter()
+            .filter(|(id, _)| *id >> NS_SHIFT == tag && (**id & NUM_MASK) < limit)
+            .map(|(id, e)| (*id, *e))
+            .collect();
+        for (id, e) in moved {
+            self.sparse.remove(&id);
+            let d = &mut self.dense[ns as usize];
+            let i = (id & NUM_MASK) as usize;
+            if d.fate.len() <= i {
+                d.fate.resize(i + 1, Fate::Never);
+                d.born.resize(i + 1, 0);
+            }
+            d.fate[i] = e.0;
+            d.born[i] = e.1;
         }
     }
 }
@@ -256,5 +320,40 @@ mod tests {
         let big = MAPPED_BIT | 3;
         b.set(0, big, Fate::Live, 1);
         assert_eq!(b.fate(0, big), Fate::Live);
+    }
+
+    #[test]
+    fn sparse_numbers_widen_the_dense_range_as_keys_accumulate_and_keep_their_fates() {
+        // Two namespaces whose numbers are sparse (every 97th up to 2^24):
+        // the arrays start small, and each key keeps its fate and write time
+        // when the range widens over it.
+        let tags = [1u64 << NS_SHIFT, 2 << NS_SHIFT];
+        let mut b = KeyBook::new(2);
+        let ids: Vec<u64> = (0..600_000u64).map(|i| (i * 97) % (1 << 24)).collect();
+        for (t, &id) in ids.iter().enumerate() {
+            for (ns, tag) in tags.iter().enumerate() {
+                b.set(ns as u32, tag | id, Fate::Live, t as u64);
+            }
+            if t % 3 == 0 {
+                b.set(1, tags[1] | id, Fate::Evicted, t as u64 + 1);
+            }
+        }
+        assert!(b.dense[0].limit > FIRST_DENSE_LIMIT && b.dense[0].limit <= DENSE_LIMIT);
+        assert!(b.dense[0].fate.len() as u64 <= b.dense[0].limit);
+        for (t, &id) in ids.iter().enumerate() {
+            assert_eq!(b.fate(0, tags[0] | id), Fate::Live);
+            let want = if t % 3 == 0 {
+                Fate::Evicted
+            } else {
+                Fate::Live
+            };
+            assert_eq!(b.fate(1, tags[1] | id), want);
+            // Re-setting returns the original write time.
+            assert_eq!(
+                b.set(0, tags[0] | id, Fate::Live, 0),
+                (Fate::Live, t as u64)
+            );
+        }
+        assert_eq!(b.fate(0, tags[0] | 5), Fate::Never);
     }
 }
