@@ -217,7 +217,8 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
             Some(t) if rate >= 1.0 => (sw, Source::Trace(t.clone())),
             Some(t) => {
                 let path = tmp.path().join(format!("{tag}-{seed}.trace"));
-                let (input, _) = super::trace_sample::sample_trace(t, rate, mix(seed), &path)?;
+                let salt = super::trace_sample::choose_salt(t, rate, seed)?;
+                let (input, _) = super::trace_sample::sample_trace(t, rate, salt, &path)?;
                 (sw, Source::Trace(input))
             }
         };

@@ -88,11 +88,13 @@ pub fn sample_popularity(pop: &Popularity, n: u64, rate: f64, offset: f64) -> Po
     })
 }
 
-/// The offset (for [`sample_popularity`]) among `candidates` derived from
-/// `offset` whose kept keys' mean value size is nearest the mean over all
-/// `n` keys: a few thousand kept keys have their own mean size, and where a
-/// curve is steep a percent of memory matters. Any offset represents the
-/// popularity equally well (each kept key carries its stratum's share).
+/// The offset (for [`sample_popularity`]) among up to 32 candidates derived
+/// from `offset` whose kept keys' value sizes, summed along the popularity
+/// ranks, stay nearest the population's: a few thousand kept keys have their
+/// own sizes, and where a curve is steep (memory full of keys that cannot be
+/// evicted) a percent of memory at any point of the ranks matters, not only
+/// in the total. Any offset represents the popularity equally well (each
+/// kept key carries its stratum's share).
 fn size_matched_offset(
     pop: &Popularity,
     n: u64,
@@ -112,23 +114,43 @@ fn size_matched_offset(
         }
         _ => r,
     };
-    // The mean over all keys, from at most 2^20 evenly spaced ones.
+    // The bytes of each stratum (the `every` ranks a kept key stands for),
+    // from at most 2^20 evenly spaced ranks.
     let step = (n >> 20).max(1);
-    let all: Vec<f64> = (0..n).step_by(step as usize).map(&size).collect();
-    let want = all.iter().sum::<f64>() / all.len() as f64;
+    let strata = n.div_ceil(every) as usize;
+    let mut want = vec![0.0f64; strata];
+    let mut counted = vec![0u32; strata];
+    for r in (0..n).step_by(step as usize) {
+        let j = (r / every) as usize;
+        want[j] += size(rank_key(r));
+        counted[j] += 1;
+    }
+    for (w, c) in want.iter_mut().zip(&counted) {
+        if *c > 0 {
+            *w /= *c as f64;
+        }
+    }
+    let total: f64 = want.iter().sum::<f64>().max(1.0);
     let candidates = every.min(32);
     let first = (offset * every as f64) as u64;
     (0..candidates)
         .map(|c| (first + c * (every / candidates)) % every)
         .map(|k| {
-            let kept: Vec<f64> = (k..n)
-                .step_by(every as usize)
-                .map(|r| size(rank_key(r)))
-                .collect();
-            let mean = kept.iter().sum::<f64>() / kept.len().max(1) as f64;
+            // The largest gap, along the popularity ranks, between the
+            // bytes the kept keys stand for and the population's: whichever
+            // top share of the keys a memory size holds, the miniature then
+            // holds as many bytes' worth.
+            let (mut gap, mut worst) = (0.0f64, 0.0f64);
+            for (j, w) in want.iter().enumerate() {
+                let r = j as u64 * every + k;
+                if r < n {
+                    gap += size(rank_key(r)) - w;
+                }
+                worst = worst.max(gap.abs());
+            }
             // Ranks k, k + every, ... are kept from this offset.
             let o = 1.0 - (k as f64 + 0.5) / every as f64;
-            ((mean - want).abs(), o)
+            (worst / total, o)
         })
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map_or(offset, |x| x.1)
