@@ -50,10 +50,19 @@ fn bytes(v: f64) -> String {
 
 /// The summary table of a run, ending with the simulation speed.
 pub fn summary(r: &RunResult) -> String {
-    let s = |c: &str| r.get(c).unwrap_or("?").to_string();
-    let n = |c: &str| r.num(c).unwrap_or(0.0);
+    // Columns by name, once: a run may have thousands of namespaces, and a
+    // lookup per figure by scanning the row would grow as their square.
+    let index: rustc_hash::FxHashMap<&str, &str> = r
+        .columns
+        .iter()
+        .map(|(c, v)| (c.as_str(), v.as_str()))
+        .collect();
+    let get = |c: &str| index.get(c).copied();
+    let num = |c: &str| get(c).and_then(|v| v.parse::<f64>().ok());
+    let s = |c: &str| get(c).unwrap_or("?").to_string();
+    let n = |c: &str| num(c).unwrap_or(0.0);
     // A ratio with no reads is an empty cell: shown as "-", not 0.
-    let ratio = |c: &str| r.num(c).map_or("-".to_string(), |v| format!("{v:.4}"));
+    let ratio = |c: &str| num(c).map_or("-".to_string(), |v| format!("{v:.4}"));
     let mut out = String::new();
     let mut line = |l: String| {
         out.push_str(&l);
@@ -177,23 +186,25 @@ pub fn summary(r: &RunResult) -> String {
             "  {:<14} {:>11} {:>9} {:>11} {:>11} {:>11}  outcomes",
             "namespace", "requests", "hit ratio", "evicted", "expired", "keys (mean)"
         ));
+        // Each column belongs to the namespace that is its longest prefix
+        // (`page_ts_hits` is `page_ts`'s, not `page`'s).
+        let known: rustc_hash::FxHashSet<&str> = namespaces.iter().map(String::as_str).collect();
+        let mut outcomes_of: rustc_hash::FxHashMap<&str, Vec<String>> = Default::default();
+        for (c, v) in &r.columns {
+            let owner = c
+                .match_indices('_')
+                .map(|(i, _)| &c[..i])
+                .rfind(|p| known.contains(p));
+            if let Some(ns) = owner {
+                let m = &c[ns.len() + 1..];
+                if !NS_COLUMNS.contains(&m) {
+                    outcomes_of.entry(ns).or_default().push(format!("{m} {v}"));
+                }
+            }
+        }
         for ns in &namespaces {
             let g = |m: &str| n(&format!("{ns}_{m}"));
-            let outcomes: Vec<String> = r
-                .columns
-                .iter()
-                .filter_map(|(c, v)| {
-                    let m = c.strip_prefix(ns.as_str())?.strip_prefix('_')?;
-                    if NS_COLUMNS.contains(&m)
-                        || namespaces.iter().any(|o| {
-                            o != ns && c.starts_with(&format!("{o}_")) && o.len() > ns.len()
-                        })
-                    {
-                        return None;
-                    }
-                    Some(format!("{m} {v}"))
-                })
-                .collect();
+            let outcomes = outcomes_of.remove(ns.as_str()).unwrap_or_default();
             line(format!(
                 "  {:<14} {:>11} {:>9} {:>11} {:>11} {:>11}  {}",
                 ns,
