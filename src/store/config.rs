@@ -472,16 +472,30 @@ pub struct ExpireParams {
 
 /// Matches a Redis glob pattern with `*` and `?` (enough for `CONFIG GET`).
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &s[1..]),
-            _ => false,
+    // Iterative, backtracking only to the last `*`: linear for most
+    // patterns and at most |pattern|·|name| steps, where the recursive form
+    // was exponential in the number of stars (`CONFIG GET *****…*9` hung,
+    // as Redis's own stringmatch did before CVE-2022-36021).
+    let (p, s) = (pattern.as_bytes(), name.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < s.len() {
+        if i < p.len() && p[i] == b'*' {
+            star = Some((i, j));
+            i += 1;
+        } else if i < p.len() && (p[i] == b'?' || p[i].eq_ignore_ascii_case(&s[j])) {
+            i += 1;
+            j += 1;
+        } else if let Some((si, sj)) = star {
+            // The last star takes one more byte.
+            star = Some((si, sj + 1));
+            i = si + 1;
+            j = sj + 1;
+        } else {
+            return false;
         }
     }
-    go(pattern.as_bytes(), name.as_bytes())
+    p[i..].iter().all(|&b| b == b'*')
 }
 
 #[cfg(test)]
@@ -577,5 +591,37 @@ mod tests {
         assert!(glob_match("maxmemory*", "maxmemory-policy"));
         assert!(glob_match("h?", "hz"));
         assert!(!glob_match("hz", "hzz"));
+        // Many stars before a byte that never comes: no exponential search.
+        let hostile = format!("{}9", "*".repeat(40));
+        assert!(!glob_match(&hostile, "active-expire-effort-active-expire"));
+        // The same answers as the plain recursive definition.
+        fn slow(p: &[u8], s: &[u8]) -> bool {
+            match (p.first(), s.first()) {
+                (None, None) => true,
+                (Some(b'*'), _) => slow(&p[1..], s) || (!s.is_empty() && slow(p, &s[1..])),
+                (Some(b'?'), Some(_)) => slow(&p[1..], &s[1..]),
+                (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => slow(&p[1..], &s[1..]),
+                _ => false,
+            }
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut pick = |alphabet: &[u8], max: u64| -> String {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = x % max;
+            (0..n)
+                .map(|k| alphabet[((x >> (k * 3)) % alphabet.len() as u64) as usize] as char)
+                .collect()
+        };
+        for _ in 0..20_000 {
+            let p = pick(b"ab*?A", 8);
+            let s = pick(b"abB", 9);
+            assert_eq!(
+                glob_match(&p, &s),
+                slow(p.as_bytes(), s.as_bytes()),
+                "{p:?} {s:?}"
+            );
+        }
     }
 }
