@@ -44,6 +44,11 @@ impl GoalArgs {
         if !(0.0..=1.0).contains(&target) {
             anyhow::bail!("--target must be a hit ratio between 0 and 1, not {target}");
         }
+        if let Some(t) = objectives.iter().find(|t| !t.contains(['<', '>', '='])) {
+            anyhow::bail!(
+                "--target `{t}`: expected a hit ratio such as 0.9, or an objective such as `cache.hit_ratio>=0.9`"
+            );
+        }
         let goals = Goals {
             targets: objectives.into_iter().cloned().collect(),
             require: self.require.clone(),
