@@ -48,7 +48,7 @@ pub fn count_keys(input: &TraceInput) -> Result<(u64, u64)> {
 /// Candidate salts [`choose_salt`] compares.
 const SALTS: u64 = 32;
 
-/// The salt, among [`SALTS`] derived from `seed`, whose sample at `rate`
+/// The salt, among 32 derived from `seed`, whose sample at `rate`
 /// best stands for the whole trace: its requests and its keys' bytes (each
 /// key's size at its first request), divided by `rate`, nearest the
 /// trace's own (the sum of both relative gaps). A hash sample of a few
