@@ -245,10 +245,10 @@ fn run_and_record_killed_leave_no_partial_outputs() {
             .map(|i| temporaries(&tmp.path().join(format!("run-{i}"))).len())
             .sum::<usize>();
     assert!(left > 0, "a kill mid-write leaves a temporary file");
-    for i in 0..3 {
-        let out = tmp.path().join(format!("run-{i}"));
+    // A short `run` or `record` (the kind given) writing to `out`.
+    let short = |kind: &str, out: &Path| {
         let o = ttlsim(&[
-            "run",
+            kind,
             w.to_str().unwrap(),
             "--duration",
             "2s",
@@ -258,20 +258,13 @@ fn run_and_record_killed_leave_no_partial_outputs() {
             out.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    for i in 0..3 {
+        let out = tmp.path().join(format!("run-{i}"));
+        short("run", &out);
         assert_eq!(temporaries(&out), Vec::<String>::new());
     }
-    let trace = tmp.path().join("t-0.csv");
-    let o = ttlsim(&[
-        "record",
-        w.to_str().unwrap(),
-        "--duration",
-        "2s",
-        "--warmup",
-        "0",
-        "--out",
-        trace.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    short("record", &tmp.path().join("t-0.csv"));
     assert_eq!(temporaries(tmp.path()), Vec::<String>::new());
 }
 
