@@ -33,13 +33,19 @@ fn key_hash(k: &KeyRef<'_>, salt: u64) -> u64 {
     mix(h ^ salt) % SPACE
 }
 
+/// A 48-bit identity of a key (two 24-bit hashes), for counting distinct
+/// keys without keeping their names.
+fn key_identity(k: &KeyRef<'_>) -> u64 {
+    key_hash(k, 0) ^ (key_hash(k, 1) << 24)
+}
+
 /// Distinct keys and requests of a trace (one pass).
 pub fn count_keys(input: &TraceInput) -> Result<(u64, u64)> {
     let mut src = input.open()?;
     let mut seen = FxHashSet::default();
     let mut n = 0u64;
     while let Some(r) = src.next_record()? {
-        seen.insert(key_hash(&r.key, 0) ^ (key_hash(&r.key, 1) << 24));
+        seen.insert(key_identity(&r.key));
         n += 1;
     }
     Ok((seen.len() as u64, n))
@@ -66,7 +72,7 @@ pub fn choose_salt(input: &TraceInput, rate: f64, seed: u64) -> Result<u64> {
     let (mut requests, mut bytes) = (0f64, 0f64);
     let mut kept = vec![(0f64, 0f64); salts.len()];
     while let Some(r) = src.next_record()? {
-        let first = seen.insert(key_hash(&r.key, 0) ^ (key_hash(&r.key, 1) << 24));
+        let first = seen.insert(key_identity(&r.key));
         requests += 1.0;
         let size = if first { r.size as f64 } else { 0.0 };
         bytes += size;

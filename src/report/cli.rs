@@ -77,12 +77,19 @@ impl GoalArgs {
         Ok(())
     }
 
-    /// Draws the report of the sweep in `dir` with these goals.
-    pub fn report(&self, dir: &std::path::Path) -> Result<()> {
+    /// Draws the report of the sweep in `dir` with these goals (and
+    /// `report`'s heat-map policy and runs, if given), and says what it wrote.
+    pub fn report(
+        &self,
+        dir: &std::path::Path,
+        policy: Option<String>,
+        runs: Vec<String>,
+    ) -> Result<()> {
         let (target, goals) = self.resolve()?;
         let opts = Options {
             target,
-            ..Default::default()
+            policy,
+            runs,
         };
         let s = crate::report::generate_with(dir, &opts, &goals)?;
         print_summary(&s)?;
@@ -108,15 +115,8 @@ pub struct ReportArgs {
 
 /// Run `ttlsim report`: write the charts and the page, print where they are.
 pub fn report(args: &ReportArgs) -> Result<()> {
-    let (target, goals) = args.goals.resolve()?;
-    let opts = Options {
-        target,
-        policy: args.policy.clone(),
-        runs: args.runs.clone(),
-    };
-    let s = crate::report::generate_with(&args.dir, &opts, &goals)?;
-    print_summary(&s)?;
-    Ok(())
+    args.goals
+        .report(&args.dir, args.policy.clone(), args.runs.clone())
 }
 
 /// Print what a report wrote.

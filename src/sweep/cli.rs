@@ -366,7 +366,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             out.parent().unwrap_or(Path::new(".")).display()
         )?;
     } else if !args.no_report {
-        args.goals.report(&out)?;
+        args.goals.report(&out, None, Vec::new())?;
     }
     Ok(())
 }
@@ -397,7 +397,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         out.display()
     )?;
     if !args.no_report {
-        args.goals.report(&out)?;
+        args.goals.report(&out, None, Vec::new())?;
     }
     Ok(())
 }
