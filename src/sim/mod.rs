@@ -195,9 +195,11 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         };
         c.start(&mut ctx)?;
     }
-    let period = world.store.cron_period();
+    let mut cron = CronTicks {
+        next: start + world.store.cron_period(),
+        period: world.store.cron_period(),
+    };
     let interval = spec.sample_interval.us();
-    queue.push(start + period, Class::Cron, 0, 0);
     queue.push(start + interval, Class::Sample, 0, 0);
 
     if let Some(e) = end_fixed {
@@ -205,7 +207,11 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
     }
     let mut samples: u64 = 0;
     let mut end = end_fixed;
-    let mut cur = start;
+    let mut clock = Clock {
+        cur: start,
+        start,
+        warmup: w.warmup,
+    };
     // Time the last client event ran (the end of a trace without a duration).
     let mut last_client = start;
     // Off a terminal, a long `ttlsim run` says how far it is (per cent of
@@ -221,24 +227,18 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                 p.tick(pct as u64, world.rec.sim_ops);
             }
         }
+        // The cron ticks due first: before a client event, those strictly
+        // earlier (clients run first at equal times); before a sample, those
+        // at its time too; none after the end.
+        let due = match ev.class {
+            Class::Client => ev.time.saturating_sub(1),
+            _ => ev.time,
+        };
+        cron.run_until(end.map_or(due, |e| due.min(e)), &mut world, &mut clock);
         if end.is_some_and(|e| ev.time > e) {
             break;
         }
-        if ev.time != cur {
-            world.store.before_sleep(cur);
-            world.server_work();
-            cur = ev.time;
-            if !world.rec.measuring {
-                let go = match w.warmup {
-                    Warmup::None => true,
-                    Warmup::Time(d) => ev.time >= start + d.us(),
-                    Warmup::Requests(n) => world.rec.sim_requests >= n,
-                };
-                if go {
-                    world.rec.start_measuring(ev.time, &world.store);
-                }
-            }
-        }
+        clock.advance(&mut world, ev.time);
         match ev.class {
             Class::Client => {
                 let mut ctx = Ctx {
@@ -252,11 +252,6 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                 };
                 clients[ev.src as usize].event(ev.token, &mut ctx)?;
                 last_client = ev.time;
-            }
-            Class::Cron => {
-                world.store.cron(ev.time);
-                world.server_work();
-                queue.push(ev.time + period, Class::Cron, 0, 0);
             }
             Class::Sample => {
                 samples += 1;
@@ -274,9 +269,9 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
             return Err(e).context("cannot write the trace");
         }
     }
-    world.store.before_sleep(cur);
+    world.store.before_sleep(clock.cur);
     world.server_work();
-    let end = end.unwrap_or(cur);
+    let end = end.unwrap_or(clock.cur);
     if !world.rec.measuring {
         bail!(
             "the warm-up ({}) never ended: the run sent only {} requests in {}",
@@ -308,6 +303,79 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         wall_ms,
         notes: clients.iter().flat_map(|c| c.notes()).collect(),
     })
+}
+
+/// The event loop's present: leaving a time runs `beforeSleep`, and the
+/// first event (or cron tick) once the warm-up is over starts measuring.
+struct Clock {
+    cur: Micros,
+    start: Micros,
+    warmup: Warmup,
+}
+
+impl Clock {
+    /// Moves to time `to` (no-op if it is the present).
+    fn advance(&mut self, world: &mut World, to: Micros) {
+        if to == self.cur {
+            return;
+        }
+        world.store.before_sleep(self.cur);
+        world.server_work();
+        self.cur = to;
+        if !world.rec.measuring {
+            let go = match self.warmup {
+                Warmup::None => true,
+                Warmup::Time(d) => to >= self.start + d.us(),
+                Warmup::Requests(n) => world.rec.sim_requests >= n,
+            };
+            if go {
+                world.rec.start_measuring(to, &world.store);
+            }
+        }
+    }
+}
+
+/// The server cron (`serverCron` at `hz`), kept beside the event queue
+/// rather than in it: ticks that would only advance the LRU clock (a
+/// miniature runs its slow expire cycle on one tick in 1/rate) are skipped
+/// in one step, so a miniature's cost scales with its traffic rather than
+/// its duration. The skip is exact: every figure is what running each tick
+/// would give.
+struct CronTicks {
+    next: Micros,
+    period: Micros,
+}
+
+impl CronTicks {
+    /// Runs (or skips) every tick due at or before `limit`.
+    fn run_until(&mut self, limit: Micros, world: &mut World, clock: &mut Clock) {
+        while self.next <= limit {
+            clock.advance(world, self.next);
+            let mut idle = world.store.idle_ticks_ahead();
+            if !world.rec.measuring {
+                // The tick at or after a timed warm-up's end starts the
+                // measurement. (A warm-up counted in requests cannot end on
+                // a tick the previous transition did not end it on.)
+                if let Warmup::Time(d) = clock.warmup {
+                    let left = (clock.start + d.us()).saturating_sub(self.next);
+                    idle = idle.min(left.div_ceil(self.period));
+                }
+            }
+            let n = idle.min((limit - self.next) / self.period + 1);
+            #[cfg(test)]
+            let n = tests::skip_switch(n);
+            if n > 0 {
+                let last = self.next + (n - 1) * self.period;
+                world.store.skip_idle_ticks(n, last);
+                clock.cur = last;
+                self.next = last + self.period;
+            } else {
+                world.store.cron(self.next);
+                world.server_work();
+                self.next += self.period;
+            }
+        }
+    }
 }
 
 /// The `runs.csv` row: the schema's parameters and metrics
@@ -374,4 +442,79 @@ pub fn param_row(spec: &RunSpec) -> Vec<(String, String)> {
     let duration_us = spec.workload.duration.map_or(0, |d| d.0);
     let (params, source) = run_params(spec, duration_us);
     schema::param_row(&params, source).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Whether idle cron ticks may be skipped, and how many were.
+        static SKIP: Cell<(bool, u64)> = const { Cell::new((true, 0)) };
+    }
+
+    /// The number of idle ticks to skip, as the test allows.
+    pub(super) fn skip_switch(n: u64) -> u64 {
+        SKIP.with(|c| {
+            let (on, skipped) = c.get();
+            let n = if on { n } else { 0 };
+            c.set((on, skipped + n));
+            n
+        })
+    }
+
+    fn run_with(spec: &RunSpec, skip: bool) -> (RunResult, u64) {
+        SKIP.with(|c| c.set((skip, 0)));
+        let mut r = run(spec).expect("runs");
+        r.wall_ms = 0.0;
+        (r, SKIP.with(|c| c.get().1))
+    }
+
+    /// Skipping a miniature's idle cron ticks changes no figure: every
+    /// column, sample and lag bucket equals running each tick, with
+    /// evictions, expiry, a timed or counted warm-up and a trace's end.
+    #[test]
+    fn skipping_idle_cron_ticks_is_exact() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut checked = 0;
+        for (file, policy, maxmemory, warmup) in [
+            (
+                "tokens",
+                "allkeys-lru",
+                40_000,
+                Some(Warmup::Time(Dur(1_170_250_000))),
+            ),
+            (
+                "sessions",
+                "volatile-lru",
+                20_000,
+                Some(Warmup::Time(Dur(300_250_000))),
+            ),
+            ("mixed", "allkeys-lfu", 400_000, Some(Warmup::Requests(500))),
+        ] {
+            let w =
+                crate::workload::spec::load_workload(&root.join(format!("workloads/{file}.toml")))
+                    .expect("a bundled workload");
+            let mut m = crate::workload::sample::miniature(&w, 1.0 / 16.0, 0.4);
+            m.server.miniature_rate = 1.0 / 16.0;
+            // Above the server's fixed memory (baseline, clients).
+            m.server.maxmemory = crate::plan::mini::fixed_memory(&m.server) + maxmemory;
+            m.server.policy = crate::store::Policy::parse(policy).expect("a policy");
+            if let Some(wu) = warmup {
+                m.warmup = wu;
+            }
+            m.duration = Some(Dur(45 * 60 * 1_000_000));
+            let spec = RunSpec::new(m);
+            let (skipped, n) = run_with(&spec, true);
+            let (each, none) = run_with(&spec, false);
+            assert!(n > 10_000, "{file}: only {n} ticks skipped");
+            assert_eq!(none, 0);
+            let evicted = skipped.get("evicted_keys").unwrap_or("0");
+            assert!(evicted != "0", "{file}: no evictions");
+            assert_eq!(skipped, each, "{file}");
+            checked += 1;
+        }
+        assert_eq!(checked, 3);
+    }
 }

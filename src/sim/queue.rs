@@ -1,13 +1,14 @@
 //! The event queue: a binary heap ordered by (time, class, sequence number).
 //!
-//! Client events come before the server cron, and the cron before metric
-//! samples, at equal times; within a class, events at the same time pop in
+//! Client events come before metric samples at equal times (the server
+//! cron, which the event loop keeps beside the queue, runs between the
+//! two); within a class, events at the same time pop in
 //! the order they were scheduled. The order therefore never depends on how
 //! the events got into the queue, which is what lets a recorded trace replay
 //! exactly.
 //!
 //! A front slot holds the earliest event outside the heap: a replay
-//! schedules its next record, which is usually earlier than every cron and
+//! schedules its next record, which is usually earlier than every
 //! sample, so most events never enter the heap at all.
 
 use std::cmp::Reverse;
@@ -20,8 +21,6 @@ use crate::store::Micros;
 pub enum Class {
     /// A client's request (or its timer).
     Client = 0,
-    /// The server cron (`serverCron` at `hz`).
-    Cron = 1,
     /// A metrics sample.
     Sample = 2,
 }
@@ -121,7 +120,7 @@ mod tests {
     #[test]
     fn ties_pop_in_class_then_schedule_order() {
         let mut q = EventQueue::default();
-        q.push(10, Class::Cron, 0, 0);
+        q.push(10, Class::Sample, 0, 0);
         q.push(10, Class::Client, 1, 1);
         q.push(5, Class::Sample, 0, 2);
         q.push(10, Class::Client, 2, 3);
@@ -143,7 +142,7 @@ mod tests {
         for _ in 0..20_000 {
             if rng.gen_bool(0.55) {
                 let time = now + rng.gen_range(0..50);
-                let class = [Class::Client, Class::Cron, Class::Sample][rng.gen_range(0..3)];
+                let class = [Class::Client, Class::Sample][rng.gen_range(0..2)];
                 let token = rng.gen();
                 q.push(time, class, 7, token);
                 seq += 1;

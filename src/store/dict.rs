@@ -330,12 +330,16 @@ impl Dict {
     /// `htNeedsResize` + `dictResize` (called from the cron's
     /// `tryResizeHashTables`): shrink when fill drops below 10 %.
     pub fn shrink_if_needed(&mut self) {
-        let size = self.slots();
-        let used = self.len();
-        if self.is_rehashing() || size <= INITIAL_SIZE || used * 100 / size >= 10 {
-            return;
+        if self.would_shrink() {
+            self.expand(self.len().max(INITIAL_SIZE));
         }
-        self.expand(used.max(INITIAL_SIZE));
+    }
+
+    /// Whether [`Dict::shrink_if_needed`] would shrink the table now
+    /// (`htNeedsResize`: under 10% full, not rehashing, above the minimum).
+    pub fn would_shrink(&self) -> bool {
+        let size = self.slots();
+        !self.is_rehashing() && size > INITIAL_SIZE && self.len() * 100 / size < 10
     }
 
     /// `_dictRehashStep`: one bucket (visiting at most 10 empty ones).

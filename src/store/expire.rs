@@ -31,7 +31,8 @@ pub enum CycleKind {
 /// State `activeExpireCycle` keeps across calls (statics and per-DB fields).
 #[derive(Clone, Debug, Default)]
 pub struct State {
-    timelimit_exit: bool,
+    /// The last cycle stopped at its time limit: a fast cycle is due.
+    pub(super) timelimit_exit: bool,
     last_fast_cycle: u64,
     /// `db->expires_cursor`.
     cursor: u64,

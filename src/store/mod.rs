@@ -514,6 +514,34 @@ impl<P: Payload> Store<P> {
         }
     }
 
+    /// Cron ticks, from the next one, that would only advance the LRU
+    /// clock: none while a table rehashes or could shrink or a fast expire
+    /// cycle is due, otherwise those before the next slow expire cycle
+    /// (which a full-size server runs on every tick, a miniature on one in
+    /// 1/rate). An event loop may skip them with [`Store::skip_idle_ticks`]
+    /// as long as nothing else changes the store meanwhile.
+    pub fn idle_ticks_ahead(&self) -> u64 {
+        if self.expire_state.timelimit_exit
+            || self.main.is_rehashing()
+            || self.expires.is_rehashing()
+            || self.main.would_shrink()
+            || self.expires.would_shrink()
+        {
+            return 0;
+        }
+        let every = self.cfg.slow_expire_every();
+        every - 1 - self.cron_ticks % every
+    }
+
+    /// Runs `n` idle cron ticks (see [`Store::idle_ticks_ahead`]), the last
+    /// at `last`: exactly what `n` calls of [`Store::cron`] would do then.
+    pub fn skip_idle_ticks(&mut self, n: u64, last: Micros) {
+        debug_assert!(n <= self.idle_ticks_ahead());
+        self.now = self.now.max(last);
+        self.lru_clock = self.lru_clock_now();
+        self.cron_ticks = self.cron_ticks.wrapping_add(n);
+    }
+
     /// Interval between cron ticks at the configured `hz`.
     pub fn cron_period(&self) -> Micros {
         1_000_000 / self.cfg.hz.clamp(1, 500) as u64
