@@ -42,6 +42,11 @@ pub const OUTCOMES: Outcomes = &[
         Unit::Count,
         "Locks that expired while held (held longer than their TTL).",
     ),
+    outcome(
+        "lost_ratio",
+        Unit::Ratio,
+        "Share of acquired locks lost to eviction while held; empty with no acquisitions.",
+    ),
 ];
 
 /// The locks client.
@@ -160,5 +165,10 @@ impl Client for Locks {
         out.put(format!("{c}_released"), self.released);
         out.put(format!("{c}_lost_by_eviction"), self.lost_by_eviction);
         out.put(format!("{c}_lost_to_expiry"), self.lost_to_expiry);
+        out.ratio(
+            format!("{c}_lost_ratio"),
+            self.lost_by_eviction,
+            self.acquired,
+        );
     }
 }

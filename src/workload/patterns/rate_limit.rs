@@ -28,6 +28,7 @@ pub const OUTCOMES: Outcomes = &[
     outcome("wrongly_allowed", Unit::Count, "Checks allowed that a limiter with an intact counter would have denied (the counter was evicted; harm)."),
     outcome("wrongly_denied", Unit::Count, "Checks denied that an intact limiter would have allowed (windows out of phase after a reset; harm)."),
     outcome("refused", Unit::Count, "INCRs refused with OOM."),
+    outcome("wrong_ratio", Unit::Ratio, "Share of limiter checks decided wrongly (wrongly allowed or denied): the limiter's hit ratio, read the other way round; empty with no checks."),
 ];
 
 /// The rate-limit client.
@@ -119,5 +120,10 @@ impl Client for RateLimit {
         out.put(format!("{c}_wrongly_allowed"), self.wrongly_allowed);
         out.put(format!("{c}_wrongly_denied"), self.wrongly_denied);
         out.put(format!("{c}_refused"), self.refused);
+        out.ratio(
+            format!("{c}_wrong_ratio"),
+            self.wrongly_allowed + self.wrongly_denied,
+            self.allowed + self.denied,
+        );
     }
 }
