@@ -321,12 +321,19 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
                 .collect::<Result<Vec<_>>>()
         })?
     };
-    // The full-size curve at the coarse sizes, for the error table.
+    // The full-size curve at the coarse sizes, for the error table: every
+    // seed's, to compare the seeds' mean curve as well as one seed's.
     let curve = if args.check_curve {
+        let fulls: Vec<Scaled> = seeds
+            .iter()
+            .map(|&s| scaled(s, args.verify_rate, "curve"))
+            .collect::<Result<_>>()?;
         let mut tasks = Vec::new();
-        for &p in &policies {
-            for &s in &sizes {
-                tasks.push((&full, p, s));
+        for f in &fulls {
+            for &p in &policies {
+                for &s in &sizes {
+                    tasks.push((f, p, s));
+                }
             }
         }
         search::run_all(args.jobs, tasks, &cat)?

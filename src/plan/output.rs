@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::objective::{Catalog, Objective, Origin};
 use super::search::{interpolate, Check, Ran};
+use super::verdict::Obs;
 use super::verdict::{self, fail_words, mem, Verdict};
 use crate::report::charts::{init_fonts, series_color};
 use crate::units::{atomic_write_bytes, csv_line, fmt_f64};
@@ -123,33 +124,55 @@ impl Plan {
         v
     }
 
-    /// Mini-versus-full error over the full-size curve (`--check-curve`):
-    /// (mean, worst) absolute error in points, per target column.
-    pub fn curve_errors(&self) -> Vec<(String, f64, f64, usize)> {
-        let seed = self.seeds[0];
-        let mini: Vec<_> = self.minis.iter().map(|r| r.obs.clone()).collect();
+    /// Mini-versus-full error over the full-size curve (`--check-curve`),
+    /// per target column: over the seeds' mean curves (what the plan's
+    /// median answer stands on) and over the first seed's curve alone.
+    pub fn curve_errors(&self) -> Vec<CurveError> {
+        let mini: Vec<_> = self.minis.iter().map(|r| &r.obs).collect();
+        let full: Vec<_> = self.curve.iter().map(|r| &r.obs).collect();
+        // (policy, maxmemory) of each full-size point, in run order.
+        let mut points: Vec<(&str, u64)> = Vec::new();
+        for f in &full {
+            if !points.contains(&(f.policy.as_str(), f.maxmemory)) {
+                points.push((f.policy.as_str(), f.maxmemory));
+            }
+        }
+        let at = |runs: &[&Obs], p: &str, m: u64, seed: Option<u64>, col: &str| -> Option<f64> {
+            let v: Vec<f64> = runs
+                .iter()
+                .filter(|o| o.policy == p && o.maxmemory == m && seed.is_none_or(|s| o.seed == s))
+                .filter_map(|o| o.get(col))
+                .collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        };
         self.target_columns()
             .iter()
             .map(|o| {
-                let errs: Vec<f64> = self
-                    .curve
-                    .iter()
-                    .filter_map(|r| {
-                        let f = r.obs.get(&o.column)?;
-                        let m = mini
-                            .iter()
-                            .find(|x| {
-                                x.policy == r.obs.policy
-                                    && x.seed == seed
-                                    && x.maxmemory == r.obs.maxmemory
-                            })?
-                            .get(&o.column)?;
-                        Some((m - f).abs() * 100.0)
-                    })
-                    .collect();
-                let mean = errs.iter().sum::<f64>() / errs.len().max(1) as f64;
-                let worst = errs.iter().cloned().fold(0.0, f64::max);
-                (o.column.clone(), mean, worst, errs.len())
+                let errs = |seed: Option<u64>| -> (f64, f64, usize) {
+                    let e: Vec<f64> = points
+                        .iter()
+                        .filter_map(|&(p, m)| {
+                            Some(
+                                (at(&mini, p, m, seed, &o.column)?
+                                    - at(&full, p, m, seed, &o.column)?)
+                                .abs()
+                                    * 100.0,
+                            )
+                        })
+                        .collect();
+                    let mean = e.iter().sum::<f64>() / e.len().max(1) as f64;
+                    (mean, e.iter().cloned().fold(0.0, f64::max), e.len())
+                };
+                let (mean, worst, points) = errs(None);
+                let (seed_mean, seed_worst, _) = errs(Some(self.seeds[0]));
+                CurveError {
+                    column: o.column.clone(),
+                    points,
+                    mean,
+                    worst,
+                    seed_mean,
+                    seed_worst,
+                }
             })
             .collect()
     }
@@ -161,6 +184,23 @@ fn rate_text(r: f64) -> String {
     } else {
         format!("1/{}", (1.0 / r).round())
     }
+}
+
+/// Mini-versus-full error on one target column (`--check-curve`), in
+/// points (hundredths of the ratio).
+pub struct CurveError {
+    /// The runs.csv column.
+    pub column: String,
+    /// Full-size points compared (policy × maxmemory).
+    pub points: usize,
+    /// Mean absolute error of the seeds' mean curves.
+    pub mean: f64,
+    /// Largest absolute error of the seeds' mean curves.
+    pub worst: f64,
+    /// Mean absolute error of the first seed's curve alone.
+    pub seed_mean: f64,
+    /// Largest absolute error of the first seed's curve alone.
+    pub seed_worst: f64,
 }
 
 /// The answer in words.
@@ -375,9 +415,20 @@ pub fn words(p: &Plan) -> String {
         );
     }
     let _ = writeln!(s);
-    for (col, mean, worst, n) in p.curve_errors() {
-        if n > 0 {
-            let _ = writeln!(s, "Mini-versus-full error on {col} over {n} points: mean {mean:.2} points, worst {worst:.2}.");
+    for e in p.curve_errors() {
+        if e.points > 0 {
+            let _ = writeln!(
+                s,
+                "Mini-versus-full error on {} over {} points, the {} seeds' mean curves: mean {:.2} points, worst {:.2} (seed {} alone: mean {:.2}, worst {:.2}).",
+                e.column,
+                e.points,
+                p.seeds.len(),
+                e.mean,
+                e.worst,
+                p.seeds[0],
+                e.seed_mean,
+                e.seed_worst
+            );
         }
     }
     s

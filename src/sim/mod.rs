@@ -230,11 +230,13 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         // The cron ticks due first: before a client event, those strictly
         // earlier (clients run first at equal times); before a sample, those
         // at its time too; none after the end.
-        let due = match ev.class {
-            Class::Client => ev.time.saturating_sub(1),
-            _ => ev.time,
-        };
-        cron.run_until(end.map_or(due, |e| due.min(e)), &mut world, &mut clock);
+        if cron.next <= ev.time {
+            let due = match ev.class {
+                Class::Client => ev.time - 1,
+                _ => ev.time,
+            };
+            cron.run_until(end.map_or(due, |e| due.min(e)), &mut world, &mut clock);
+        }
         if end.is_some_and(|e| ev.time > e) {
             break;
         }
@@ -315,6 +317,7 @@ struct Clock {
 
 impl Clock {
     /// Moves to time `to` (no-op if it is the present).
+    #[inline]
     fn advance(&mut self, world: &mut World, to: Micros) {
         if to == self.cur {
             return;
