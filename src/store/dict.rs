@@ -409,6 +409,23 @@ impl Dict {
         }
     }
 
+    /// Empty buckets of table 0 from bucket `cursor` on (wrapping), at most
+    /// `limit`: a sampling walk (the active expire cycle's) may step over
+    /// them at once, since an empty bucket yields nothing. 0 while
+    /// rehashing, when a bucket of table 1 may hold entries.
+    pub fn empty_run(&self, cursor: u64, limit: u64) -> u64 {
+        let t = &self.tables[0];
+        if self.is_rehashing() || t.size() == 0 {
+            return 0;
+        }
+        let mask = t.mask();
+        let mut n = 0;
+        while n < limit && t.buckets[(cursor.wrapping_add(n) as usize) & mask] == NIL {
+            n += 1;
+        }
+        n
+    }
+
     /// `dictGetSomeKeys`: up to `count` entries from a run of adjacent buckets
     /// starting at a random one, jumping elsewhere after a run of empty buckets;
     /// at most `10 × count` bucket steps. Pushes entry ids into `out`.

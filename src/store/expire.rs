@@ -92,6 +92,15 @@ impl<P: Payload> Store<P> {
             let mut ttl_sum: i64 = 0;
             let mut ttl_samples: i64 = 0;
             while sampled < num && checked_buckets < max_buckets {
+                // A run of empty buckets only moves the cursor on.
+                let empty = self
+                    .expires
+                    .empty_run(self.expire_state.cursor, max_buckets - checked_buckets);
+                if empty > 0 {
+                    checked_buckets += empty;
+                    self.expire_state.cursor = self.expire_state.cursor.wrapping_add(empty);
+                    continue;
+                }
                 for table in 0..2 {
                     if table == 1 && !self.expires.is_rehashing() {
                         break;
