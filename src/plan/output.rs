@@ -209,7 +209,7 @@ pub fn words(p: &Plan) -> String {
     let policies = p.verdicts.len();
     let _ = writeln!(
         s,
-        "ttlsim plan `{}`: {policies} policies, seeds {}, {} miniature runs at sample rate {} (~{} of ~{} keys); maxmemory scaled by the rate, the {} of fixed memory kept full-size.",
+        "ttlsim plan `{}`: {policies} policies, seeds {}, {} miniature runs at sample rate {} (~{} of the ~{} keys resident at the unbounded peak); maxmemory scaled by the rate, the {} of fixed memory kept full-size.",
         p.name,
         p.seeds.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","),
         p.minis.len() + 1,

@@ -40,6 +40,8 @@ pub struct Ran {
     pub sim_maxmemory: u64,
     /// CPU time of the run, s.
     pub cpu_s: f64,
+    /// The most keys resident at a metrics sample (DBSIZE), at full size.
+    pub keys_peak: f64,
 }
 
 /// CPU time of the calling thread, s (the machine may be shared, so a
@@ -95,6 +97,13 @@ impl Scaled {
             rate: self.rate,
             sim_maxmemory: sim_mm,
             cpu_s: thread_cpu_s() - t,
+            keys_peak: r
+                .timeseries
+                .names
+                .iter()
+                .position(|n| *n == ("keys", String::new()))
+                .and_then(|i| r.timeseries.cols[i].iter().copied().reduce(f64::max))
+                .map_or(0.0, |k| k / self.rate.min(1.0)),
         })
     }
 }
