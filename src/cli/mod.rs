@@ -27,7 +27,7 @@ pub struct SourceArgs {
     /// `.gz` and `.zst` are decompressed as they stream).
     #[arg(long)]
     pub trace: Option<PathBuf>,
-    /// With --trace: a GET that misses does not write the row's value.
+    /// With --trace: a GET that misses does not write the row's value, and a MONITOR replay writes back no key the server kept
     #[arg(long, requires = "trace")]
     pub no_fill: bool,
     #[command(flatten)]

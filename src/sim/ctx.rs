@@ -171,6 +171,12 @@ impl Ctx<'_> {
         self.world.book.fate(k.ns, k.id)
     }
 
+    /// The value and expire time (Unix ms or `NO_TTL`) of `k` as the store
+    /// holds it, without touching it (expired-but-resident keys show).
+    pub fn peek_value(&self, k: SimKey) -> Option<(SimValue, i64)> {
+        self.world.store.peek(k.id).map(|(v, e, _, _)| (*v, e))
+    }
+
     #[inline]
     fn begin(&mut self, k: SimKey, denyoom: bool) -> bool {
         self.begin_as(k, denyoom, false)

@@ -18,7 +18,7 @@ pub struct SweepArgs {
     /// reads; server settings, seed, duration and warm-up can be swept).
     #[arg(long)]
     pub trace: Option<PathBuf>,
-    /// With --trace: a GET that misses does not write the record's value.
+    /// With --trace: a GET that misses does not write the record's value, and a MONITOR replay writes back no key the server kept
     #[arg(long, requires = "trace")]
     pub no_fill: bool,
     #[command(flatten)]

@@ -4,6 +4,7 @@
 
 pub mod dist;
 pub mod patterns;
+pub mod refill;
 pub mod replay;
 pub mod sample;
 pub mod spec;

@@ -31,6 +31,7 @@ use crate::metrics::schema::{outcome, Outcomes, Unit};
 use crate::sim::ctx::Read;
 use crate::sim::keys::{SimKey, MAPPED_BIT};
 use crate::sim::{Client, Ctx};
+use crate::workload::refill::Refills;
 use crate::workload::spec::sanitize;
 use crate::workload::trace::{
     open, shared::memory_budget, CsvSpec, DecodedSource, DecodedTrace, Format, KeyRef, Rebased,
@@ -334,6 +335,8 @@ struct Pending {
     fill: bool,
     argv: Vec<Vec<u8>>,
     argc: usize,
+    /// The MONITOR client that sent it.
+    client: u64,
     next_access: Option<u64>,
 }
 
@@ -356,6 +359,10 @@ pub struct Replay {
     next_use: Option<Vec<u64>>,
     /// Stops the replay before the model outgrows the machine.
     guard: MemoryGuard,
+    /// A MONITOR replay's write-backs of keys the server kept (see
+    /// [`crate::workload::refill`]); `None` for other formats or with
+    /// `--no-fill`.
+    refills: Option<Refills>,
 }
 
 impl Replay {
@@ -377,6 +384,7 @@ impl Replay {
             strict: input.strict,
             keys: KeyResolver::default(),
             cmd_keys: Vec::new(),
+            refills: (format == Format::Monitor && input.fill).then(Refills::default),
             pending: None,
             rows: 0,
             skipped: BTreeMap::new(),
@@ -464,6 +472,7 @@ impl Replay {
                 fill,
                 argv: Vec::new(),
                 argc: 0,
+                client: r.client,
                 next_access,
             });
             if op == TraceOp::Command {
@@ -507,6 +516,7 @@ impl Replay {
                 };
             }
             p.op = op;
+            p.client = r.client;
             p.size = size;
             p.ttl_ms = ttl_ms;
             p.fill = fill;
@@ -526,7 +536,13 @@ impl Replay {
         for i in command::key_positions(argv) {
             keys.push(self.keys.name(ctx, &argv[i], 0));
         }
+        if let Some(r) = &mut self.refills {
+            r.before(ctx, p.client, argv, &keys);
+        }
         ctx.command(argv, &keys);
+        if let Some(r) = &mut self.refills {
+            r.after(ctx, p.client, argv, &keys);
+        }
         self.cmd_keys = keys;
     }
 }
@@ -619,6 +635,12 @@ impl Client for Replay {
             .into_iter()
             .map(|(k, n)| format!("skipped {n} × {k}"))
             .collect();
+        if let Some(r) = self.refills.as_ref().filter(|r| r.count() > 0) {
+            notes.push(format!(
+                "wrote back {} keys the server had kept when the model missed a GET the client did not follow with a SET (--no-fill: none)",
+                r.count()
+            ));
+        }
         if self.source.clamped() > 0 {
             notes.push(format!(
                 "replayed {} records whose time stepped back (by at most 1 s) at the previous record's time",

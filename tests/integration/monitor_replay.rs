@@ -272,17 +272,18 @@ fn a_monitor_capture_replays_to_the_servers_own_counters() {
         String::from_utf8_lossy(&o.stdout)
     );
     eprintln!("{report}");
-    // Measured over ten captures (README): the hit ratio 0.04-2.05 points
-    // below the server's (the faster the traffic, the further), evicted_keys
-    // −9.4% to +4.3%, expired_keys −29% to +7% (the model alone, over
-    // seeds, varies its expired_keys by ±9%). Asserted: 2.5 points, 12% and
-    // 50%, short of the 0.5 points, 10% and 10% the real-traffic issue asks.
+    // The real-traffic issue's bounds: the hit ratio within 0.5 points,
+    // evicted_keys and expired_keys within 10%. They hold because the
+    // replay writes back the keys the server kept when the model missed a
+    // GET the client did not follow with a SET (workload::refill); without
+    // that (`--no-fill`) the hit ratio read 1-2 points low and
+    // evicted_keys 9% low (README, "MONITOR").
     assert!(
-        (model_ratio - redis_ratio).abs() <= 0.025,
+        (model_ratio - redis_ratio).abs() <= 0.005,
         "hit ratio\n{report}"
     );
     let within = |m: f64, r: i64, tol: f64| (m - r as f64).abs() <= tol * r as f64;
-    assert!(within(m_evicted, evicted, 0.12), "evicted_keys\n{report}");
-    assert!(within(m_expired, expired, 0.50), "expired_keys\n{report}");
+    assert!(within(m_evicted, evicted, 0.10), "evicted_keys\n{report}");
+    assert!(within(m_expired, expired, 0.10), "expired_keys\n{report}");
     drop(server);
 }

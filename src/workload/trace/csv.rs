@@ -372,6 +372,7 @@ impl<R: BufRead + Send> TraceSource for CsvReader<R> {
             fill: spec.op.is_none(),
             next_access: None,
             argv: &[],
+            client: 0,
             pos: Pos::Line(line),
         }))
     }

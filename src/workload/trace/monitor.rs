@@ -93,6 +93,9 @@ pub(crate) struct Parsed {
     pub(crate) time_us: u64,
     pub(crate) db: u64,
     pub(crate) argc: usize,
+    /// A hash of the `[db source]` source (`127.0.0.1:50012`, `lua`,
+    /// `unix:/path`): which client sent the command.
+    pub(crate) client: u64,
 }
 
 fn hex(c: u8) -> Option<u8> {
@@ -141,6 +144,11 @@ pub(crate) fn parse_line(line: &[u8], args: &mut Vec<Vec<u8>>) -> Result<Parsed,
             "missing `] ` closing `[db source]` before the command".to_string()
         }
     })?;
+    let client = rest[..close]
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+            (h ^ c as u64).wrapping_mul(0x100_0000_01b3)
+        });
     let mut p = close + 2;
     let mut argc = 0;
     loop {
@@ -205,7 +213,12 @@ pub(crate) fn parse_line(line: &[u8], args: &mut Vec<Vec<u8>>) -> Result<Parsed,
             Some(_) => return Err(format!("expected a space after argument {n}")),
         }
     }
-    Ok(Parsed { time_us, db, argc })
+    Ok(Parsed {
+        time_us,
+        db,
+        argc,
+        client,
+    })
 }
 
 impl<R: BufRead + Send> TraceSource for MonitorReader<R> {
@@ -265,6 +278,7 @@ impl<R: BufRead + Send> TraceSource for MonitorReader<R> {
                 fill: false,
                 next_access: None,
                 argv,
+                client: parsed.client,
                 pos: Pos::Line(self.lines.line()),
             }));
         }

@@ -593,6 +593,7 @@ mod tests {
                 fill: false,
                 next_access: None,
                 argv: &[],
+                client: 0,
                 pos: Pos::Line(self.1 as u64),
             }))
         }

@@ -113,6 +113,7 @@ impl<R: Read + Send> TraceSource for OracleGeneralReader<R> {
                 fill: true,
                 next_access: (next >= 0 && next != i64::MAX).then_some(next as u64),
                 argv: &[],
+                client: 0,
                 pos: self.last,
             }));
         }

@@ -111,6 +111,9 @@ pub struct TraceRecord<'a> {
     /// Monitor traces only: the whole command, `argv[0]` its name; empty
     /// otherwise.
     pub argv: &'a [Vec<u8>],
+    /// Monitor traces only: which client sent the command (a hash of the
+    /// line's source); 0 otherwise.
+    pub client: u64,
     /// Where the record is in the file, so a consumer can name it in an
     /// error while still holding the record (the reader is borrowed).
     pub pos: Pos,

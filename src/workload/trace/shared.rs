@@ -226,6 +226,7 @@ impl TraceSource for DecodedSource {
             fill: r.meta & FILL_BIT != 0,
             next_access: (r.next != u64::MAX).then_some(r.next),
             argv: &[],
+            client: 0,
             pos: self.last,
         }))
     }

@@ -448,6 +448,7 @@ impl<R: Read + Send> TraceSource for TtlsimSource<R> {
             fill: row.op == Op::Get && row.size > 0,
             next_access: None,
             argv: &[],
+            client: 0,
             pos: Pos::Line(line),
         }))
     }

@@ -197,6 +197,7 @@ impl<R: BufRead + Send> TraceSource for TwitterReader<R> {
             fill: false,
             next_access: None,
             argv: &[],
+            client: 0,
             pos: Pos::Line(line),
         }))
     }

@@ -148,6 +148,7 @@ impl<R: Read + Send> TraceSource for TwrReader<R> {
                 fill: op == TraceOp::Get,
                 next_access: None,
                 argv: &[],
+                client: 0,
                 pos,
             }));
         }
