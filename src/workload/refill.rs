@@ -11,12 +11,14 @@
 //! ratio 1–2 points below the server's and its `evicted_keys` 9% low.
 //!
 //! So a GET the model misses, on a key it evicted, is held open until the
-//! same client's next command that is not a GET (a pipeline's GETs come
-//! first, then its SETs): if that client then writes the key (SET, SETEX,
-//! PSETEX, SETNX), the server had missed too and the client's own write is
-//! the fill; otherwise the server had answered, and the model writes the key
-//! back as the server held it, with its value size and absolute expire time
-//! from the last write the model saw, before running that next command.
+//! same client's next command that is not a GET of its pipeline (a
+//! pipeline's GETs come first, within [`PIPELINE_GAP_US`] of each other,
+//! then its SETs): if that client then writes the key (SET, SETEX, PSETEX,
+//! SETNX), the server had missed too and the client's own write is the fill;
+//! otherwise (another command, a GET of a new round or of the same key) the
+//! server had answered, and the model writes the key back as the server held
+//! it, with its value size and absolute expire time from the last write the
+//! model saw, before running that next command.
 //! The model's GET still counts as the miss it was. `--no-fill` turns
 //! refills off.
 
@@ -33,7 +35,17 @@ struct Open {
     missed: Vec<(SimKey, Vec<u8>)>,
     /// A command other than GET has come since (the fill phase).
     closed: bool,
+    /// Time (µs) of the client's last GET while open.
+    last_get_us: u64,
 }
+
+/// GETs closer together than this are one pipeline (sent without waiting
+/// for replies); a GET later than this after the last is a new round,
+/// sent after the replies, so the open misses were answered by then.
+const PIPELINE_GAP_US: u64 = 1_000;
+
+/// Open misses a client may hold; beyond, the oldest is settled.
+const MAX_OPEN: usize = 64;
 
 /// The refill state of one MONITOR replay.
 #[derive(Default)]
@@ -61,7 +73,14 @@ impl Refills {
             return;
         };
         let name = argv.first().map_or(&[][..], |a| &a[..]);
-        if name.eq_ignore_ascii_case(b"get") && !open.closed {
+        if name.eq_ignore_ascii_case(b"get")
+            && !open.closed
+            && ctx.now().saturating_sub(open.last_get_us) < PIPELINE_GAP_US
+            && !keys
+                .first()
+                .is_some_and(|k| open.missed.iter().any(|(m, _)| m.id == k.id))
+        {
+            open.last_get_us = ctx.now();
             return; // still the pipeline's GETs
         }
         if is_write(name) {
@@ -96,8 +115,14 @@ impl Refills {
             None => {
                 let name = argv.first().map_or(&[][..], |a| &a[..]);
                 if name.eq_ignore_ascii_case(b"get") && ctx.fate(k) == Fate::Evicted {
+                    let now = ctx.now();
                     let open = self.open.entry(client).or_default();
+                    open.last_get_us = now;
                     open.missed.push((k, argv[1].clone()));
+                    if open.missed.len() > MAX_OPEN {
+                        let (oldest, _) = open.missed.remove(0);
+                        self.write_back(ctx, oldest);
+                    }
                 }
             }
         }

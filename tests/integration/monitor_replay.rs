@@ -277,13 +277,75 @@ fn a_monitor_capture_replays_to_the_servers_own_counters() {
     // replay writes back the keys the server kept when the model missed a
     // GET the client did not follow with a SET (workload::refill); without
     // that (`--no-fill`) the hit ratio read 1-2 points low and
-    // evicted_keys 9% low (README, "MONITOR").
+    // evicted_keys 9% low (README, "MONITOR captures"). Over five captures
+    // expired_keys came within -8.7% to +0.4% (the model alone varies it
+    // by several per cent over seeds): asserted at 15%, not to fail on a
+    // busy machine.
     assert!(
         (model_ratio - redis_ratio).abs() <= 0.005,
         "hit ratio\n{report}"
     );
     let within = |m: f64, r: i64, tol: f64| (m - r as f64).abs() <= tol * r as f64;
     assert!(within(m_evicted, evicted, 0.10), "evicted_keys\n{report}");
-    assert!(within(m_expired, expired, 0.10), "expired_keys\n{report}");
+    assert!(within(m_expired, expired, 0.15), "expired_keys\n{report}");
     drop(server);
+}
+
+/// The write-back rules on a capture with no server behind it: a GET the
+/// model missed on a key it evicted is written back once the client moves
+/// on (here a later GET round) unless the client's own SET of that key
+/// follows; a pipeline's GETs, 100 µs apart, wait for the SETs after them;
+/// `--no-fill` writes nothing back. `maxmemory` holds two keys.
+#[test]
+fn a_monitor_replay_writes_back_only_what_the_server_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = "v".repeat(100);
+    let line = |t: &str, cmd: &str| format!("17646200{t} [0 127.0.0.1:1] {cmd}\n");
+    let set = |k: &str| format!("\"SET\" \"{k}\" \"{v}\" \"EX\" \"100\"");
+    let get = |k: &str| format!("\"GET\" \"{k}\"");
+    let capture: String = [
+        line("00.000000", &set("a")),
+        line("01.000000", &set("b")),
+        line("02.000000", &set("c")), // evicts a, the least recently used
+        line("03.000000", &get("a")), // the model misses; the server had it
+        line("03.000100", &get("b")), // same pipeline
+        line("03.000200", &set("b")), // the client's SET of another key
+        line("04.000000", &get("a")), // a new round: a is written back first
+        line("04.000100", &get("a")),
+        line("05.000000", &get("c")), // the model misses, and so did the server:
+        line("05.000100", &set("c")), // the client's own fill, no write-back
+        line("06.000000", &get("c")),
+    ]
+    .concat();
+    let path = tmp.path().join("wb.monitor");
+    std::fs::write(&path, capture).unwrap();
+    let run = |extra: &[&str]| {
+        let out = tmp.path().join(format!("out{}", extra.len()));
+        let mut args = vec![
+            "run",
+            "--trace",
+            path.to_str().unwrap(),
+            "--maxmemory",
+            "940600",
+            "--maxmemory-policy",
+            "allkeys-lru",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = ttlsim(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+        (
+            col(&runs, "keyspace_hits"),
+            col(&runs, "keyspace_misses"),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (hits, misses, text) = run(&[]);
+    assert_eq!((hits, misses), (4.0, 2.0), "{text}");
+    assert!(text.contains("wrote back 1 keys"), "{text}");
+    let (hits, misses, text) = run(&["--no-fill"]);
+    assert_eq!((hits, misses), (3.0, 3.0), "{text}");
+    assert!(!text.contains("wrote back"), "{text}");
 }
