@@ -12,7 +12,7 @@
 //!
 //! So a GET the model misses, on a key it evicted, is held open until the
 //! same client's next command that is not a GET of its pipeline (a
-//! pipeline's GETs come first, within [`PIPELINE_GAP_US`] of each other,
+//! pipeline's GETs come first, within 1 ms (`PIPELINE_GAP_US`) of each other,
 //! then its SETs): if that client then writes the key (SET, SETEX, PSETEX,
 //! SETNX), the server had missed too and the client's own write is the fill;
 //! otherwise (another command, a GET of a new round or of the same key) the
