@@ -207,6 +207,9 @@ struct KeyResolver {
     columns: Vec<String>,
     /// Whether namespaces beyond the limit are being folded into `other`.
     folded: bool,
+    /// The namespace of numeric ids, once known (looked up once, not per
+    /// record).
+    ids: Option<usize>,
 }
 
 impl KeyResolver {
@@ -254,7 +257,14 @@ impl KeyResolver {
 
     /// The key of a numeric id.
     fn id(&mut self, ctx: &mut Ctx, id: u64, key_len: u32) -> SimKey {
-        let i = self.namespace_of(ctx, IDS.as_bytes());
+        let i = match self.ids {
+            Some(i) => i,
+            None => {
+                let i = self.namespace_of(ctx, IDS.as_bytes());
+                self.ids = Some(i);
+                i
+            }
+        };
         let info = &mut self.info[i];
         let n = if id < MAPPED_BIT {
             id
