@@ -238,13 +238,20 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
     let mut pilot = minis[0].run(policies[0], 0, &cat)?;
     // What competes for memory is the keys resident at the peak, which can
     // be far fewer than the keys declared (a lock is held for a moment, a
-    // rate-limit counter lives one window). The rate also keeps half of
-    // `--sample-keys` of those: with fewer, Redis's 16-entry eviction pool
-    // is a sizeable share of the miniature's keys and it evicts closer to
-    // exact LRU than the full server (README, "Mini-versus-full error").
+    // rate-limit counter lives one window), and for a volatile policy only
+    // those with a TTL. The rate also keeps half of `--sample-keys` of
+    // those: with fewer, Redis's 16-entry eviction pool is a sizeable share
+    // of the keys a miniature evicts among, and it evicts closer to exact
+    // LRU than the full server (README, "Mini-versus-full error").
     let mut pilot_cpu = pilot.cpu_s;
     let resident = pilot.keys_peak as u64;
-    let resident_rate = choose_rate(resident, args.sample_keys / 2);
+    let volatile = pilot.volatile_peak as u64;
+    let competing = if volatile > 0 && policies.iter().any(|p| !p.all_keys()) {
+        resident.min(volatile)
+    } else {
+        resident
+    };
+    let resident_rate = choose_rate(competing, args.sample_keys / 2);
     if args.sample_rate.is_none() && resident > 0 && resident_rate > rate {
         rate = resident_rate;
         minis = seeds
@@ -367,6 +374,7 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
         catalog: cat,
         rate,
         keys,
+        volatile_keys: volatile,
         verify_rate: args.verify_rate,
         seeds,
         fixed,

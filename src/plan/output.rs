@@ -35,8 +35,11 @@ pub struct Plan {
     pub catalog: Catalog,
     /// The miniatures' sample rate.
     pub rate: f64,
-    /// Keys of the subject (estimated for a workload, counted for a trace).
+    /// Keys of the subject: resident at the unbounded pilot's peak (or,
+    /// before the pilot, estimated for a workload, counted for a trace).
     pub keys: u64,
+    /// Of those, keys with a TTL at the pilot's peak.
+    pub volatile_keys: u64,
     /// Rate of the checks (1: full size).
     pub verify_rate: f64,
     /// Seeds of the miniatures.
@@ -209,13 +212,14 @@ pub fn words(p: &Plan) -> String {
     let policies = p.verdicts.len();
     let _ = writeln!(
         s,
-        "ttlsim plan `{}`: {policies} policies, seeds {}, {} miniature runs at sample rate {} (~{} of the ~{} keys resident at the unbounded peak); maxmemory scaled by the rate, the {} of fixed memory kept full-size.",
+        "ttlsim plan `{}`: {policies} policies, seeds {}, {} miniature runs at sample rate {} (~{} of the ~{} keys resident at the unbounded peak, ~{} of them with a TTL); maxmemory scaled by the rate, the {} of fixed memory kept full-size.",
         p.name,
         p.seeds.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","),
         p.minis.len() + 1,
         rate_text(p.rate),
         (p.keys as f64 * p.rate).round(),
         p.keys,
+        p.volatile_keys,
         mem(p.fixed as f64),
     );
     let _ = writeln!(

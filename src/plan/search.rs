@@ -42,6 +42,8 @@ pub struct Ran {
     pub cpu_s: f64,
     /// The most keys resident at a metrics sample (DBSIZE), at full size.
     pub keys_peak: f64,
+    /// The most keys with a TTL at a metrics sample, at full size.
+    pub volatile_peak: f64,
 }
 
 /// CPU time of the calling thread, s (the machine may be shared, so a
@@ -97,15 +99,19 @@ impl Scaled {
             rate: self.rate,
             sim_maxmemory: sim_mm,
             cpu_s: thread_cpu_s() - t,
-            keys_peak: r
-                .timeseries
-                .names
-                .iter()
-                .position(|n| *n == ("keys", String::new()))
-                .and_then(|i| r.timeseries.cols[i].iter().copied().reduce(f64::max))
-                .map_or(0.0, |k| k / self.rate.min(1.0)),
+            keys_peak: series_peak(&r.timeseries, "keys") / self.rate.min(1.0),
+            volatile_peak: series_peak(&r.timeseries, "volatile_keys") / self.rate.min(1.0),
         })
     }
+}
+
+/// The largest sample of a whole-server series (0 if absent).
+fn series_peak(ts: &crate::metrics::result::TimeSeries, metric: &str) -> f64 {
+    ts.names
+        .iter()
+        .position(|(m, ns)| *m == metric && ns.is_empty())
+        .and_then(|i| ts.cols[i].iter().copied().reduce(f64::max))
+        .unwrap_or(0.0)
 }
 
 /// Runs `tasks` on `jobs` threads; results in task order.
