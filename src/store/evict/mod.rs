@@ -422,8 +422,10 @@ impl<P: Payload> Store<P> {
         if !full {
             pool.insert(k, e);
         } else {
-            pool.remove(0);
-            pool.insert(k - 1, e);
+            // Drop the worst (leftmost) entry: the k - 1 better than `e`
+            // move one left, and `e` takes the freed place.
+            pool.copy_within(1..k, 0);
+            pool[k - 1] = e;
         }
     }
 
