@@ -470,7 +470,8 @@ impl Replay {
             let r: TraceRecord = r;
             let (time_us, op, size, ttl_ms, fill, next_access) =
                 (r.time_us, r.op, r.size, r.ttl_ms, r.fill, r.next_access);
-            let mut p = self.pending.take().unwrap_or(Pending {
+            // Filled in place: the record's argv buffers are reused.
+            let p = self.pending.get_or_insert_with(|| Pending {
                 op,
                 key: SimKey {
                     ns: 0,
@@ -504,7 +505,6 @@ impl Replay {
                             )
                         );
                     }
-                    self.pending = Some(p);
                     self.skip(name);
                     continue;
                 }
@@ -531,7 +531,6 @@ impl Replay {
             p.ttl_ms = ttl_ms;
             p.fill = fill;
             p.next_access = next_access;
-            self.pending = Some(p);
             ctx.schedule_rel(time_us as f64, 0);
             return Ok(());
         }
