@@ -13,6 +13,19 @@ use anyhow::{Context, Result};
 /// Simulated time in microseconds (since the Unix epoch, or a span).
 pub type Micros = u64;
 
+/// 64-bit FNV-1a (offset basis `0xcbf29ce484222325`, prime
+/// `0x100000001b3`): a stable hash, the same on every platform and Rust
+/// version, for telling inputs apart (names, files, MONITOR clients), not
+/// for security.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
 /// Formats a float with a fixed, platform-independent format: integers print
 /// without a fraction, other values with up to 6 decimals (trailing zeros
 /// trimmed). Used for every float ttlsim writes.

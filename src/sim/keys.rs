@@ -68,11 +68,7 @@ impl NsRef {
 
 fn tag_of(name: &str) -> u16 {
     // FNV-1a, folded to 16 bits: stable across runs and platforms.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100_0000_01b3);
-    }
+    let h = crate::units::fnv1a(name.as_bytes());
     (h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) as u16
 }
 

@@ -16,25 +16,13 @@ use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::units::fnv1a;
+
 /// The fingerprint's file name inside a sweep folder.
 pub const FILE: &str = "fingerprint.txt";
 /// The lock file's name inside a sweep folder.
 pub const LOCK: &str = ".ttlsim.lock";
 const MAGIC: &str = "ttlsim sweep fingerprint v1";
-
-/// 64-bit FNV-1a: a stable hash (the same on every platform and Rust
-/// version) for telling inputs apart, not for security.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    fnv1a_more(0xcbf2_9ce4_8422_2325, bytes)
-}
-
-fn fnv1a_more(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
 
 /// A trace's identity without reading it whole: its size and a hash of its
 /// first and last MiB.

@@ -144,11 +144,7 @@ pub(crate) fn parse_line(line: &[u8], args: &mut Vec<Vec<u8>>) -> Result<Parsed,
             "missing `] ` closing `[db source]` before the command".to_string()
         }
     })?;
-    let client = rest[..close]
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
-            (h ^ c as u64).wrapping_mul(0x100_0000_01b3)
-        });
+    let client = crate::units::fnv1a(&rest[..close]);
     let mut p = close + 2;
     let mut argc = 0;
     loop {
