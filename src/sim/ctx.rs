@@ -17,7 +17,7 @@ use crate::command::{Exec, KeyMap};
 use crate::metrics::recorder::{MissCause, Recorder};
 use crate::reply::Reply;
 use crate::store::{
-    ExpireCond, GetexAction, Key, Micros, Removal, SetCond, SetTtl, SimValue, Store,
+    ExpireCond, GetexAction, Key, Micros, Payload, Removal, SetCond, SetTtl, SimValue, Store,
 };
 use crate::workload::trace::{Op, Request, TraceWriter};
 
@@ -347,7 +347,7 @@ impl Ctx<'_> {
 
     fn set_as(&mut self, k: SimKey, v: SimValue, ttl_ms: u64, fill: bool) -> bool {
         if !self.begin_as(k, true, fill) {
-            self.record(Op::Set, k, sim_len(v), ttl_ms);
+            self.record(Op::Set, k, v.len() as u32, ttl_ms);
             return false;
         }
         let ttl = self.ttl_at(ttl_ms);
@@ -359,7 +359,7 @@ impl Ctx<'_> {
         if ok {
             self.written(k);
         }
-        self.record(Op::Set, k, sim_len(v), ttl_ms);
+        self.record(Op::Set, k, v.len() as u32, ttl_ms);
         ok
     }
 
@@ -572,12 +572,5 @@ impl KeyMap for CommandKeys<'_> {
                 len: name.len() as u32,
             },
         }
-    }
-}
-
-fn sim_len(v: SimValue) -> u32 {
-    match v {
-        SimValue::Blob(n) => n,
-        SimValue::Int(i) => crate::store::value::decimal_len(i) as u32,
     }
 }

@@ -26,13 +26,14 @@ use rustc_hash::FxHashMap;
 
 use crate::sim::keys::{Fate, SimKey};
 use crate::sim::Ctx;
-use crate::store::{SimValue, NO_TTL};
+use crate::store::Payload;
+use crate::store::NO_TTL;
 
 /// A client's GETs the model missed, waiting for its next other command.
 #[derive(Default)]
 struct Open {
-    /// Keys (with their names) the model missed and evicted before.
-    missed: Vec<(SimKey, Vec<u8>)>,
+    /// Keys the model missed and had evicted before.
+    missed: Vec<SimKey>,
     /// A command other than GET has come since (the fill phase).
     closed: bool,
     /// Time (µs) of the client's last GET while open.
@@ -78,14 +79,14 @@ impl Refills {
             && ctx.now().saturating_sub(open.last_get_us) < PIPELINE_GAP_US
             && !keys
                 .first()
-                .is_some_and(|k| open.missed.iter().any(|(m, _)| m.id == k.id))
+                .is_some_and(|k| open.missed.iter().any(|m| m.id == k.id))
         {
             open.last_get_us = ctx.now();
             return; // still the pipeline's GETs
         }
         if is_write(name) {
             if let Some(k) = keys.first() {
-                open.missed.retain(|(m, _)| m.id != k.id);
+                open.missed.retain(|m| m.id != k.id);
             }
             open.closed = true;
             if !open.missed.is_empty() {
@@ -95,7 +96,7 @@ impl Refills {
         let Some(open) = self.open.remove(&client) else {
             return;
         };
-        for (k, _) in open.missed {
+        for k in open.missed {
             self.write_back(ctx, k);
         }
     }
@@ -106,11 +107,7 @@ impl Refills {
         let Some(&k) = keys.first() else { return };
         match ctx.peek_value(k) {
             Some((v, expire_at_ms)) => {
-                let len = match v {
-                    SimValue::Blob(n) => n,
-                    SimValue::Int(i) => crate::store::value::decimal_len(i) as u32,
-                };
-                self.last.insert(k.id, (len, expire_at_ms));
+                self.last.insert(k.id, (v.len() as u32, expire_at_ms));
             }
             None => {
                 let name = argv.first().map_or(&[][..], |a| &a[..]);
@@ -118,9 +115,9 @@ impl Refills {
                     let now = ctx.now();
                     let open = self.open.entry(client).or_default();
                     open.last_get_us = now;
-                    open.missed.push((k, argv[1].clone()));
+                    open.missed.push(k);
                     if open.missed.len() > MAX_OPEN {
-                        let (oldest, _) = open.missed.remove(0);
+                        let oldest = open.missed.remove(0);
                         self.write_back(ctx, oldest);
                     }
                 }
