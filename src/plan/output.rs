@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::objective::{Catalog, Objective, Origin};
 use super::search::{interpolate, Check, Ran};
-use super::verdict::Obs;
-use super::verdict::{self, fail_words, mem, Verdict};
+use super::verdict::{self, fail_words, mem, Obs, Verdict};
 use crate::report::charts::{init_fonts, series_color};
 use crate::units::{atomic_write_bytes, csv_line, fmt_f64};
 

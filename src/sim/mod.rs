@@ -195,9 +195,10 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         };
         c.start(&mut ctx)?;
     }
+    let period = world.store.cron_period();
     let mut cron = CronTicks {
-        next: start + world.store.cron_period(),
-        period: world.store.cron_period(),
+        next: start + period,
+        period,
     };
     let interval = spec.sample_interval.us();
     queue.push(start + interval, Class::Sample, 0, 0);
