@@ -15,7 +15,9 @@
 //! Every file is written to a temporary name, synced and renamed, so a killed
 //! sweep leaves complete files only. When all runs are done the parts are
 //! joined in run order into `runs.csv`, `timeseries.csv`, `expiry_lag.csv` and
-//! `perf.csv` (each written the same way) and `parts/` is removed. The
+//! `perf.csv` (each written the same way) and `parts/` is renamed to
+//! `parts.retired/` (one atomic step, so a kill during the removal cannot
+//! leave a `parts/` missing files of runs it lists as done) and removed. The
 //! outputs depend only on the runs' results and their order, never on which
 //! thread finished first, so they are byte-identical for any `--jobs`.
 
@@ -202,6 +204,9 @@ fn part(dir: &Path, id: u64, kind: &str) -> PathBuf {
     dir.join(format!("{id:07}.{kind}.csv"))
 }
 
+/// `parts/` of a finished sweep, renamed before it is removed.
+pub const RETIRED_PARTS: &str = "parts.retired";
+
 /// Run the plan with `runner`; print the grid size first.
 pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
     let total = plan.grid.size().context("grid too large")?;
@@ -211,6 +216,13 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
     let created = !plan.out.exists();
     let _lock = claim(&plan.out)?;
     let parts = plan.out.join("parts");
+    // What a finished sweep was removing when it was killed: its outputs
+    // are complete, its parts only waste.
+    let retired = plan.out.join(RETIRED_PARTS);
+    if retired.exists() {
+        fs::remove_dir_all(&retired)
+            .with_context(|| format!("cannot remove {}", retired.display()))?;
+    }
     let grid_csv = &plan.grid_csv;
     let grid_path = plan.out.join("grid.csv");
     let print = plan.fingerprint();
@@ -353,7 +365,11 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
     let wall_s = start.elapsed().as_secs_f64();
 
     assemble(&plan.out, &parts, &ids)?;
-    fs::remove_dir_all(&parts).with_context(|| format!("cannot remove {}", parts.display()))?;
+    // Renamed first, in one step: a sweep killed while removing `parts/`
+    // must not leave a `parts/` that a --resume would take for finished runs
+    // whose files are gone.
+    fs::rename(&parts, &retired).with_context(|| format!("cannot rename {}", parts.display()))?;
+    fs::remove_dir_all(&retired).with_context(|| format!("cannot remove {}", retired.display()))?;
     Ok(Outcome {
         runs: ids.len() as u64,
         ran: todo.len() as u64,

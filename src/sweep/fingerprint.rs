@@ -179,6 +179,7 @@ pub fn is_ours_or_empty(dir: &Path) -> Result<bool> {
         let name = name.to_string_lossy();
         let ours = name == LOCK
             || name == "parts"
+            || name == super::exec::RETIRED_PARTS
             || name.starts_with(crate::units::TMP_PREFIX)
             || (name.starts_with("shard-") && dir.join(&*name).join(FILE).is_file());
         if !ours {

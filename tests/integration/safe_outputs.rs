@@ -70,6 +70,36 @@ fn next(state: &mut u64) -> u64 {
     *state
 }
 
+/// A sweep killed while removing its finished parts leaves them renamed to
+/// `parts.retired/`, never a `parts/` missing files of runs it lists as done
+/// (which a --resume read as finished runs and then failed on, "cannot read
+/// parts/0000002.ts.csv"): the outputs are complete, and the next sweep in
+/// the folder removes the leftover.
+#[test]
+fn a_finished_sweeps_retired_parts_are_removed_and_it_stays_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("done");
+    let mut args = sweep_args(&out);
+    assert!(ttlsim(&as_str(&args)).status.success());
+    assert!(!out.join("parts").exists() && !out.join("parts.retired").exists());
+    let before: Vec<Vec<u8>> = SAME.iter().map(|f| read(&out.join(f))).collect();
+    // What a kill during the removal leaves.
+    std::fs::create_dir(out.join("parts.retired")).unwrap();
+    std::fs::write(out.join("parts.retired/0000000.runs.csv"), "x\n").unwrap();
+    args.push("--resume".into());
+    let o = ttlsim(&as_str(&args));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("already complete"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!out.join("parts.retired").exists());
+    for (f, b) in SAME.iter().zip(&before) {
+        assert!(read(&out.join(f)) == *b, "{f} changed");
+    }
+}
+
 #[test]
 fn sweeps_killed_at_random_points_resume_to_identical_csvs() {
     let tmp = tempfile::tempdir().unwrap();
