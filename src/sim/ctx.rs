@@ -139,7 +139,13 @@ impl Ctx<'_> {
     /// the run (rounded up to the ms, never before now).
     #[inline]
     pub fn schedule_rel(&mut self, rel_us: f64, token: u64) {
-        let at = self.start + ceil_ms(rel_us.max(0.0).ceil() as Micros);
+        self.schedule_rel_us(rel_us.max(0.0).ceil() as Micros, token);
+    }
+
+    /// [`Ctx::schedule_rel`] for a whole number of µs (a trace's times).
+    #[inline]
+    pub fn schedule_rel_us(&mut self, rel_us: Micros, token: u64) {
+        let at = self.start + ceil_ms(rel_us);
         self.queue
             .push(at.max(self.now), Class::Client, self.src, token);
     }

@@ -28,14 +28,13 @@ pub enum SimValue {
 }
 
 /// Number of characters of `v` in decimal.
+#[inline]
 pub fn decimal_len(v: i64) -> u64 {
-    let mut n = if v < 0 { 2 } else { 1 };
-    let mut x = v.unsigned_abs();
-    while x >= 10 {
-        x /= 10;
-        n += 1;
-    }
-    n
+    let digits = v
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |l| u64::from(l) + 1);
+    digits + u64::from(v < 0)
 }
 
 impl Payload for SimValue {
@@ -120,5 +119,25 @@ mod tests {
         assert_eq!(decimal_len(-5), 2);
         assert_eq!(decimal_len(10000), 5);
         assert_eq!(decimal_len(i64::MIN), 20);
+        // Every power of ten and its neighbours, both signs, as printed.
+        let mut p = 1i64;
+        loop {
+            for v in [
+                p - 1,
+                p,
+                p + 1,
+                -(p - 1),
+                -p,
+                -p - 1,
+                i64::MAX,
+                i64::MIN + 1,
+            ] {
+                assert_eq!(decimal_len(v), v.to_string().len() as u64, "{v}");
+            }
+            match p.checked_mul(10) {
+                Some(q) => p = q,
+                None => break,
+            }
+        }
     }
 }

@@ -35,7 +35,7 @@ use crate::workload::refill::Refills;
 use crate::workload::spec::sanitize;
 use crate::workload::trace::{
     open, shared::memory_budget, CsvSpec, DecodedSource, DecodedTrace, Format, KeyRef, Rebased,
-    TraceError, TraceOp, TraceRecord, TraceSource,
+    Rec, RecBatch, TraceError, TraceOp, TraceRecord, TraceSource,
 };
 
 /// The columns a replay adds (not namespaced).
@@ -209,7 +209,20 @@ struct KeyResolver {
     folded: bool,
     /// The namespace of numeric ids, once known (looked up once, not per
     /// record).
-    ids: Option<usize>,
+    ids: Option<IdSpace>,
+}
+
+/// Where numeric ids go: the [`IDS`] namespace, and how their keys count.
+#[derive(Clone, Copy)]
+struct IdSpace {
+    /// Its index in `KeyResolver::info`.
+    info: usize,
+    ns: u32,
+    base: u64,
+    /// Without a key size from the trace, Redis's model counts the id's
+    /// decimal digits as the key's name; the objects model counts only
+    /// what the trace gives, as libCacheSim does.
+    digits_as_name: bool,
 }
 
 impl KeyResolver {
@@ -256,35 +269,39 @@ impl KeyResolver {
     }
 
     /// The key of a numeric id.
+    #[inline]
     fn id(&mut self, ctx: &mut Ctx, id: u64, key_len: u32) -> SimKey {
-        let i = match self.ids {
-            Some(i) => i,
+        let ids = match self.ids {
+            Some(ids) => ids,
             None => {
                 let i = self.namespace_of(ctx, IDS.as_bytes());
-                self.ids = Some(i);
-                i
+                let ids = IdSpace {
+                    info: i,
+                    ns: self.info[i].ns,
+                    base: self.info[i].base,
+                    digits_as_name: !ctx.objects_memory(),
+                };
+                self.ids = Some(ids);
+                ids
             }
         };
-        let info = &mut self.info[i];
         let n = if id < MAPPED_BIT {
             id
         } else {
+            let info = &mut self.info[ids.info];
             *self
                 .mapped_ids
                 .entry(id)
                 .or_insert_with(|| info.next_number())
         };
-        // Without a key size from the trace, Redis's model counts the id's
-        // decimal digits as the key's name; the objects model counts only
-        // what the trace gives, as libCacheSim does.
-        let len = if key_len > 0 || ctx.objects_memory() {
+        let len = if key_len > 0 || !ids.digits_as_name {
             key_len
         } else {
             crate::store::value::decimal_len(id as i64).max(1) as u32
         };
         SimKey {
-            ns: info.ns,
-            id: info.base | n,
+            ns: ids.ns,
+            id: ids.base | n,
             len,
         }
     }
@@ -336,15 +353,15 @@ impl KeyResolver {
     }
 }
 
-/// The request to send next, copied out of the reader's buffers.
+/// The request to send next, copied out of the reader's buffers (a
+/// command's words go to [`Replay::argv`]).
+#[derive(Clone, Copy)]
 struct Pending {
     op: TraceOp,
     key: SimKey,
     size: u32,
     ttl_ms: u64,
     fill: bool,
-    argv: Vec<Vec<u8>>,
-    argc: usize,
     /// The MONITOR client that sent it.
     client: u64,
     next_access: Option<u64>,
@@ -359,6 +376,10 @@ pub struct Replay {
     keys: KeyResolver,
     /// The resolved keys of the current command (a reused buffer).
     cmd_keys: Vec<SimKey>,
+    /// The current command's words: the first `argc` of these buffers,
+    /// reused from command to command.
+    argv: Vec<Vec<u8>>,
+    argc: usize,
     pending: Option<Pending>,
     rows: u64,
     /// Records not replayed, by reason (the model lacks the command, ...).
@@ -369,6 +390,12 @@ pub struct Replay {
     next_use: Option<Vec<u64>>,
     /// Stops the replay before the model outgrows the machine.
     guard: MemoryGuard,
+    /// Records decoded ahead, for a source that has a compact form
+    /// ([`TraceSource::next_batch`]), and the next one to take.
+    batch: RecBatch,
+    taken: usize,
+    /// False once the source said it has no compact form.
+    batched: bool,
     /// A MONITOR replay's write-backs of keys the server kept (see
     /// [`crate::workload::refill`]); `None` for other formats or with
     /// `--no-fill`.
@@ -394,12 +421,17 @@ impl Replay {
             strict: input.strict,
             keys: KeyResolver::default(),
             cmd_keys: Vec::new(),
+            argv: Vec::new(),
+            argc: 0,
             refills: (format == Format::Monitor && input.fill).then(Refills::default),
             pending: None,
             rows: 0,
             skipped: BTreeMap::new(),
             next_use: None,
             guard: MemoryGuard::new(input.memory),
+            batch: RecBatch::default(),
+            taken: 0,
+            batched: true,
         })
     }
 
@@ -457,35 +489,81 @@ impl Replay {
         *self.skipped.entry(key).or_insert(0) += 1;
     }
 
-    /// Reads the next record to replay and schedules it.
+    /// The next record of a source with a compact form, decoded in blocks;
+    /// `Ok(None)` at the end, or when the source has none (then
+    /// `self.batched` turns false).
+    #[inline]
+    fn next_rec(&mut self) -> Result<Option<Rec>> {
+        if self.taken == self.batch.len() {
+            self.batch.clear();
+            self.taken = 0;
+            if !self.source.next_batch(&mut self.batch)? {
+                self.batched = false;
+                return Ok(None);
+            }
+        }
+        let r = self.batch.recs.get(self.taken).copied();
+        self.taken += 1;
+        Ok(r)
+    }
+
+    /// Reads the next record to replay and schedules it: from a block of
+    /// compact records when the source has them, else record by record.
+    #[inline]
     fn advance(&mut self, ctx: &mut Ctx) -> Result<()> {
+        if !self.batched {
+            return self.read_record(ctx, false);
+        }
+        let (file, rows) = (self.source.file(), self.rows);
+        self.guard
+            .tick(|| format!("{file}: after {rows} records replayed"))?;
+        match self.next_rec()? {
+            Some(r) => {
+                let key = self.keys.id(ctx, r.id, r.key_len);
+                self.pending = Some(Pending {
+                    op: r.op(),
+                    key,
+                    size: r.size,
+                    ttl_ms: r.ttl_ms(),
+                    fill: r.fill(),
+                    client: 0,
+                    next_access: r.next_access(),
+                });
+                ctx.schedule_rel_us(r.time_us, 0);
+                Ok(())
+            }
+            None if self.batched => {
+                self.pending = None;
+                Ok(())
+            }
+            // The source has no compact form: this record, and every
+            // later one, is read on its own (the guard counted it).
+            None => self.read_record(ctx, true),
+        }
+    }
+
+    /// Reads and schedules the next record to replay, skipping commands
+    /// the model does not have; the memory guard counts every record read
+    /// (`counted`: the first was counted already).
+    fn read_record(&mut self, ctx: &mut Ctx, mut counted: bool) -> Result<()> {
         loop {
-            let (file, rows) = (self.source.file(), self.rows);
-            self.guard
-                .tick(|| format!("{file}: after {rows} records replayed"))?;
+            if !counted {
+                let (file, rows) = (self.source.file(), self.rows);
+                self.guard
+                    .tick(|| format!("{file}: after {rows} records replayed"))?;
+            }
+            counted = false;
             let Some(r) = self.source.next_record()? else {
                 self.pending = None;
                 return Ok(());
             };
             let r: TraceRecord = r;
-            let (time_us, op, size, ttl_ms, fill, next_access) =
-                (r.time_us, r.op, r.size, r.ttl_ms, r.fill, r.next_access);
-            // Filled in place: the record's argv buffers are reused.
-            let p = self.pending.get_or_insert_with(|| Pending {
-                op,
-                key: SimKey {
-                    ns: 0,
-                    id: 0,
-                    len: 0,
-                },
-                size,
-                ttl_ms,
-                fill,
-                argv: Vec::new(),
-                argc: 0,
-                client: r.client,
-                next_access,
-            });
+            let op = r.op;
+            let mut key = SimKey {
+                ns: 0,
+                id: 0,
+                len: 0,
+            };
             if op == TraceOp::Command {
                 let name = r
                     .argv
@@ -508,30 +586,30 @@ impl Replay {
                     self.skip(name);
                     continue;
                 }
-                p.argc = r.argv.len();
-                if p.argv.len() < p.argc {
-                    p.argv.resize(p.argc, Vec::new());
+                self.argc = r.argv.len();
+                if self.argv.len() < self.argc {
+                    self.argv.resize(self.argc, Vec::new());
                 }
-                for (dst, src) in p.argv.iter_mut().zip(r.argv) {
+                for (dst, src) in self.argv.iter_mut().zip(r.argv) {
                     dst.clear();
                     dst.extend_from_slice(src);
                 }
             } else {
-                p.key = match r.key {
-                    KeyRef::Id(id) => {
-                        let len = r.key_len;
-                        self.keys.id(ctx, id, len)
-                    }
+                key = match r.key {
+                    KeyRef::Id(id) => self.keys.id(ctx, id, r.key_len),
                     KeyRef::Name(n) => self.keys.name(ctx, n, r.key_len),
                 };
             }
-            p.op = op;
-            p.client = r.client;
-            p.size = size;
-            p.ttl_ms = ttl_ms;
-            p.fill = fill;
-            p.next_access = next_access;
-            ctx.schedule_rel(time_us as f64, 0);
+            self.pending = Some(Pending {
+                op,
+                key,
+                size: r.size,
+                ttl_ms: r.ttl_ms,
+                fill: r.fill,
+                client: r.client,
+                next_access: r.next_access,
+            });
+            ctx.schedule_rel_us(r.time_us, 0);
             return Ok(());
         }
     }
@@ -539,7 +617,7 @@ impl Replay {
     /// Runs a MONITOR line through the command layer.
     fn command(&mut self, ctx: &mut Ctx) {
         let Some(p) = &self.pending else { return };
-        let argv = &p.argv[..p.argc];
+        let argv = &self.argv[..self.argc];
         let mut keys = std::mem::take(&mut self.cmd_keys);
         keys.clear();
         for i in command::key_positions(argv) {

@@ -146,7 +146,15 @@ impl<R: Read> BlockReader<R> {
     }
 
     /// The next `n` bytes (`n` <= the block size), or `None` at a clean end.
+    #[inline]
     pub(crate) fn next(&mut self, n: usize) -> Result<Option<&[u8]>, BlockError> {
+        self.next_run(n, 1)
+    }
+
+    /// The next whole records of `n` bytes each (`n` <= the block size):
+    /// as many as the buffer holds, at least one and at most `max`, or
+    /// `None` at a clean end.
+    pub(crate) fn next_run(&mut self, n: usize, max: usize) -> Result<Option<&[u8]>, BlockError> {
         while self.end - self.start < n && !self.eof {
             if self.start > 0 {
                 self.buf.copy_within(self.start..self.end, 0);
@@ -167,11 +175,12 @@ impl<R: Read> BlockReader<R> {
         if have < n {
             return Err(BlockError::Truncated { have });
         }
+        let k = (have / n).min(max.max(1));
         let s = self.start;
-        self.start += n;
-        self.offset += n as u64;
-        self.records += 1;
-        Ok(Some(&self.buf[s..s + n]))
+        self.start += k * n;
+        self.offset += (k * n) as u64;
+        self.records += k as u64;
+        Ok(Some(&self.buf[s..s + k * n]))
     }
 }
 

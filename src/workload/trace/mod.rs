@@ -30,7 +30,9 @@ pub use self::csv::{CsvReader, CsvSpec, TimeUnit};
 pub use monitor::MonitorReader;
 pub use open::{open, Compression, Rebased};
 pub use oracle_general::{write_oracle_general, OracleGeneralReader, OracleGeneralRequest};
-pub use record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
+pub use record::{
+    Format, KeyRef, Pos, Rec, RecBatch, TraceError, TraceOp, TraceRecord, TraceSource, BATCH_LEN,
+};
 pub use shared::{DecodedSource, DecodedTrace};
 pub use ttlsim::{
     Op, Request, Row, TraceReader, TraceWriter, TtlsimSource, HEADER, MAX_TIME_MS, MAX_TTL_MS,

@@ -19,7 +19,7 @@ use super::csv::{CsvReader, CsvSpec};
 use super::input::split_fields;
 use super::monitor::{parse_line, MonitorReader};
 use super::oracle_general::OracleGeneralReader;
-use super::record::{Format, Pos, TraceError, TraceRecord, TraceSource};
+use super::record::{Format, Pos, RecBatch, TraceError, TraceRecord, TraceSource};
 use super::ttlsim::{TtlsimSource, HEADER};
 use super::twitter::{parse_op, TwitterReader};
 use super::twr::TwrReader;
@@ -304,6 +304,15 @@ pub const MAX_GAP_US: u64 = 365 * 24 * 3600 * 1_000_000;
 /// the record's position.
 pub struct Rebased<S> {
     inner: S,
+    line: TimeLine,
+    /// An error met inside a batch, returned after the records before it.
+    pending: Option<TraceError>,
+    /// Where a batch's error was (the inner reader has read past it).
+    failed_at: Option<Pos>,
+}
+
+/// [`Rebased`]'s view of time so far.
+struct TimeLine {
     file: String,
     base: Option<u64>,
     last: u64,
@@ -315,12 +324,16 @@ impl<S: TraceSource> Rebased<S> {
     /// Wraps `inner`.
     pub fn new(inner: S) -> Self {
         Rebased {
-            file: inner.file().to_string(),
+            line: TimeLine {
+                file: inner.file().to_string(),
+                base: None,
+                last: 0,
+                clamped: 0,
+                relative_below: 0,
+            },
             inner,
-            base: None,
-            last: 0,
-            clamped: 0,
-            relative_below: 0,
+            pending: None,
+            failed_at: None,
         }
     }
 
@@ -330,23 +343,81 @@ impl<S: TraceSource> Rebased<S> {
     /// at 3 ms must stay at 3 ms; a larger first time is an absolute
     /// timestamp and is re-based as usual.
     pub fn relative_below(mut self, us: u64) -> Self {
-        self.relative_below = us;
+        self.line.relative_below = us;
         self
     }
 
     /// The first record's original time, once one was read.
     pub fn base_us(&self) -> Option<u64> {
-        self.base
+        self.line.base
     }
 
     /// Records whose time was clamped to the previous one.
     pub fn clamped(&self) -> u64 {
-        self.clamped
+        self.line.clamped
     }
 
     /// The wrapped source.
     pub fn into_inner(self) -> S {
         self.inner
+    }
+}
+
+impl TimeLine {
+    /// A record's time `time_us` re-based and kept monotone; an error at
+    /// `pos` for a step back or a jump too large.
+    #[inline]
+    fn rebase(&mut self, time_us: u64, pos: impl FnOnce() -> Pos) -> Result<u64, TraceError> {
+        // The common case: on or after the last time, by less than the gap.
+        if let Some(rel) = self.base.and_then(|b| time_us.checked_sub(b)) {
+            if rel >= self.last && rel - self.last <= MAX_GAP_US {
+                self.last = rel;
+                return Ok(rel);
+            }
+        }
+        let first = if time_us < self.relative_below {
+            0
+        } else {
+            time_us
+        };
+        let base = *self.base.get_or_insert(first);
+        let rel = i128::from(time_us) - i128::from(base);
+        let last = i128::from(self.last);
+        let t = if rel < last {
+            let back = u64::try_from(last - rel).unwrap_or(u64::MAX);
+            if back > BACKWARD_TOLERANCE_US {
+                return Err(TraceError::new(
+                    &self.file,
+                    pos(),
+                    format!(
+                        "time goes back {} (from {} to {} after the first record); at most {} is tolerated",
+                        secs(back as i128),
+                        secs(last),
+                        secs(rel),
+                        secs(BACKWARD_TOLERANCE_US as i128)
+                    ),
+                ));
+            }
+            self.clamped += 1;
+            self.last
+        } else {
+            let gap = u64::try_from(rel - last).unwrap_or(u64::MAX);
+            if gap > MAX_GAP_US {
+                return Err(TraceError::new(
+                    &self.file,
+                    pos(),
+                    format!(
+                        "time jumps forward {} (from {} to {} after the first record), more than a year: a wrong time unit?",
+                        secs(gap as i128),
+                        secs(last),
+                        secs(rel)
+                    ),
+                ));
+            }
+            u64::try_from(rel).unwrap_or(u64::MAX)
+        };
+        self.last = t;
+        Ok(t)
     }
 }
 
@@ -371,54 +442,45 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
             Some(r) => r,
             None => return Ok(None),
         };
-        let first = if r.time_us < self.relative_below {
-            0
-        } else {
-            r.time_us
-        };
-        let base = *self.base.get_or_insert(first);
-        let rel = i128::from(r.time_us) - i128::from(base);
-        let last = i128::from(self.last);
-        let t = if rel < last {
-            let back = u64::try_from(last - rel).unwrap_or(u64::MAX);
-            if back > BACKWARD_TOLERANCE_US {
-                return Err(TraceError::new(
-                    &self.file,
-                    r.pos,
-                    format!(
-                        "time goes back {} (from {} to {} after the first record); at most {} is tolerated",
-                        secs(back as i128),
-                        secs(last),
-                        secs(rel),
-                        secs(BACKWARD_TOLERANCE_US as i128)
-                    ),
-                ));
-            }
-            self.clamped += 1;
-            self.last
-        } else {
-            let gap = u64::try_from(rel - last).unwrap_or(u64::MAX);
-            if gap > MAX_GAP_US {
-                return Err(TraceError::new(
-                    &self.file,
-                    r.pos,
-                    format!(
-                        "time jumps forward {} (from {} to {} after the first record), more than a year: a wrong time unit?",
-                        secs(gap as i128),
-                        secs(last),
-                        secs(rel)
-                    ),
-                ));
-            }
-            u64::try_from(rel).unwrap_or(u64::MAX)
-        };
-        self.last = t;
-        r.time_us = t;
+        let pos = r.pos;
+        r.time_us = self.line.rebase(r.time_us, || pos)?;
         Ok(Some(r))
     }
 
+    fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
+        if let Some(e) = self.pending.take() {
+            self.failed_at = Some(e.pos);
+            return Err(e);
+        }
+        let from = out.len();
+        if !self.inner.next_batch(out)? {
+            return Ok(false);
+        }
+        for i in from..out.len() {
+            let pos = out.pos[i];
+            let time = out.recs[i].time_us;
+            match self.line.rebase(time, || Pos::Byte {
+                offset: pos.0,
+                record: pos.1,
+            }) {
+                Ok(t) => out.recs[i].time_us = t,
+                Err(e) if i == from => {
+                    self.failed_at = Some(e.pos);
+                    return Err(e);
+                }
+                Err(e) => {
+                    // The records before it first, then the error.
+                    out.truncate(i);
+                    self.pending = Some(e);
+                    break;
+                }
+            }
+        }
+        Ok(true)
+    }
+
     fn position(&self) -> Pos {
-        self.inner.position()
+        self.failed_at.unwrap_or_else(|| self.inner.position())
     }
 
     fn skipped(&self) -> Vec<(String, u64)> {
@@ -429,7 +491,9 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::trace::{fixture, KeyRef, TraceOp};
+    use crate::workload::trace::{
+        fixture, DecodedSource, DecodedTrace, KeyRef, OracleGeneralRequest, Rec, TraceOp,
+    };
 
     /// Every record of a source, owned, for comparisons.
     fn dump(s: &mut dyn TraceSource) -> Vec<String> {
@@ -688,6 +752,113 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// Every record of `s` read one by one, as compact records with their
+    /// positions, then how it ended and the position and skips after it.
+    fn by_record(s: &mut dyn TraceSource) -> Vec<String> {
+        let mut out = Vec::new();
+        loop {
+            match s.next_record() {
+                Ok(Some(r)) => out.push(format!("{:?} {:?}", Rec::of(&r), r.pos)),
+                Ok(None) => break out.push("end".into()),
+                Err(e) => break out.push(e.to_string()),
+            }
+        }
+        out.push(format!("{:?}", s.position()));
+        if out[out.len() - 2] == "end" {
+            out.push(format!("{:?}", s.skipped()));
+        }
+        out
+    }
+
+    /// The same through [`TraceSource::next_batch`] (whose skip counts run
+    /// to the end of the block, so only a clean end's are compared).
+    fn by_batch(s: &mut dyn TraceSource) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut b = RecBatch::default();
+        loop {
+            b.clear();
+            match s.next_batch(&mut b) {
+                Ok(true) if b.is_empty() => break out.push("end".into()),
+                Ok(true) => {
+                    assert!(b.len() <= crate::workload::trace::BATCH_LEN);
+                    for i in 0..b.len() {
+                        out.push(format!("{:?} {:?}", Some(b.recs[i]), b.pos_of(i)));
+                    }
+                }
+                Ok(false) => panic!("{}: no compact form", s.file()),
+                Err(e) => break out.push(e.to_string()),
+            }
+        }
+        out.push(format!("{:?}", s.position()));
+        if out[out.len() - 2] == "end" {
+            out.push(format!("{:?}", s.skipped()));
+        }
+        out
+    }
+
+    /// Asserts `got == want`, showing only the first difference.
+    fn same(got: &[String], want: &[String], what: &str) {
+        let at = got.iter().zip(want).position(|(g, w)| g != w);
+        assert!(
+            at.is_none() && got.len() == want.len(),
+            "{what}: {} against {} lines, first difference at {at:?}: {:?} / {:?}",
+            got.len(),
+            want.len(),
+            at.map(|i| &got[i]),
+            at.map(|i| &want[i])
+        );
+    }
+
+    #[test]
+    fn batches_hold_what_records_hold_up_to_the_same_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // 10,000 records (several batches), sizes 0 skipped here and
+        // there, and the time going back 5 s at record 9,000.
+        let mut reqs = Vec::new();
+        for i in 0..10_000u32 {
+            let time_s = if i == 9_000 { 100 } else { 100 + i / 100 + 5 };
+            reqs.push(OracleGeneralRequest {
+                time_s,
+                obj_id: u64::from(i % 777),
+                obj_size: if i % 1_000 == 7 { 0 } else { 100 + i },
+            });
+        }
+        let back = dir.path().join("back.oracleGeneral.bin");
+        let mut f = std::fs::File::create(&back).unwrap();
+        crate::workload::trace::write_oracle_general(&mut f, &reqs).unwrap();
+        drop(f);
+        let cloud = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/data/cloudPhysicsIO.oracleGeneral.bin");
+        for f in [
+            fixture("small.oracleGeneral.bin"),
+            fixture("small.oracleGeneral.bin.zst"),
+            fixture("truncated.oracleGeneral.bin"),
+            fixture("truncated.oracleGeneral.bin.gz"),
+            back.clone(),
+            cloud.clone(),
+        ] {
+            let want = by_record(&mut Rebased::new(open(&f, None, None).unwrap()));
+            let got = by_batch(&mut Rebased::new(open(&f, None, None).unwrap()));
+            same(&got, &want, &f.display().to_string());
+            // A shared decoding, where the file decodes.
+            if let Some(d) = DecodedTrace::decode(&mut *open(&f, None, None).unwrap(), 1 << 30) {
+                let mut shared = Rebased::new(DecodedSource::new(std::sync::Arc::new(d)));
+                same(
+                    &by_batch(&mut shared),
+                    &want,
+                    &format!("{} shared", f.display()),
+                );
+            }
+        }
+        let errs = by_record(&mut Rebased::new(open(&back, None, None).unwrap()));
+        assert!(errs[errs.len() - 2].contains("time goes back"));
+        assert_eq!(errs.len(), 9_000 - 9 + 2);
+        // Text formats have no compact form.
+        let mut b = RecBatch::default();
+        let mut t = Rebased::new(open(&fixture("small.ttlsim.csv"), None, None).unwrap());
+        assert!(!t.next_batch(&mut b).unwrap() && b.is_empty());
     }
 
     #[test]

@@ -26,7 +26,7 @@
 
 use super::input::{le_u32, le_u64, BlockError, BlockReader, BLOCK};
 use super::record::{
-    Format, KeyRef, Pos, SkipCounts, TraceError, TraceOp, TraceRecord, TraceSource,
+    Format, Pos, Rec, RecBatch, SkipCounts, TraceError, TraceRecord, TraceSource, BATCH_LEN,
 };
 use rustc_hash::FxHashMap;
 use std::io::{self, Read, Write};
@@ -95,28 +95,42 @@ impl<R: Read + Send> TraceSource for OracleGeneralReader<R> {
                 Ok(None) => return Ok(None),
                 Err(e) => return Err(block_error(&self.file, offset, record, RECORD_LEN, e)),
             };
-            let time_s = le_u32(b, 0);
-            let id = le_u64(b, 4);
-            let size = le_u32(b, 12);
-            let next = le_u64(b, 16) as i64;
-            if size == 0 {
-                self.skipped.add("size 0");
-                continue;
+            match decode(b) {
+                Some(rec) => return Ok(Some(rec.record(self.last))),
+                None => self.skipped.add("size 0"),
             }
-            return Ok(Some(TraceRecord {
-                time_us: u64::from(time_s) * 1_000_000,
-                op: TraceOp::Get,
-                key: KeyRef::Id(id),
-                key_len: 0,
-                size,
-                ttl_ms: 0,
-                fill: true,
-                next_access: (next >= 0 && next != i64::MAX).then_some(next as u64),
-                argv: &[],
-                client: 0,
-                pos: self.last,
-            }));
         }
+    }
+
+    fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
+        let room = BATCH_LEN.saturating_sub(out.len());
+        let from = out.len();
+        // Until a record is kept (size 0 is skipped), the end, or an error
+        // (only ever before the first record of a run: none is pending).
+        while out.len() == from {
+            let (offset, record) = (self.blocks.offset(), self.blocks.records() + 1);
+            let run = match self.blocks.next_run(RECORD_LEN, room) {
+                Ok(Some(b)) => b,
+                Ok(None) => {
+                    self.last = Pos::Byte { offset, record };
+                    return Ok(true);
+                }
+                Err(e) => {
+                    self.last = Pos::Byte { offset, record };
+                    return Err(block_error(&self.file, offset, record, RECORD_LEN, e));
+                }
+            };
+            for (j, b) in run.chunks_exact(RECORD_LEN).enumerate() {
+                match decode(b) {
+                    Some(rec) => out.push(rec, offset + (j * RECORD_LEN) as u64, record + j as u64),
+                    None => self.skipped.add("size 0"),
+                }
+            }
+        }
+        if let Some(i) = out.len().checked_sub(1) {
+            self.last = out.pos_of(i);
+        }
+        Ok(true)
     }
 
     fn position(&self) -> Pos {
@@ -126,6 +140,24 @@ impl<R: Read + Send> TraceSource for OracleGeneralReader<R> {
     fn skipped(&self) -> Vec<(String, u64)> {
         self.skipped.to_vec()
     }
+}
+
+/// A record's request; `None` for one of size 0, which libCacheSim's
+/// readers skip (`ignore_size_zero_req`).
+#[inline]
+fn decode(b: &[u8]) -> Option<Rec> {
+    let time_s = le_u32(b, 0);
+    let id = le_u64(b, 4);
+    let size = le_u32(b, 12);
+    let next = le_u64(b, 16) as i64;
+    (size != 0).then(|| {
+        Rec::fill_get(
+            u64::from(time_s) * 1_000_000,
+            id,
+            size,
+            (next >= 0 && next != i64::MAX).then_some(next as u64),
+        )
+    })
 }
 
 /// One request to write with [`write_oracle_general`].
@@ -173,6 +205,7 @@ pub fn write_oracle_general<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::trace::{KeyRef, TraceOp};
 
     fn cloud_physics() -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -135,6 +135,157 @@ pub enum Pos {
     },
 }
 
+/// Bits of [`Rec::meta`] below the op and fill flag: the TTL in ms.
+const TTL_BITS: u32 = 48;
+const FILL_BIT: u64 = 1 << TTL_BITS;
+const OP_SHIFT: u32 = 56;
+
+/// One key request in 40 bytes: what a binary cache trace's record holds,
+/// decoded. Shared decoded traces keep them ([`super::DecodedTrace`]) and
+/// [`TraceSource::next_batch`] returns them in blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rec {
+    /// Time in µs as the file gives it.
+    pub time_us: u64,
+    /// Object id.
+    pub id: u64,
+    /// Next access vtime, or `u64::MAX` when the file gives none.
+    pub next: u64,
+    /// TTL ms (low 48 bits), the fill flag (bit 48), the op's index in
+    /// [`TraceOp::ALL`] (bits 56..).
+    pub meta: u64,
+    /// Value bytes.
+    pub size: u32,
+    /// Key bytes.
+    pub key_len: u32,
+}
+
+impl Rec {
+    /// The compact form of a key request; `None` for a record it cannot
+    /// hold (a key name, a whole command, a TTL of 2^48 ms or more).
+    pub fn of(r: &TraceRecord<'_>) -> Option<Rec> {
+        let (KeyRef::Id(id), true) = (r.key, r.argv.is_empty()) else {
+            return None;
+        };
+        if r.ttl_ms >= 1 << TTL_BITS {
+            return None;
+        }
+        let op = TraceOp::ALL.iter().position(|&o| o == r.op)? as u64;
+        Some(Rec {
+            time_us: r.time_us,
+            id,
+            next: r.next_access.unwrap_or(u64::MAX),
+            meta: r.ttl_ms | if r.fill { FILL_BIT } else { 0 } | op << OP_SHIFT,
+            size: r.size,
+            key_len: r.key_len,
+        })
+    }
+
+    /// A cache-trace GET that fills on a miss, with no TTL (oracle-general).
+    #[inline]
+    pub fn fill_get(time_us: u64, id: u64, size: u32, next: Option<u64>) -> Rec {
+        Rec {
+            time_us,
+            id,
+            next: next.unwrap_or(u64::MAX),
+            meta: FILL_BIT,
+            size,
+            key_len: 0,
+        }
+    }
+
+    /// The operation.
+    #[inline]
+    pub fn op(&self) -> TraceOp {
+        TraceOp::ALL[(self.meta >> OP_SHIFT) as usize]
+    }
+
+    /// TTL in ms, 0 for none.
+    #[inline]
+    pub fn ttl_ms(&self) -> u64 {
+        self.meta & (FILL_BIT - 1)
+    }
+
+    /// See [`TraceRecord::fill`].
+    #[inline]
+    pub fn fill(&self) -> bool {
+        self.meta & FILL_BIT != 0
+    }
+
+    /// See [`TraceRecord::next_access`].
+    #[inline]
+    pub fn next_access(&self) -> Option<u64> {
+        (self.next != u64::MAX).then_some(self.next)
+    }
+
+    /// As a [`TraceRecord`] at `pos`.
+    pub fn record(&self, pos: Pos) -> TraceRecord<'static> {
+        TraceRecord {
+            time_us: self.time_us,
+            op: self.op(),
+            key: KeyRef::Id(self.id),
+            key_len: self.key_len,
+            size: self.size,
+            ttl_ms: self.ttl_ms(),
+            fill: self.fill(),
+            next_access: self.next_access(),
+            argv: &[],
+            client: 0,
+            pos,
+        }
+    }
+}
+
+/// Records a [`TraceSource::next_batch`] call returns at most.
+pub const BATCH_LEN: usize = 4096;
+
+/// A block of decoded key requests with their places in the file (byte
+/// offset, 1-based record number), reused from block to block.
+#[derive(Debug, Default)]
+pub struct RecBatch {
+    /// The records.
+    pub recs: Vec<Rec>,
+    /// Where each record is, for an error about it.
+    pub pos: Vec<(u64, u64)>,
+}
+
+impl RecBatch {
+    /// Empties it, keeping its memory.
+    pub fn clear(&mut self) {
+        self.recs.clear();
+        self.pos.clear();
+    }
+
+    /// Records held.
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    /// True when it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// Adds a record found at `offset`, record number `record`.
+    #[inline]
+    pub fn push(&mut self, rec: Rec, offset: u64, record: u64) {
+        self.recs.push(rec);
+        self.pos.push((offset, record));
+    }
+
+    /// Where record `i` is.
+    pub fn pos_of(&self, i: usize) -> Pos {
+        let (offset, record) = self.pos[i];
+        Pos::Byte { offset, record }
+    }
+
+    /// Drops the records from `i` on.
+    pub fn truncate(&mut self, i: usize) {
+        self.recs.truncate(i);
+        self.pos.truncate(i);
+    }
+}
+
 /// A malformed trace: the file, the position, what is wrong.
 ///
 /// Displays as `file:LINE: message` for text formats (the shape of
@@ -264,6 +415,19 @@ pub trait TraceSource: Send {
     fn skipped(&self) -> Vec<(String, u64)> {
         vec![]
     }
+    /// Appends the next records, at most [`BATCH_LEN`], to `out` in their
+    /// compact form, for a source whose records are all key requests (the
+    /// binary cache traces), so that a replay takes them from an array
+    /// instead of a call per record. `Ok(true)` and nothing appended: the
+    /// end of the trace. `Ok(false)`: this source has no compact form (the
+    /// default); read it with [`next_record`](Self::next_record). An error
+    /// comes after the records before it were returned, on the next call.
+    /// [`position`](Self::position) is then that of the last record
+    /// appended.
+    fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
+        let _ = out;
+        Ok(false)
+    }
 }
 
 impl<T: TraceSource + ?Sized> TraceSource for Box<T> {
@@ -281,6 +445,9 @@ impl<T: TraceSource + ?Sized> TraceSource for Box<T> {
     }
     fn skipped(&self) -> Vec<(String, u64)> {
         (**self).skipped()
+    }
+    fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
+        (**self).next_batch(out)
     }
 }
 

@@ -11,30 +11,7 @@
 
 use std::sync::Arc;
 
-use super::record::{Format, KeyRef, Pos, TraceError, TraceOp, TraceRecord, TraceSource};
-
-/// Bits of `meta` below the op and fill flag: the TTL in ms.
-const TTL_BITS: u32 = 48;
-const FILL_BIT: u64 = 1 << TTL_BITS;
-const OP_SHIFT: u32 = 56;
-
-/// One decoded request (40 bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rec {
-    /// Time in µs as the file gives it.
-    pub time_us: u64,
-    /// Object id.
-    pub id: u64,
-    /// Next access vtime, or `u64::MAX` when the file gives none.
-    pub next: u64,
-    /// TTL ms (low 48 bits), the fill flag (bit 48), the op's index in
-    /// [`TraceOp::ALL`] (bits 56..).
-    pub meta: u64,
-    /// Value bytes.
-    pub size: u32,
-    /// Key bytes.
-    pub key_len: u32,
-}
+use super::record::{Format, Pos, Rec, RecBatch, TraceError, TraceRecord, TraceSource, BATCH_LEN};
 
 /// Where the records stop following one another at the format's record
 /// length: the position of record `at` and the skip counts as of it.
@@ -102,25 +79,12 @@ impl DecodedTrace {
             if recs.len() >= max {
                 return None;
             }
-            let (KeyRef::Id(id), true) = (r.key, r.argv.is_empty()) else {
-                return None;
-            };
-            let op = TraceOp::ALL.iter().position(|&o| o == r.op)? as u64;
-            if r.ttl_ms >= 1 << TTL_BITS {
-                return None;
-            }
+            let rec = Rec::of(&r)?;
             let Pos::Byte { offset, record } = r.pos else {
                 return None;
             };
             let at = recs.len();
-            recs.push(Rec {
-                time_us: r.time_us,
-                id,
-                next: r.next_access.unwrap_or(u64::MAX),
-                meta: r.ttl_ms | if r.fill { FILL_BIT } else { 0 } | op << OP_SHIFT,
-                size: r.size,
-                key_len: r.key_len,
-            });
+            recs.push(rec);
             if (offset, record) != next_expected {
                 marks.push(Mark {
                     at,
@@ -186,6 +150,25 @@ impl DecodedSource {
     }
 }
 
+impl DecodedSource {
+    /// The byte offset and record number of record `i`, at or after the
+    /// last one placed (passes the marks up to it).
+    #[inline]
+    fn place(&mut self, i: usize) -> (u64, u64) {
+        let t = &*self.trace;
+        while t.marks.get(self.marks).is_some_and(|m| m.at <= i) {
+            self.marks += 1;
+        }
+        match self.marks.checked_sub(1).map(|m| &t.marks[m]) {
+            Some(m) => {
+                let d = (i - m.at) as u64;
+                (m.offset + d * t.len, m.record + d)
+            }
+            None => (i as u64 * t.len, i as u64 + 1),
+        }
+    }
+}
+
 impl TraceSource for DecodedSource {
     fn format(&self) -> Format {
         self.trace.format
@@ -197,38 +180,34 @@ impl TraceSource for DecodedSource {
 
     #[inline]
     fn next_record(&mut self) -> Result<Option<TraceRecord<'_>>, TraceError> {
-        let t = &*self.trace;
         let i = self.next;
-        let Some(r) = t.recs.get(i) else {
+        let Some(&r) = self.trace.recs.get(i) else {
             self.done = true;
-            self.last = t.end;
+            self.last = self.trace.end;
             return Ok(None);
         };
         self.next += 1;
-        while t.marks.get(self.marks).is_some_and(|m| m.at <= i) {
-            self.marks += 1;
-        }
-        let (offset, record) = match self.marks.checked_sub(1).map(|m| &t.marks[m]) {
-            Some(m) => {
-                let d = (i - m.at) as u64;
-                (m.offset + d * t.len, m.record + d)
-            }
-            None => (i as u64 * t.len, i as u64 + 1),
-        };
+        let (offset, record) = self.place(i);
         self.last = Pos::Byte { offset, record };
-        Ok(Some(TraceRecord {
-            time_us: r.time_us,
-            op: TraceOp::ALL[(r.meta >> OP_SHIFT) as usize],
-            key: KeyRef::Id(r.id),
-            key_len: r.key_len,
-            size: r.size,
-            ttl_ms: r.meta & (FILL_BIT - 1),
-            fill: r.meta & FILL_BIT != 0,
-            next_access: (r.next != u64::MAX).then_some(r.next),
-            argv: &[],
-            client: 0,
-            pos: self.last,
-        }))
+        Ok(Some(r.record(self.last)))
+    }
+
+    fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
+        let from = self.next;
+        let to = (from + BATCH_LEN).min(self.trace.recs.len());
+        if from == to {
+            self.done = true;
+            self.last = self.trace.end;
+            return Ok(true);
+        }
+        out.recs.extend_from_slice(&self.trace.recs[from..to]);
+        for i in from..to {
+            let (offset, record) = self.place(i);
+            out.pos.push((offset, record));
+        }
+        self.next = to;
+        self.last = out.pos_of(out.len() - 1);
+        Ok(true)
     }
 
     fn position(&self) -> Pos {
