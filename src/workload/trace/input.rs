@@ -1,6 +1,7 @@
 //! Input plumbing shared by the readers: a bounded line reader, a block
 //! reader for fixed-size binary records, and allocation-free number parsing.
 
+use super::record::{Pos, Rec, RecBatch, SkipCounts, TraceError, BATCH_LEN};
 use std::io::{self, BufRead, Read};
 
 /// Reads lines into one reused buffer, refusing a line longer than `max`
@@ -181,6 +182,104 @@ impl<R: Read> BlockReader<R> {
         self.offset += (k * n) as u64;
         self.records += k as u64;
         Ok(Some(&self.buf[s..s + k * n]))
+    }
+}
+
+/// What one fixed-size record decodes to.
+pub(crate) enum Decoded {
+    /// A request.
+    Rec(Rec),
+    /// A record not replayed, counted under this reason.
+    Skip(&'static str),
+    /// A malformed record: what is wrong with it.
+    Bad(String),
+}
+
+/// A binary reader's state that [`read_batch`] updates.
+pub(crate) struct BatchState<'a> {
+    /// The file, for errors.
+    pub file: &'a str,
+    /// Bytes per record.
+    pub len: usize,
+    /// Skipped records by reason.
+    pub skipped: &'a mut SkipCounts,
+    /// The reader's position (of the last record returned, or the error).
+    pub last: &'a mut Pos,
+    /// An error met after records already in the batch: the next call's.
+    pub pending: &'a mut Option<TraceError>,
+}
+
+/// [`TraceSource::next_batch`](super::TraceSource::next_batch) for a format
+/// of fixed-size records: decodes whole runs of the block buffer with
+/// `decode` until a request is kept (or the end, or an error, which waits
+/// for the next call when requests came before it).
+pub(crate) fn read_batch<R: Read>(
+    blocks: &mut BlockReader<R>,
+    st: BatchState<'_>,
+    out: &mut RecBatch,
+    decode: impl Fn(&[u8]) -> Decoded,
+) -> Result<bool, TraceError> {
+    if let Some(e) = st.pending.take() {
+        *st.last = e.pos;
+        return Err(e);
+    }
+    let len = st.len;
+    let from = out.len();
+    let room = BATCH_LEN.saturating_sub(from);
+    while out.len() == from {
+        let (offset, record) = (blocks.offset(), blocks.records() + 1);
+        let run = match blocks.next_run(len, room) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                *st.last = Pos::Byte { offset, record };
+                return Ok(true);
+            }
+            Err(e) => {
+                *st.last = Pos::Byte { offset, record };
+                return Err(block_error(st.file, offset, record, len, e));
+            }
+        };
+        for (j, b) in run.chunks_exact(len).enumerate() {
+            let (at, n) = (offset + (j * len) as u64, record + j as u64);
+            match decode(b) {
+                Decoded::Rec(rec) => out.push(rec, at, n),
+                Decoded::Skip(why) => st.skipped.add(why),
+                Decoded::Bad(m) => {
+                    let pos = Pos::Byte {
+                        offset: at,
+                        record: n,
+                    };
+                    let e = TraceError::new(st.file, pos, m);
+                    if out.len() == from {
+                        *st.last = pos;
+                        return Err(e);
+                    }
+                    *st.pending = Some(e);
+                    break;
+                }
+            }
+        }
+    }
+    *st.last = out.pos_of(out.len() - 1);
+    Ok(true)
+}
+
+/// Turns a block error into a [`TraceError`] at the record being read.
+pub(crate) fn block_error(
+    file: &str,
+    offset: u64,
+    record: u64,
+    len: usize,
+    e: BlockError,
+) -> TraceError {
+    let pos = Pos::Byte { offset, record };
+    match e {
+        BlockError::Io(e) => TraceError::new(file, pos, format!("cannot read: {e}")),
+        BlockError::Truncated { have } => TraceError::new(
+            file,
+            pos,
+            format!("truncated record: the file ends {have} bytes into a {len}-byte record"),
+        ),
     }
 }
 

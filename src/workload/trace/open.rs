@@ -829,9 +829,35 @@ mod tests {
         let mut f = std::fs::File::create(&back).unwrap();
         crate::workload::trace::write_oracle_general(&mut f, &reqs).unwrap();
         drop(f);
+        // A twr trace of 9,000 records with nops, and an unknown op at
+        // record 6,000.
+        let mut twr = Vec::new();
+        for i in 0..9_000u32 {
+            let op = match i {
+                6_000 => 99,
+                _ if i % 700 == 3 => 0,
+                _ => 1 + (i % 11) as u8,
+            };
+            twr.extend(crate::workload::trace::twr::encode_twr(
+                i / 10,
+                u64::from(i % 555),
+                10,
+                50 + i,
+                op,
+                i % 3,
+                None,
+            ));
+        }
+        let bad_op = dir.path().join("bad_op.twr");
+        std::fs::write(&bad_op, twr).unwrap();
         let cloud = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../shared/data/cloudPhysicsIO.oracleGeneral.bin");
         for f in [
+            fixture("small.twr"),
+            fixture("small.twrNS"),
+            fixture("truncated.twr"),
+            fixture("truncated.twrNS"),
+            bad_op.clone(),
             fixture("small.oracleGeneral.bin"),
             fixture("small.oracleGeneral.bin.zst"),
             fixture("truncated.oracleGeneral.bin"),
@@ -855,6 +881,8 @@ mod tests {
         let errs = by_record(&mut Rebased::new(open(&back, None, None).unwrap()));
         assert!(errs[errs.len() - 2].contains("time goes back"));
         assert_eq!(errs.len(), 9_000 - 9 + 2);
+        let errs = by_record(&mut Rebased::new(open(&bad_op, None, None).unwrap()));
+        assert!(errs[errs.len() - 2].contains("unknown op 99"));
         // Text formats have no compact form.
         let mut b = RecBatch::default();
         let mut t = Rebased::new(open(&fixture("small.ttlsim.csv"), None, None).unwrap());

@@ -24,10 +24,10 @@
 //! [`write_oracle_general`] writes requests in this format, computing
 //! next_access_vtime as libCacheSim's oracle trace generator does.
 
-use super::input::{le_u32, le_u64, BlockError, BlockReader, BLOCK};
-use super::record::{
-    Format, Pos, Rec, RecBatch, SkipCounts, TraceError, TraceRecord, TraceSource, BATCH_LEN,
+use super::input::{
+    block_error, le_u32, le_u64, read_batch, BatchState, BlockReader, Decoded, BLOCK,
 };
+use super::record::{Format, Pos, Rec, RecBatch, SkipCounts, TraceError, TraceRecord, TraceSource};
 use rustc_hash::FxHashMap;
 use std::io::{self, Read, Write};
 
@@ -54,25 +54,6 @@ impl<R: Read + Send> OracleGeneralReader<R> {
             },
             skipped: SkipCounts::default(),
         }
-    }
-}
-
-/// Turns a block error into a [`TraceError`] at the record being read.
-pub(crate) fn block_error(
-    file: &str,
-    offset: u64,
-    record: u64,
-    len: usize,
-    e: BlockError,
-) -> TraceError {
-    let pos = Pos::Byte { offset, record };
-    match e {
-        BlockError::Io(e) => TraceError::new(file, pos, format!("cannot read: {e}")),
-        BlockError::Truncated { have } => TraceError::new(
-            file,
-            pos,
-            format!("truncated record: the file ends {have} bytes into a {len}-byte record"),
-        ),
     }
 }
 
@@ -103,34 +84,17 @@ impl<R: Read + Send> TraceSource for OracleGeneralReader<R> {
     }
 
     fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
-        let room = BATCH_LEN.saturating_sub(out.len());
-        let from = out.len();
-        // Until a record is kept (size 0 is skipped), the end, or an error
-        // (only ever before the first record of a run: none is pending).
-        while out.len() == from {
-            let (offset, record) = (self.blocks.offset(), self.blocks.records() + 1);
-            let run = match self.blocks.next_run(RECORD_LEN, room) {
-                Ok(Some(b)) => b,
-                Ok(None) => {
-                    self.last = Pos::Byte { offset, record };
-                    return Ok(true);
-                }
-                Err(e) => {
-                    self.last = Pos::Byte { offset, record };
-                    return Err(block_error(&self.file, offset, record, RECORD_LEN, e));
-                }
-            };
-            for (j, b) in run.chunks_exact(RECORD_LEN).enumerate() {
-                match decode(b) {
-                    Some(rec) => out.push(rec, offset + (j * RECORD_LEN) as u64, record + j as u64),
-                    None => self.skipped.add("size 0"),
-                }
-            }
-        }
-        if let Some(i) = out.len().checked_sub(1) {
-            self.last = out.pos_of(i);
-        }
-        Ok(true)
+        let st = BatchState {
+            file: &self.file,
+            len: RECORD_LEN,
+            skipped: &mut self.skipped,
+            last: &mut self.last,
+            pending: &mut None,
+        };
+        read_batch(&mut self.blocks, st, out, |b| match decode(b) {
+            Some(rec) => Decoded::Rec(rec),
+            None => Decoded::Skip("size 0"),
+        })
     }
 
     fn position(&self) -> Pos {

@@ -167,17 +167,35 @@ impl Rec {
         let (KeyRef::Id(id), true) = (r.key, r.argv.is_empty()) else {
             return None;
         };
-        if r.ttl_ms >= 1 << TTL_BITS {
+        let mut rec = Rec::new(r.time_us, r.op, id, r.key_len, r.size, r.ttl_ms, r.fill)?;
+        rec.next = r.next_access.unwrap_or(u64::MAX);
+        Some(rec)
+    }
+
+    /// A request with no next-access time; `None` for a TTL of 2^48 ms or
+    /// more.
+    #[inline]
+    pub fn new(
+        time_us: u64,
+        op: TraceOp,
+        id: u64,
+        key_len: u32,
+        size: u32,
+        ttl_ms: u64,
+        fill: bool,
+    ) -> Option<Rec> {
+        if ttl_ms >= 1 << TTL_BITS {
             return None;
         }
-        let op = TraceOp::ALL.iter().position(|&o| o == r.op)? as u64;
+        // The declaration order is [`TraceOp::ALL`]'s (a test checks it).
+        let op = op as u64;
         Some(Rec {
-            time_us: r.time_us,
+            time_us,
             id,
-            next: r.next_access.unwrap_or(u64::MAX),
-            meta: r.ttl_ms | if r.fill { FILL_BIT } else { 0 } | op << OP_SHIFT,
-            size: r.size,
-            key_len: r.key_len,
+            next: u64::MAX,
+            meta: ttl_ms | if fill { FILL_BIT } else { 0 } | op << OP_SHIFT,
+            size,
+            key_len,
         })
     }
 
@@ -484,6 +502,22 @@ impl SkipCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_records_keep_every_op() {
+        for (i, &op) in TraceOp::ALL.iter().enumerate() {
+            assert_eq!(op as usize, i);
+            let r = Rec::new(7, op, 9, 3, 100, (1 << TTL_BITS) - 1, i % 2 == 0).unwrap();
+            assert_eq!(
+                (r.op(), r.ttl_ms(), r.fill()),
+                (op, (1 << TTL_BITS) - 1, i % 2 == 0)
+            );
+        }
+        assert_eq!(
+            Rec::new(7, TraceOp::Set, 9, 3, 100, 1 << TTL_BITS, false),
+            None
+        );
+    }
 
     #[test]
     fn errors_name_the_file_and_position() {

@@ -26,10 +26,11 @@
 //! gets of value size 0 (a miss recorded by the traced server) is skipped and
 //! counted as `get of size 0`. The twrNS namespace is read and not kept.
 
-use super::input::{le_u16, le_u32, le_u64, BlockReader, BLOCK};
-use super::oracle_general::block_error;
+use super::input::{
+    block_error, le_u16, le_u32, le_u64, read_batch, BatchState, BlockReader, Decoded, BLOCK,
+};
 use super::record::{
-    Format, KeyRef, Pos, SkipCounts, TraceError, TraceOp, TraceRecord, TraceSource,
+    Format, Pos, Rec, RecBatch, SkipCounts, TraceError, TraceOp, TraceRecord, TraceSource,
 };
 use std::io::Read;
 
@@ -47,6 +48,8 @@ pub struct TwrReader<R> {
     skipped: SkipCounts,
     /// The namespace of the last record (twrNS), for callers that want it.
     namespace: u16,
+    /// An error met after records already in a batch.
+    pending: Option<TraceError>,
 }
 
 impl<R: Read + Send> TwrReader<R> {
@@ -63,10 +66,21 @@ impl<R: Read + Send> TwrReader<R> {
             },
             skipped: SkipCounts::default(),
             namespace: 0,
+            pending: None,
         }
     }
 
-    /// The twrNS namespace of the last record returned (0 for `twr`).
+    /// Bytes per record.
+    fn len(&self) -> usize {
+        if self.ns {
+            TWR_NS_LEN
+        } else {
+            TWR_LEN
+        }
+    }
+
+    /// The twrNS namespace of the last record
+    /// [`next_record`](TraceSource::next_record) returned (0 for `twr`).
     pub fn namespace(&self) -> u16 {
         self.namespace
     }
@@ -106,7 +120,7 @@ impl<R: Read + Send> TraceSource for TwrReader<R> {
     }
 
     fn next_record(&mut self) -> Result<Option<TraceRecord<'_>>, TraceError> {
-        let len = if self.ns { TWR_NS_LEN } else { TWR_LEN };
+        let len = self.len();
         loop {
             let offset = self.blocks.offset();
             let record = self.blocks.records() + 1;
@@ -117,41 +131,26 @@ impl<R: Read + Send> TraceSource for TwrReader<R> {
                 Ok(None) => return Ok(None),
                 Err(e) => return Err(block_error(&self.file, offset, record, len, e)),
             };
-            let time_s = le_u32(b, 0);
-            let id = le_u64(b, 4);
-            let kv = le_u32(b, 12);
-            let op_ttl = le_u32(b, 16);
-            let namespace = if self.ns { le_u16(b, 20) } else { 0 };
-            let key_size = (kv >> 22) & 0x3ff;
-            let val_size = kv & 0x3f_ffff;
-            let ttl_s = op_ttl & 0xff_ffff;
-            let op = match op(op_ttl >> 24) {
-                Ok(Some(op)) => op,
-                Ok(None) => {
-                    self.skipped.add("op nop");
-                    continue;
+            match decode(b) {
+                Decoded::Rec(rec) => {
+                    self.namespace = if self.ns { le_u16(b, 20) } else { 0 };
+                    return Ok(Some(rec.record(pos)));
                 }
-                Err(m) => return Err(TraceError::new(&self.file, pos, m)),
-            };
-            if op == TraceOp::Get && val_size == 0 {
-                self.skipped.add("get of size 0");
-                continue;
+                Decoded::Skip(why) => self.skipped.add(why),
+                Decoded::Bad(m) => return Err(TraceError::new(&self.file, pos, m)),
             }
-            self.namespace = namespace;
-            return Ok(Some(TraceRecord {
-                time_us: u64::from(time_s) * 1_000_000,
-                op,
-                key: KeyRef::Id(id),
-                key_len: key_size,
-                size: val_size,
-                ttl_ms: u64::from(ttl_s) * 1000,
-                fill: op == TraceOp::Get,
-                next_access: None,
-                argv: &[],
-                client: 0,
-                pos,
-            }));
         }
+    }
+
+    fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
+        let st = BatchState {
+            file: &self.file,
+            len: self.len(),
+            skipped: &mut self.skipped,
+            last: &mut self.last,
+            pending: &mut self.pending,
+        };
+        read_batch(&mut self.blocks, st, out, decode)
     }
 
     fn position(&self) -> Pos {
@@ -160,6 +159,40 @@ impl<R: Read + Send> TraceSource for TwrReader<R> {
 
     fn skipped(&self) -> Vec<(String, u64)> {
         self.skipped.to_vec()
+    }
+}
+
+/// A record's request (the namespace of twrNS's 22 bytes is not read).
+#[inline]
+fn decode(b: &[u8]) -> Decoded {
+    let time_s = le_u32(b, 0);
+    let id = le_u64(b, 4);
+    let kv = le_u32(b, 12);
+    let op_ttl = le_u32(b, 16);
+    let key_size = (kv >> 22) & 0x3ff;
+    let val_size = kv & 0x3f_ffff;
+    let ttl_s = op_ttl & 0xff_ffff;
+    let op = match op(op_ttl >> 24) {
+        Ok(Some(op)) => op,
+        Ok(None) => return Decoded::Skip("op nop"),
+        Err(m) => return Decoded::Bad(m),
+    };
+    if op == TraceOp::Get && val_size == 0 {
+        return Decoded::Skip("get of size 0");
+    }
+    let time_us = u64::from(time_s) * 1_000_000;
+    let ttl_ms = u64::from(ttl_s) * 1000;
+    match Rec::new(
+        time_us,
+        op,
+        id,
+        key_size,
+        val_size,
+        ttl_ms,
+        op == TraceOp::Get,
+    ) {
+        Some(rec) => Decoded::Rec(rec),
+        None => Decoded::Bad(format!("a TTL of {ttl_s} s is out of range")),
     }
 }
 
@@ -189,7 +222,7 @@ pub(crate) fn encode_twr(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::trace::fixture;
+    use crate::workload::trace::{fixture, KeyRef};
 
     type Row = (u64, TraceOp, KeyRef<'static>, u32, u32, u64, bool);
 
