@@ -97,6 +97,16 @@ pub fn ceil_ms(us: Micros) -> Micros {
     us.div_ceil(1000) * 1000
 }
 
+/// The two steps of [`Ctx::prefetch`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prefetch {
+    /// The key's dict bucket (needs nothing in cache).
+    Bucket,
+    /// What the bucket leads to: the entry, the slot, the key's book entry
+    /// (reads the bucket, so it should come after [`Prefetch::Bucket`]).
+    Slot,
+}
+
 impl Ctx<'_> {
     /// Current simulated time (µs since the Unix epoch).
     #[inline]
@@ -148,6 +158,21 @@ impl Ctx<'_> {
         let at = self.start + ceil_ms(rel_us);
         self.queue
             .push(at.max(self.now), Class::Client, self.src, token);
+    }
+
+    /// Hints the CPU about a request to come on `k`: call it with
+    /// [`Prefetch::Bucket`] a few requests ahead and [`Prefetch::Slot`]
+    /// nearer, so that the request finds its memory in cache. A hint
+    /// never changes what the run computes.
+    #[inline]
+    pub fn prefetch(&self, k: SimKey, stage: Prefetch) {
+        match stage {
+            Prefetch::Bucket => self.world.store.prefetch_bucket(k.id),
+            Prefetch::Slot => {
+                self.world.store.prefetch_slot(k.id);
+                self.world.book.prefetch(k.ns, k.id);
+            }
+        }
     }
 
     /// Registers a namespace (for trace replay, which meets them as it goes).

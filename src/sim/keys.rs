@@ -222,6 +222,19 @@ impl KeyBook {
         }
     }
 
+    /// Hints the CPU to load a key's fate and write time (a set or a miss's
+    /// classification of it is coming).
+    #[inline]
+    pub fn prefetch(&self, ns: u32, id: u64) {
+        let n = (id & NUM_MASK) as usize;
+        if let Some(d) = self.dense.get(ns as usize) {
+            if n < d.fate.len() {
+                crate::store::prefetch::prefetch(d.fate.as_ptr().wrapping_add(n));
+                crate::store::prefetch::prefetch(d.born.as_ptr().wrapping_add(n));
+            }
+        }
+    }
+
     /// Sets the fate; returns the previous fate and write time.
     #[inline]
     pub fn set(&mut self, ns: u32, id: u64, fate: Fate, now: Micros) -> (Fate, Micros) {

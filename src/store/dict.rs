@@ -162,6 +162,31 @@ impl Dict {
         hash_key(key, self.seed)
     }
 
+    /// Hints the CPU to load the bucket(s) `key` hashes to: the first
+    /// memory a lookup of `key` soon after will read.
+    #[inline]
+    pub fn prefetch_bucket(&self, key: u64) {
+        let h = self.hash(key) as usize;
+        for t in &self.tables[..1 + usize::from(self.is_rehashing())] {
+            if let Some(b) = t.buckets.get(h & t.mask()) {
+                super::prefetch::prefetch(b);
+            }
+        }
+    }
+
+    /// The first entry of the chain `key` hashes to in the main table (a
+    /// read of its bucket, which [`Dict::prefetch_bucket`] should have
+    /// brought in), with that entry prefetched: where a lookup of `key`
+    /// most likely ends.
+    #[inline]
+    pub fn prefetch_chain(&self, key: u64) -> Option<u32> {
+        let t = &self.tables[0];
+        let id = *t.buckets.get(self.hash(key) as usize & t.mask())?;
+        let e = self.entries.get(id as usize)?;
+        super::prefetch::prefetch(e);
+        Some(id)
+    }
+
     /// `dictFind`: the entry id holding `key`. Like Redis, performs one
     /// rehash step first when a rehash is in progress.
     #[inline]

@@ -573,6 +573,31 @@ impl<P: Payload> Store<P> {
         false
     }
 
+    /// Hints the CPU to load what a command on `key` will read first: its
+    /// dict bucket. Call it a few requests ahead, then
+    /// [`Store::prefetch_slot`] nearer; hints never change a result.
+    #[inline]
+    pub fn prefetch_bucket(&self, key: u64) {
+        self.main.prefetch_bucket(key);
+    }
+
+    /// Hints the CPU to load the entry and the slot fields (LRU stamp,
+    /// expire link, value) of the key at the head of `key`'s chain, which
+    /// is most likely `key` itself when it is resident.
+    #[inline]
+    pub fn prefetch_slot(&self, key: u64) {
+        if let Some(id) = self.main.prefetch_chain(key) {
+            let i = id as usize;
+            let s = &self.slots;
+            if i < s.lru.len() {
+                prefetch::prefetch(s.lru.as_ptr().wrapping_add(i));
+                prefetch::prefetch(s.exp_id.as_ptr().wrapping_add(i));
+                prefetch::prefetch(s.value.as_ptr().wrapping_add(i));
+                prefetch::prefetch(s.bytes.as_ptr().wrapping_add(i));
+            }
+        }
+    }
+
     /// `lookupKey`: find, lazily expire, touch, count hits/misses.
     fn lookup(&mut self, key: u64, mode: Lookup) -> Option<u32> {
         let mut found = self.main.find(key);
