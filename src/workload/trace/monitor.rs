@@ -107,6 +107,10 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
+/// The latest MONITOR timestamp read: 253402300799.999999, the last
+/// second of the year 9999 (the simulated clock starts at the first one).
+pub const MAX_TIMESTAMP_US: u64 = 253_402_300_799_999_999;
+
 /// Parses a MONITOR line (without `+`/terminator handling done by the
 /// caller: a leading `+` is accepted here) into `args`, reusing its vectors.
 pub(crate) fn parse_line(line: &[u8], args: &mut Vec<Vec<u8>>) -> Result<Parsed, String> {
@@ -125,6 +129,9 @@ pub(crate) fn parse_line(line: &[u8], args: &mut Vec<Vec<u8>>) -> Result<Parsed,
             show(ts)
         )
     })?;
+    if time_us > MAX_TIMESTAMP_US {
+        return Err(format!("bad timestamp `{}`: after the year 9999", show(ts)));
+    }
     let rest = s.get(sp + 1..).unwrap_or(&[]);
     let Some(rest) = rest.strip_prefix(b"[") else {
         return Err("missing `[db source]` after the timestamp".into());
@@ -439,6 +446,10 @@ mod tests {
             (
                 "OK",
                 "m.txt:3: bad timestamp `OK`: expected Unix seconds.microseconds",
+            ),
+            (
+                "253402300800.000000 [0 lua] \"GET\" \"k\"",
+                "m.txt:3: bad timestamp `253402300800.000000`: after the year 9999",
             ),
         ] {
             assert_eq!(first_error(&format!("{ok}{bad}\n")), want, "{bad}");

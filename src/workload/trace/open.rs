@@ -297,6 +297,10 @@ pub const BACKWARD_TOLERANCE_US: u64 = 1_000_000;
 /// Anything larger is a wrong time unit or a corrupt record, not a pause.
 pub const MAX_GAP_US: u64 = 365 * 24 * 3600 * 1_000_000;
 
+/// Longest a trace may span from its first record: the longest run
+/// ([`MAX_DURATION`](crate::limits::MAX_DURATION), 36,500 days).
+pub const MAX_SPAN_US: u64 = crate::limits::MAX_DURATION.0;
+
 /// Re-bases a source's time to its first record (so absolute Unix
 /// timestamps start at 0) and keeps it monotone: a step back of at most
 /// [`BACKWARD_TOLERANCE_US`] is clamped to the previous record's time; a
@@ -370,7 +374,7 @@ impl TimeLine {
     fn rebase(&mut self, time_us: u64, pos: impl FnOnce() -> Pos) -> Result<u64, TraceError> {
         // The common case: on or after the last time, by less than the gap.
         if let Some(rel) = self.base.and_then(|b| time_us.checked_sub(b)) {
-            if rel >= self.last && rel - self.last <= MAX_GAP_US {
+            if rel >= self.last && rel - self.last <= MAX_GAP_US && rel <= MAX_SPAN_US {
                 self.last = rel;
                 return Ok(rel);
             }
@@ -410,6 +414,17 @@ impl TimeLine {
                         "time jumps forward {} (from {} to {} after the first record), more than a year: a wrong time unit?",
                         secs(gap as i128),
                         secs(last),
+                        secs(rel)
+                    ),
+                ));
+            }
+            if rel > i128::from(MAX_SPAN_US) {
+                return Err(TraceError::new(
+                    &self.file,
+                    pos(),
+                    format!(
+                        "the trace spans more than {} days (this record is {} after the first): a wrong time unit?",
+                        MAX_SPAN_US / 86_400_000_000,
                         secs(rel)
                     ),
                 ));
@@ -712,6 +727,15 @@ mod tests {
         assert_eq!(
             rebase(&[0, 10, 11 + year]).unwrap_err(),
             "times.csv:3: time jumps forward 31536000.000001 s (from 0.000010 s to 31536000.000011 s after the first record), more than a year: a wrong time unit?"
+        );
+        // Yearly steps up to 36,500 days, and one microsecond more.
+        let mut times: Vec<u64> = (0..100).map(|y| y * year).collect();
+        times.push(MAX_SPAN_US);
+        assert_eq!(rebase(&times), Ok(times.clone()));
+        times.push(MAX_SPAN_US + 1);
+        assert_eq!(
+            rebase(&times).unwrap_err(),
+            "times.csv:102: the trace spans more than 36500 days (this record is 3153600000.000001 s after the first): a wrong time unit?"
         );
     }
 
