@@ -34,6 +34,9 @@ pub struct Plan {
     pub catalog: Catalog,
     /// The miniatures' sample rate.
     pub rate: f64,
+    /// Keys a miniature keeps at least at every size: a size with fewer
+    /// at `rate` ran at a larger rate.
+    pub point_keys: u64,
     /// Keys of the subject: resident at the unbounded pilot's peak (or,
     /// before the pilot, estimated for a workload, counted for a trace).
     pub keys: u64,
@@ -221,6 +224,17 @@ pub fn words(p: &Plan) -> String {
         p.volatile_keys,
         mem(p.fixed as f64),
     );
+    let larger: Vec<&Ran> = p.minis.iter().filter(|r| r.rate > p.rate).collect();
+    if let Some(top) = larger.iter().map(|r| r.rate).reduce(f64::max) {
+        let _ = writeln!(
+            s,
+            "  {} of them, at the smallest sizes (below ~{} keys resident at rate {}), ran at a larger rate, up to {}.",
+            larger.len(),
+            p.point_keys,
+            rate_text(p.rate),
+            rate_text(top),
+        );
+    }
     let _ = writeln!(
         s,
         "Objectives:\n{}",

@@ -275,3 +275,47 @@ fn the_sample_rate_follows_the_resident_keys() {
         );
     }
 }
+
+/// The smallest sizes of a curve hold few keys: there the miniature runs at
+/// a larger rate (rate_limit at 1/4 read up to 5 points high at sizes
+/// holding about 250 sampled keys), and the plan says so.
+#[test]
+fn small_sizes_run_at_a_larger_rate() {
+    let _x = exclusive();
+    let out = tempfile::tempdir().unwrap();
+    let o = ttlsim(&[
+        "plan",
+        "workloads/rate_limit.toml",
+        "--target",
+        "rl.wrong_ratio<=0.5",
+        "--maxmemory-policy",
+        "allkeys-lru",
+        "--seed",
+        "1",
+        "--points",
+        "8",
+        "--no-verify",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("ran at a larger rate"), "{text}");
+    let csv = std::fs::read_to_string(out.path().join("plan.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (kind, mm, rate) = (col("kind"), col("maxmemory"), col("sample_rate"));
+    let mut minis: Vec<(u64, f64)> = r
+        .records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[kind] == "mini")
+        .map(|x| (x[mm].parse().unwrap(), x[rate].parse().unwrap()))
+        .collect();
+    minis.sort_by_key(|m| m.0);
+    let (smallest, largest) = (minis[0], minis[minis.len() - 1]);
+    assert_eq!(largest.1, 0.25, "{minis:?}");
+    assert!(smallest.1 > 0.25, "{minis:?}");
+    // Never smaller at a smaller size.
+    assert!(minis.windows(2).all(|w| w[0].1 >= w[1].1), "{minis:?}");
+}
