@@ -17,7 +17,7 @@ use std::time::Duration;
 use ttlsim::cli::run::RunArgs;
 use ttlsim::cli::trace::generate::{generate, GenerateArgs, Params};
 use ttlsim::sweep::cli::SweepArgs;
-use ttlsim::workload::trace::{open, DecodedSource, DecodedTrace, TraceSource};
+use ttlsim::workload::trace::{open, DecodedSource, DecodedTrace, RecBatch, TraceSource};
 
 const REQUESTS: u64 = 200_000;
 const KEYS: u64 = 50_000;
@@ -76,6 +76,24 @@ fn drain(s: &mut dyn TraceSource) -> u64 {
     n
 }
 
+/// Reads `s` in blocks of compact records, as a replay does
+/// (`TraceSource::next_batch`).
+fn drain_batches(s: &mut dyn TraceSource) -> u64 {
+    let mut b = RecBatch::default();
+    let mut n = 0;
+    loop {
+        b.clear();
+        assert!(s.next_batch(&mut b).unwrap(), "no compact form");
+        if b.is_empty() {
+            return n;
+        }
+        for r in &b.recs {
+            black_box(r.size);
+        }
+        n += b.len() as u64;
+    }
+}
+
 fn replay(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let (og, csv, twr) = traces(dir.path());
@@ -93,6 +111,14 @@ fn replay(c: &mut Criterion) {
         Arc::new(DecodedTrace::decode(&mut *open(&og, None, None).unwrap(), 1 << 30).unwrap());
     g.bench_function("oracle_general_shared", |b| {
         b.iter(|| drain(&mut DecodedSource::new(Arc::clone(&shared))));
+    });
+    for (name, path) in [("oracle_general_blocks", &og), ("twr_blocks", &twr)] {
+        g.bench_function(name, |b| {
+            b.iter(|| drain_batches(&mut *open(path, None, None).unwrap()));
+        });
+    }
+    g.bench_function("oracle_general_shared_blocks", |b| {
+        b.iter(|| drain_batches(&mut DecodedSource::new(Arc::clone(&shared))));
     });
     g.finish();
 
