@@ -313,9 +313,9 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
     // small sample's popularity and Redis's 16-entry pool bias it (the
     // rate_limit curve read 5 points high there). A size whose estimated
     // resident keys (the peak's, in proportion to the memory above the
-    // fixed part) keep fewer than `point_keys` at `rate` runs at the rate
-    // that keeps them, up to full size.
-    let point_keys = args.sample_keys / 4;
+    // fixed part) keep fewer than `point_keys` (--sample-keys / 8, 512 by
+    // default) at `rate` runs at the rate that keeps them, up to full size.
+    let point_keys = args.sample_keys / 8;
     let rate_at = |size: u64| -> f64 {
         if args.sample_rate.is_some() || peak <= fixed || competing == 0 {
             return rate;
