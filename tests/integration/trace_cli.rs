@@ -822,3 +822,48 @@ fn a_monitor_replay_runs_append_instead_of_skipping_it() {
     assert_eq!(column("keyspace_hits"), "1");
     assert_eq!(column("keyspace_misses"), "1");
 }
+
+/// A replay cut short by `--duration` counts the records it skipped and
+/// clamped up to where it stopped, not to the end of the block of records
+/// it had decoded ahead (it said 585 skipped and 3 clamped here before).
+#[test]
+fn a_shortened_replay_counts_skips_only_up_to_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("skips.oracleGeneral.bin");
+    let mut b = Vec::new();
+    for i in 0..20_000u32 {
+        // Ten records a second, every 7th of size 0 (skipped), a step back
+        // of 1 s (clamped) every 997 records from the 500th.
+        let t = i / 10 - u32::from(i % 997 == 500);
+        b.extend_from_slice(&t.to_le_bytes());
+        b.extend_from_slice(&u64::from(i % 500).to_le_bytes());
+        b.extend_from_slice(&(if i % 7 == 3 { 0u32 } else { 100 }).to_le_bytes());
+        b.extend_from_slice(&(-1i64).to_le_bytes());
+    }
+    std::fs::write(&trace, b).unwrap();
+    let out = dir.path().join("replay");
+    let printed = ok(
+        &[
+            "run",
+            "--trace",
+            trace.to_str().unwrap(),
+            "--maxmemory",
+            "2mb",
+            "--duration",
+            "10s",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    // Replayed: records 0..=109 (times 0 to 10 s); read: up to record 110,
+    // the first one after the end. Sizes 0 among them: 3, 10, ..., 108.
+    assert!(printed.contains("skipped 16 × size 0"), "{printed}");
+    assert!(!printed.contains("stepped back"), "{printed}");
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(runs.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let record = r.records().next().unwrap().unwrap();
+    let column = |name: &str| record[header.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(column("trace_skipped"), "16");
+}

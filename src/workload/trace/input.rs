@@ -185,6 +185,18 @@ impl<R: Read> BlockReader<R> {
     }
 }
 
+impl<R> BlockReader<R> {
+    /// Hands back the last `records` records of `len` bytes that
+    /// [`BlockReader::next_run`] returned (still in the buffer): they are
+    /// read again next.
+    pub(crate) fn give_back(&mut self, records: usize, len: usize) {
+        let n = records * len;
+        self.start -= n;
+        self.offset -= n as u64;
+        self.records -= records as u64;
+    }
+}
+
 /// What one fixed-size record decodes to.
 pub(crate) enum Decoded {
     /// A request.
@@ -205,28 +217,24 @@ pub(crate) struct BatchState<'a> {
     pub skipped: &'a mut SkipCounts,
     /// The reader's position (of the last record returned, or the error).
     pub last: &'a mut Pos,
-    /// An error met after records already in the batch: the next call's.
-    pub pending: &'a mut Option<TraceError>,
 }
 
 /// [`TraceSource::next_batch`](super::TraceSource::next_batch) for a format
 /// of fixed-size records: decodes whole runs of the block buffer with
-/// `decode` until a request is kept (or the end, or an error, which waits
-/// for the next call when requests came before it).
+/// `decode`. A block ends before a skipped or malformed record that follows
+/// a request (it is read again next): a skip is then counted, and an error
+/// returned, exactly when reading record by record would, after the
+/// requests before it were taken.
 pub(crate) fn read_batch<R: Read>(
     blocks: &mut BlockReader<R>,
     st: BatchState<'_>,
     out: &mut RecBatch,
     decode: impl Fn(&[u8]) -> Decoded,
 ) -> Result<bool, TraceError> {
-    if let Some(e) = st.pending.take() {
-        *st.last = e.pos;
-        return Err(e);
-    }
     let len = st.len;
     let from = out.len();
     let room = BATCH_LEN.saturating_sub(from);
-    while out.len() == from {
+    loop {
         let (offset, record) = (blocks.offset(), blocks.records() + 1);
         let run = match blocks.next_run(len, room) {
             Ok(Some(b)) => b,
@@ -239,29 +247,35 @@ pub(crate) fn read_batch<R: Read>(
                 return Err(block_error(st.file, offset, record, len, e));
             }
         };
+        let k = run.len() / len;
+        let mut back = 0;
         for (j, b) in run.chunks_exact(len).enumerate() {
             let (at, n) = (offset + (j * len) as u64, record + j as u64);
             match decode(b) {
                 Decoded::Rec(rec) => out.push(rec, at, n),
+                _ if out.len() > from => {
+                    back = k - j;
+                    break;
+                }
                 Decoded::Skip(why) => st.skipped.add(why),
                 Decoded::Bad(m) => {
                     let pos = Pos::Byte {
                         offset: at,
                         record: n,
                     };
-                    let e = TraceError::new(st.file, pos, m);
-                    if out.len() == from {
-                        *st.last = pos;
-                        return Err(e);
-                    }
-                    *st.pending = Some(e);
-                    break;
+                    *st.last = pos;
+                    return Err(TraceError::new(st.file, pos, m));
                 }
             }
         }
+        if back > 0 {
+            blocks.give_back(back, len);
+        }
+        if out.len() > from {
+            *st.last = out.pos_of(out.len() - 1);
+            return Ok(true);
+        }
     }
-    *st.last = out.pos_of(out.len() - 1);
-    Ok(true)
 }
 
 /// Turns a block error into a [`TraceError`] at the record being read.

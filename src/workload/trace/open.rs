@@ -304,15 +304,19 @@ pub const MAX_SPAN_US: u64 = crate::limits::MAX_DURATION.0;
 /// Re-bases a source's time to its first record (so absolute Unix
 /// timestamps start at 0) and keeps it monotone: a step back of at most
 /// [`BACKWARD_TOLERANCE_US`] is clamped to the previous record's time; a
-/// larger one, or a jump forward of more than [`MAX_GAP_US`], is an error at
-/// the record's position.
+/// larger one, a jump forward of more than [`MAX_GAP_US`], or a time more
+/// than [`MAX_SPAN_US`] after the first record, is an error at the record's
+/// position. Blocks of the inner source are re-based in place, and end
+/// before a record to clamp or refuse (see [`TraceSource::next_batch`]).
 pub struct Rebased<S> {
     inner: S,
     line: TimeLine,
-    /// An error met inside a batch, returned after the records before it.
-    pending: Option<TraceError>,
-    /// Where a batch's error was (the inner reader has read past it).
-    failed_at: Option<Pos>,
+    /// Records of the inner block not yet returned: from one that is
+    /// clamped or refused on (see [`TraceSource::next_batch`]).
+    held: RecBatch,
+    /// Block reading only: the position of the last record returned (the
+    /// inner reader may have read past it), or of the error.
+    at: Option<Pos>,
 }
 
 /// [`Rebased`]'s view of time so far.
@@ -336,8 +340,8 @@ impl<S: TraceSource> Rebased<S> {
                 relative_below: 0,
             },
             inner,
-            pending: None,
-            failed_at: None,
+            held: RecBatch::default(),
+            at: None,
         }
     }
 
@@ -368,16 +372,25 @@ impl<S: TraceSource> Rebased<S> {
 }
 
 impl TimeLine {
+    /// True when `time_us` re-bases without a clamp or an error (and is not
+    /// the first record).
+    #[inline]
+    fn is_plain(&self, time_us: u64) -> bool {
+        self.base
+            .and_then(|b| time_us.checked_sub(b))
+            .is_some_and(|rel| {
+                rel >= self.last && rel - self.last <= MAX_GAP_US && rel <= MAX_SPAN_US
+            })
+    }
+
     /// A record's time `time_us` re-based and kept monotone; an error at
     /// `pos` for a step back or a jump too large.
     #[inline]
     fn rebase(&mut self, time_us: u64, pos: impl FnOnce() -> Pos) -> Result<u64, TraceError> {
         // The common case: on or after the last time, by less than the gap.
-        if let Some(rel) = self.base.and_then(|b| time_us.checked_sub(b)) {
-            if rel >= self.last && rel - self.last <= MAX_GAP_US && rel <= MAX_SPAN_US {
-                self.last = rel;
-                return Ok(rel);
-            }
+        if self.is_plain(time_us) {
+            self.last = time_us - self.base.unwrap_or(0);
+            return Ok(self.last);
         }
         let first = if time_us < self.relative_below {
             0
@@ -453,6 +466,7 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
     }
 
     fn next_record(&mut self) -> Result<Option<TraceRecord<'_>>, TraceError> {
+        self.at = None;
         let mut r = match self.inner.next_record()? {
             Some(r) => r,
             None => return Ok(None),
@@ -463,39 +477,44 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
     }
 
     fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
-        if let Some(e) = self.pending.take() {
-            self.failed_at = Some(e.pos);
-            return Err(e);
-        }
         let from = out.len();
-        if !self.inner.next_batch(out)? {
-            return Ok(false);
+        self.at = None;
+        if self.held.is_empty() {
+            if !self.inner.next_batch(out)? {
+                return Ok(false);
+            }
+        } else {
+            out.recs.extend_from_slice(&self.held.recs);
+            out.pos.extend_from_slice(&self.held.pos);
+            self.held.clear();
         }
         for i in from..out.len() {
-            let pos = out.pos[i];
             let time = out.recs[i].time_us;
-            match self.line.rebase(time, || Pos::Byte {
-                offset: pos.0,
-                record: pos.1,
-            }) {
+            if i > from && !self.line.is_plain(time) {
+                // A record to clamp or refuse starts the next block: it is
+                // counted, or refused, once the records before it were
+                // taken, as reading record by record would.
+                self.held.recs.extend_from_slice(&out.recs[i..]);
+                self.held.pos.extend_from_slice(&out.pos[i..]);
+                out.truncate(i);
+                break;
+            }
+            let pos = out.pos_of(i);
+            match self.line.rebase(time, || pos) {
                 Ok(t) => out.recs[i].time_us = t,
-                Err(e) if i == from => {
-                    self.failed_at = Some(e.pos);
-                    return Err(e);
-                }
                 Err(e) => {
-                    // The records before it first, then the error.
-                    out.truncate(i);
-                    self.pending = Some(e);
-                    break;
+                    out.truncate(from);
+                    self.at = Some(e.pos);
+                    return Err(e);
                 }
             }
         }
+        self.at = (out.len() > from).then(|| out.pos_of(out.len() - 1));
         Ok(true)
     }
 
     fn position(&self) -> Pos {
-        self.failed_at.unwrap_or_else(|| self.inner.position())
+        self.at.unwrap_or_else(|| self.inner.position())
     }
 
     fn skipped(&self) -> Vec<(String, u64)> {
@@ -779,52 +798,66 @@ mod tests {
     }
 
     /// Every record of `s` read one by one, as compact records with their
-    /// positions, then how it ended and the position and skips after it.
-    fn by_record(s: &mut dyn TraceSource) -> Vec<String> {
+    /// positions and the skip and clamp counts after each, then how it
+    /// ended and the position and counts after it.
+    fn by_record<S: TraceSource>(s: &mut Rebased<S>) -> Vec<String> {
         let mut out = Vec::new();
         loop {
-            match s.next_record() {
-                Ok(Some(r)) => out.push(format!("{:?} {:?}", Rec::of(&r), r.pos)),
-                Ok(None) => break out.push("end".into()),
-                Err(e) => break out.push(e.to_string()),
+            let line = match s.next_record() {
+                Ok(Some(r)) => format!("{:?} {:?}", Rec::of(&r), r.pos),
+                Ok(None) => "end".into(),
+                Err(e) => e.to_string(),
+            };
+            let done = !line.starts_with("Some");
+            out.push(format!("{line} | {:?} {}", s.skipped(), s.clamped()));
+            if done {
+                break;
             }
         }
         out.push(format!("{:?}", s.position()));
-        if out[out.len() - 2] == "end" {
-            out.push(format!("{:?}", s.skipped()));
-        }
         out
     }
 
-    /// The same through [`TraceSource::next_batch`] (whose skip counts run
-    /// to the end of the block, so only a clean end's are compared).
-    fn by_batch(s: &mut dyn TraceSource) -> Vec<String> {
+    /// The same through [`TraceSource::next_batch`], with the counts after
+    /// each block's last record only.
+    fn by_batch<S: TraceSource>(s: &mut Rebased<S>) -> Vec<String> {
         let mut out = Vec::new();
         let mut b = RecBatch::default();
         loop {
             b.clear();
-            match s.next_batch(&mut b) {
-                Ok(true) if b.is_empty() => break out.push("end".into()),
+            let end = match s.next_batch(&mut b) {
+                Ok(true) if b.is_empty() => Some("end".to_string()),
                 Ok(true) => {
                     assert!(b.len() <= crate::workload::trace::BATCH_LEN);
                     for i in 0..b.len() {
                         out.push(format!("{:?} {:?}", Some(b.recs[i]), b.pos_of(i)));
                     }
+                    None
                 }
                 Ok(false) => panic!("{}: no compact form", s.file()),
-                Err(e) => break out.push(e.to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            let counts = format!(" | {:?} {}", s.skipped(), s.clamped());
+            match end {
+                Some(e) => {
+                    out.push(e + &counts);
+                    break;
+                }
+                None => *out.last_mut().unwrap() += &counts,
             }
         }
         out.push(format!("{:?}", s.position()));
-        if out[out.len() - 2] == "end" {
-            out.push(format!("{:?}", s.skipped()));
-        }
         out
     }
 
-    /// Asserts `got == want`, showing only the first difference.
+    /// Asserts that block reading (`got`) says what record reading
+    /// (`want`) says, counts compared where a block ended; shows the first
+    /// difference only.
     fn same(got: &[String], want: &[String], what: &str) {
-        let at = got.iter().zip(want).position(|(g, w)| g != w);
+        let agrees = |g: &String, w: &String| {
+            g == w || (!g.contains(" | ") && w.split(" | ").next() == Some(g.as_str()))
+        };
+        let at = got.iter().zip(want).position(|(g, w)| !agrees(g, w));
         assert!(
             at.is_none() && got.len() == want.len(),
             "{what}: {} against {} lines, first difference at {at:?}: {:?} / {:?}",
@@ -839,10 +872,16 @@ mod tests {
     fn batches_hold_what_records_hold_up_to_the_same_error() {
         let dir = tempfile::tempdir().unwrap();
         // 10,000 records (several batches), sizes 0 skipped here and
-        // there, and the time going back 5 s at record 9,000.
+        // there, two records 1 s back (clamped), and the time going back
+        // 94 s at record 9,000 (refused).
         let mut reqs = Vec::new();
         for i in 0..10_000u32 {
-            let time_s = if i == 9_000 { 100 } else { 100 + i / 100 + 5 };
+            let time_s = match i {
+                9_000 => 100,
+                // One second back: clamped.
+                6_001 | 6_002 => 100 + i / 100 + 4,
+                _ => 100 + i / 100 + 5,
+            };
             reqs.push(OracleGeneralRequest {
                 time_s,
                 obj_id: u64::from(i % 777),
@@ -904,6 +943,11 @@ mod tests {
         }
         let errs = by_record(&mut Rebased::new(open(&back, None, None).unwrap()));
         assert!(errs[errs.len() - 2].contains("time goes back"));
+        assert!(
+            errs[errs.len() - 2].ends_with(r#"| [("size 0", 9)] 2"#),
+            "{}",
+            errs[errs.len() - 2]
+        );
         assert_eq!(errs.len(), 9_000 - 9 + 2);
         let errs = by_record(&mut Rebased::new(open(&bad_op, None, None).unwrap()));
         assert!(errs[errs.len() - 2].contains("unknown op 99"));

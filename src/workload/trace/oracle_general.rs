@@ -10,8 +10,8 @@
 //! i64 next_access_vtime  1-based position of the next request to obj_id; -1 (or i64::MAX): never
 //! ```
 //!
-//! Every request is a [`TraceOp::Get`] that fills on a miss with `obj_size`
-//! bytes and no TTL (a cache trace); the key is [`KeyRef::Id`] with
+//! Every request is a [`TraceOp::Get`](super::TraceOp::Get) that fills on a miss with `obj_size`
+//! bytes and no TTL (a cache trace); the key is [`KeyRef::Id`](super::KeyRef::Id) with
 //! `key_len` 0 (obj_size already counts everything the cache stores) and
 //! `next_access` the vtime when it is not "never". As libCacheSim's readers
 //! do by default (`ignore_size_zero_req`), a record of size 0 is skipped and
@@ -89,7 +89,6 @@ impl<R: Read + Send> TraceSource for OracleGeneralReader<R> {
             len: RECORD_LEN,
             skipped: &mut self.skipped,
             last: &mut self.last,
-            pending: &mut None,
         };
         read_batch(&mut self.blocks, st, out, |b| match decode(b) {
             Some(rec) => Decoded::Rec(rec),

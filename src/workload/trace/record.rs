@@ -438,10 +438,13 @@ pub trait TraceSource: Send {
     /// binary cache traces), so that a replay takes them from an array
     /// instead of a call per record. `Ok(true)` and nothing appended: the
     /// end of the trace. `Ok(false)`: this source has no compact form (the
-    /// default); read it with [`next_record`](Self::next_record). An error
-    /// comes after the records before it were returned, on the next call.
-    /// [`position`](Self::position) is then that of the last record
-    /// appended.
+    /// default); read it with [`next_record`](Self::next_record). A block
+    /// ends before a record that is skipped, clamped or malformed after the
+    /// first one, so [`skipped`](Self::skipped), clamps and errors come
+    /// exactly when reading record by record would have them: a replay cut
+    /// short counts what it read, not the rest of a block. After a call,
+    /// [`position`](Self::position) is that of the last record appended (or
+    /// the end, or the error).
     fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
         let _ = out;
         Ok(false)

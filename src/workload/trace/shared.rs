@@ -194,7 +194,15 @@ impl TraceSource for DecodedSource {
 
     fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
         let from = self.next;
-        let to = (from + BATCH_LEN).min(self.trace.recs.len());
+        let mut to = (from + BATCH_LEN).min(self.trace.recs.len());
+        // A block ends before the next mark after its first record, so the
+        // skips a mark stands for count when that record is taken.
+        if from < to {
+            self.place(from);
+            if let Some(m) = self.trace.marks.get(self.marks) {
+                to = to.min(m.at);
+            }
+        }
         if from == to {
             self.done = true;
             self.last = self.trace.end;

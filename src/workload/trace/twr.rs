@@ -19,7 +19,7 @@
 //! 14 update → `Set`. 0 (nop) is skipped and counted as `op nop`; any other
 //! number is an error.
 //!
-//! The key is [`KeyRef::Id`] with `key_len` the record's key size, `size`
+//! The key is [`KeyRef::Id`](super::KeyRef::Id) with `key_len` the record's key size, `size`
 //! the value size, `ttl_ms` the TTL × 1000 (0: none). A get fills on a miss
 //! with its value size (libCacheSim's simulator inserts every missed object);
 //! as libCacheSim's readers do by default (`ignore_size_zero_req`), a get or
@@ -48,8 +48,6 @@ pub struct TwrReader<R> {
     skipped: SkipCounts,
     /// The namespace of the last record (twrNS), for callers that want it.
     namespace: u16,
-    /// An error met after records already in a batch.
-    pending: Option<TraceError>,
 }
 
 impl<R: Read + Send> TwrReader<R> {
@@ -66,7 +64,6 @@ impl<R: Read + Send> TwrReader<R> {
             },
             skipped: SkipCounts::default(),
             namespace: 0,
-            pending: None,
         }
     }
 
@@ -148,7 +145,6 @@ impl<R: Read + Send> TraceSource for TwrReader<R> {
             len: self.len(),
             skipped: &mut self.skipped,
             last: &mut self.last,
-            pending: &mut self.pending,
         };
         read_batch(&mut self.blocks, st, out, decode)
     }
