@@ -583,9 +583,13 @@ fn draw(p: &Plan, path: &Path) -> Result<()> {
     let (head, body) = root.split_vertically(80);
     head.draw_text(
         &format!(
-            "ttlsim plan `{}`: target vs maxmemory (miniature at rate {}, seed {})",
+            "ttlsim plan `{}`: target vs maxmemory (miniature at rate {}{}, seed {})",
             p.name,
             rate_text(p.rate),
+            match p.minis.iter().map(|r| r.rate).reduce(f64::max) {
+                Some(top) if top > p.rate => format!(", its smallest sizes up to {}", rate_text(top)),
+                _ => String::new(),
+            },
             p.seeds[0]
         ),
         &("sans-serif", 22).into_font().color(&BLACK),
