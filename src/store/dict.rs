@@ -466,6 +466,10 @@ impl Dict {
             }
             self.rehash_step();
         }
+        if !self.is_rehashing() {
+            self.some_keys_one_table(count, rng, out);
+            return;
+        }
         let tables = if self.is_rehashing() { 2 } else { 1 };
         let mut max_mask = self.tables[0].mask();
         if tables > 1 && self.tables[1].mask() > max_mask {
@@ -511,6 +515,41 @@ impl Dict {
                 }
             }
             i = (i + 1) & max_mask;
+        }
+    }
+
+    /// [`Dict::some_keys`] when no rehash is in progress (the usual case):
+    /// the same walk over table 0 alone.
+    #[inline]
+    fn some_keys_one_table(
+        &self,
+        count: usize,
+        rng: &mut impl FnMut() -> u64,
+        out: &mut Vec<u32>,
+    ) {
+        let t = &self.tables[0];
+        let mask = t.mask();
+        let mut i = (rng() as usize) & mask;
+        let mut empty_len = 0usize;
+        for _ in 0..count * 10 {
+            let mut id = t.buckets[i];
+            if id == NIL {
+                empty_len += 1;
+                if empty_len >= 5 && empty_len > count {
+                    i = (rng() as usize) & mask;
+                    empty_len = 0;
+                }
+            } else {
+                empty_len = 0;
+                while id != NIL {
+                    out.push(id);
+                    if out.len() == count {
+                        return;
+                    }
+                    id = self.entries[id as usize].next;
+                }
+            }
+            i = (i + 1) & mask;
         }
     }
 
