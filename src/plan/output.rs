@@ -587,7 +587,8 @@ fn draw(p: &Plan, path: &Path) -> Result<()> {
             p.name,
             rate_text(p.rate),
             match p.minis.iter().map(|r| r.rate).reduce(f64::max) {
-                Some(top) if top > p.rate => format!(", its smallest sizes up to {}", rate_text(top)),
+                Some(top) if top > p.rate =>
+                    format!(", its smallest sizes up to {}", rate_text(top)),
                 _ => String::new(),
             },
             p.seeds[0]

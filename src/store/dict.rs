@@ -521,12 +521,7 @@ impl Dict {
     /// [`Dict::some_keys`] when no rehash is in progress (the usual case):
     /// the same walk over table 0 alone.
     #[inline]
-    fn some_keys_one_table(
-        &self,
-        count: usize,
-        rng: &mut impl FnMut() -> u64,
-        out: &mut Vec<u32>,
-    ) {
+    fn some_keys_one_table(&self, count: usize, rng: &mut impl FnMut() -> u64, out: &mut Vec<u32>) {
         let t = &self.tables[0];
         let mask = t.mask();
         let mut i = (rng() as usize) & mask;
