@@ -194,7 +194,8 @@ impl TraceSource for DecodedSource {
 
     fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
         let from = self.next;
-        let mut to = (from + BATCH_LEN).min(self.trace.recs.len());
+        let room = BATCH_LEN.saturating_sub(out.len()).max(1);
+        let mut to = (from + room).min(self.trace.recs.len());
         // A block ends before the next mark after its first record, so the
         // skips a mark stands for count when that record is taken.
         if from < to {
