@@ -186,12 +186,28 @@ fn col(csv: &str, name: &str) -> f64 {
 #[test]
 fn a_monitor_capture_replays_to_the_servers_own_counters() {
     let _exclusive = crate::common::exclusive();
+    // A capture records the server's own timing on this machine: while
+    // another tenant loads the CPU its active expire cycle runs otherwise
+    // (once, on a loaded CI machine, expired_keys came out 17.5% above the
+    // model's, where five quiet captures stayed within 8.7%). One retake
+    // with a fresh server; a model that is wrong fails both.
+    match capture_and_replay() {
+        None | Some(Ok(())) => {}
+        Some(Err(first)) => {
+            eprintln!("first capture out of bounds, taking another:\n{first}");
+            if let Some(Err(second)) = capture_and_replay() {
+                panic!("{second}\n(first capture: {first})");
+            }
+        }
+    }
+}
+
+/// Captures the scripted traffic from a fresh redis-server, replays it and
+/// compares the counters: `None` without a redis-server, else the verdict
+/// (the failed bound and the report).
+fn capture_and_replay() -> Option<Result<(), String>> {
     let max = MAXMEMORY.to_string();
-    let Some(server) =
-        RedisServer::start(&["--maxmemory", &max, "--maxmemory-policy", "allkeys-lru"])
-    else {
-        return;
-    };
+    let server = RedisServer::start(&["--maxmemory", &max, "--maxmemory-policy", "allkeys-lru"])?;
     let tmp = tempfile::tempdir().unwrap();
     let capture = tmp.path().join("capture.monitor");
     let mut monitor = Command::new("redis-cli")
@@ -281,14 +297,18 @@ fn a_monitor_capture_replays_to_the_servers_own_counters() {
     // expired_keys came within -8.7% to +0.4% (the model alone varies it
     // by several per cent over seeds): asserted at 15%, not to fail on a
     // busy machine.
-    assert!(
-        (model_ratio - redis_ratio).abs() <= 0.005,
-        "hit ratio\n{report}"
-    );
     let within = |m: f64, r: i64, tol: f64| (m - r as f64).abs() <= tol * r as f64;
-    assert!(within(m_evicted, evicted, 0.10), "evicted_keys\n{report}");
-    assert!(within(m_expired, expired, 0.15), "expired_keys\n{report}");
+    let verdict = if (model_ratio - redis_ratio).abs() > 0.005 {
+        Err(format!("hit ratio\n{report}"))
+    } else if !within(m_evicted, evicted, 0.10) {
+        Err(format!("evicted_keys\n{report}"))
+    } else if !within(m_expired, expired, 0.15) {
+        Err(format!("expired_keys\n{report}"))
+    } else {
+        Ok(())
+    };
     drop(server);
+    Some(verdict)
 }
 
 /// The write-back rules on a capture with no server behind it: a GET the
