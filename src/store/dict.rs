@@ -58,6 +58,16 @@ impl Table {
     }
 }
 
+/// Where `dictGetSomeKeys` is in its walk over the buckets.
+struct Walk {
+    /// The bucket index.
+    i: usize,
+    /// The largest table's mask (a jump lands anywhere in it).
+    mask: usize,
+    /// Empty buckets met in a row.
+    empty_len: usize,
+}
+
 /// Hashes a key id with the dict's seed (Redis seeds siphash randomly at
 /// startup; we seed from the run's seed so runs are reproducible).
 #[inline]
@@ -470,51 +480,35 @@ impl Dict {
             self.some_keys_one_table(count, rng, out);
             return;
         }
-        let tables = if self.is_rehashing() { 2 } else { 1 };
-        let mut max_mask = self.tables[0].mask();
-        if tables > 1 && self.tables[1].mask() > max_mask {
-            max_mask = self.tables[1].mask();
-        }
-        let mut i = (rng() as usize) & max_mask;
-        let mut empty_len = 0usize;
-        let mut max_steps = count * 10;
-        while out.len() < count && max_steps > 0 {
-            max_steps -= 1;
-            for j in 0..tables {
-                if tables == 2 && j == 0 {
+        // Rehashing: walk both tables at the same index.
+        let max_mask = self.tables[0].mask().max(self.tables[1].mask());
+        let mut walk = Walk {
+            i: (rng() as usize) & max_mask,
+            mask: max_mask,
+            empty_len: 0,
+        };
+        for _ in 0..count * 10 {
+            for j in 0..2 {
+                if j == 0 {
                     if let Some(ri) = self.rehash_idx {
-                        if i < ri {
+                        if walk.i < ri {
                             // Buckets of table 0 below rehash_idx are empty.
-                            if i >= self.tables[1].size() {
-                                i = ri;
+                            if walk.i >= self.tables[1].size() {
+                                walk.i = ri;
                             } else {
                                 continue;
                             }
                         }
                     }
                 }
-                if i >= self.tables[j].size() {
+                if walk.i >= self.tables[j].size() {
                     continue;
                 }
-                let mut id = self.tables[j].buckets[i];
-                if id == NIL {
-                    empty_len += 1;
-                    if empty_len >= 5 && empty_len > count {
-                        i = (rng() as usize) & max_mask;
-                        empty_len = 0;
-                    }
-                } else {
-                    empty_len = 0;
-                    while id != NIL {
-                        out.push(id);
-                        if out.len() == count {
-                            return;
-                        }
-                        id = self.entries[id as usize].next;
-                    }
+                if self.sample_bucket(self.tables[j].buckets[walk.i], count, &mut walk, rng, out) {
+                    return;
                 }
             }
-            i = (i + 1) & max_mask;
+            walk.i = (walk.i + 1) & max_mask;
         }
     }
 
@@ -523,29 +517,50 @@ impl Dict {
     #[inline]
     fn some_keys_one_table(&self, count: usize, rng: &mut impl FnMut() -> u64, out: &mut Vec<u32>) {
         let t = &self.tables[0];
-        let mask = t.mask();
-        let mut i = (rng() as usize) & mask;
-        let mut empty_len = 0usize;
+        let mut walk = Walk {
+            i: (rng() as usize) & t.mask(),
+            mask: t.mask(),
+            empty_len: 0,
+        };
         for _ in 0..count * 10 {
-            let mut id = t.buckets[i];
-            if id == NIL {
-                empty_len += 1;
-                if empty_len >= 5 && empty_len > count {
-                    i = (rng() as usize) & mask;
-                    empty_len = 0;
-                }
-            } else {
-                empty_len = 0;
-                while id != NIL {
-                    out.push(id);
-                    if out.len() == count {
-                        return;
-                    }
-                    id = self.entries[id as usize].next;
-                }
+            if self.sample_bucket(t.buckets[walk.i], count, &mut walk, rng, out) {
+                return;
             }
-            i = (i + 1) & mask;
+            walk.i = (walk.i + 1) & walk.mask;
         }
+    }
+
+    /// One bucket of `dictGetSomeKeys`'s walk, whose chain starts at `head`:
+    /// takes its entries into `out` (true once it holds `count`), or counts
+    /// it empty and, after a run of empty buckets longer than 5 and than
+    /// `count`, jumps the walk to a random bucket.
+    #[inline]
+    fn sample_bucket(
+        &self,
+        head: u32,
+        count: usize,
+        walk: &mut Walk,
+        rng: &mut impl FnMut() -> u64,
+        out: &mut Vec<u32>,
+    ) -> bool {
+        let mut id = head;
+        if id == NIL {
+            walk.empty_len += 1;
+            if walk.empty_len >= 5 && walk.empty_len > count {
+                walk.i = (rng() as usize) & walk.mask;
+                walk.empty_len = 0;
+            }
+            return false;
+        }
+        walk.empty_len = 0;
+        while id != NIL {
+            out.push(id);
+            if out.len() == count {
+                return true;
+            }
+            id = self.entries[id as usize].next;
+        }
+        false
     }
 
     /// `dictGetRandomKey`: a random non-empty bucket (uniform over buckets),
