@@ -40,6 +40,19 @@ fn fixture(name: &str) -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/traces/").to_string() + name
 }
 
+/// Column `name` of the one run in `out`'s runs.csv.
+fn run_column(out: &Path, name: &str) -> String {
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(runs.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let record = r.records().next().unwrap().unwrap();
+    let i = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("runs.csv has no {name}: {header:?}"));
+    record[i].to_string()
+}
+
 fn cloud_physics() -> &'static str {
     concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -719,17 +732,7 @@ fn stats_name_namespaces_as_a_replay_names_its_columns() {
     ];
     args.extend_from_slice(&flags);
     ok(&args, dir.path());
-    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
-    let mut r = csv::Reader::from_reader(runs.as_bytes());
-    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    let record = r.records().next().unwrap().unwrap();
-    let column = |name: &str| -> String {
-        let i = header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("runs.csv has no {name}: {header:?}"));
-        record[i].to_string()
-    };
+    let column = |name: &str| run_column(&out, name);
     let namespaces: Vec<&(String, String, String)> = stats_rows
         .iter()
         .filter(|r| r.0 == "namespace_requests")
@@ -763,15 +766,7 @@ fn twitter_peak(dir: &Path, text: &str, model: &str) -> f64 {
         out.to_str().unwrap(),
     ];
     ok(&args, dir);
-    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
-    let mut r = csv::Reader::from_reader(runs.as_bytes());
-    let i = r
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "used_memory_peak")
-        .unwrap();
-    r.records().next().unwrap().unwrap()[i].parse().unwrap()
+    run_column(&out, "used_memory_peak").parse().unwrap()
 }
 
 #[test]
@@ -813,11 +808,7 @@ fn a_monitor_replay_runs_append_instead_of_skipping_it() {
         dir.path(),
     );
     assert!(!printed.contains("APPEND"), "{printed}");
-    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
-    let mut r = csv::Reader::from_reader(runs.as_bytes());
-    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    let record = r.records().next().unwrap().unwrap();
-    let column = |name: &str| record[header.iter().position(|h| h == name).unwrap()].to_string();
+    let column = |name: &str| run_column(&out, name);
     assert_eq!(column("trace_skipped"), "0");
     assert_eq!(column("keyspace_hits"), "1");
     assert_eq!(column("keyspace_misses"), "1");
@@ -860,10 +851,6 @@ fn a_shortened_replay_counts_skips_only_up_to_where_it_stopped() {
     // the first one after the end. Sizes 0 among them: 3, 10, ..., 108.
     assert!(printed.contains("skipped 16 × size 0"), "{printed}");
     assert!(!printed.contains("stepped back"), "{printed}");
-    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
-    let mut r = csv::Reader::from_reader(runs.as_bytes());
-    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    let record = r.records().next().unwrap().unwrap();
-    let column = |name: &str| record[header.iter().position(|h| h == name).unwrap()].to_string();
+    let column = |name: &str| run_column(&out, name);
     assert_eq!(column("trace_skipped"), "16");
 }
