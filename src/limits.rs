@@ -35,6 +35,25 @@ pub fn check_samples(samples: u64, interval_us: u64) -> Result<()> {
     Ok(())
 }
 
+/// Most cron ticks one run may run with keys left to expire (23 days at
+/// hz 500, 3.2 years at the default hz 10; some 8 minutes of work at worst).
+/// Ticks while no key has a TTL are skipped for free and do not count.
+pub const MAX_BUSY_TICKS: u64 = 1_000_000_000;
+
+/// Refuses a run that has run more than [`MAX_BUSY_TICKS`] cron ticks with
+/// keys to expire, `span_us` into the run, a tick every `period_us`.
+#[inline]
+pub fn check_busy_ticks(ticks: u64, span_us: u64, period_us: u64) -> Result<()> {
+    if ticks > MAX_BUSY_TICKS {
+        bail!(
+            "the run has run more than {MAX_BUSY_TICKS} cron ticks with keys left to expire ({} at hz {}): shorten it with --duration or lower --hz (README \"Limits\")",
+            Dur(span_us),
+            1_000_000 / period_us.max(1)
+        );
+    }
+    Ok(())
+}
+
 /// The simulated clock's ceiling in µs (2^62, about 146,000 years after
 /// 1970): the shell clock stops there instead of wrapping.
 pub const MAX_CLOCK_US: u64 = 1 << 62;

@@ -199,6 +199,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
     let mut cron = CronTicks {
         next: start + period,
         period,
+        busy: 0,
     };
     let interval = spec.sample_interval.us();
     queue.push(start + interval, Class::Sample, 0, 0);
@@ -236,7 +237,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                 Class::Client => ev.time - 1,
                 _ => ev.time,
             };
-            cron.run_until(end.map_or(due, |e| due.min(e)), &mut world, &mut clock);
+            cron.run_until(end.map_or(due, |e| due.min(e)), &mut world, &mut clock)?;
         }
         if end.is_some_and(|e| ev.time > e) {
             break;
@@ -348,11 +349,15 @@ impl Clock {
 struct CronTicks {
     next: Micros,
     period: Micros,
+    /// Ticks run rather than skipped, bounded by
+    /// [`MAX_BUSY_TICKS`](crate::limits::MAX_BUSY_TICKS).
+    busy: u64,
 }
 
 impl CronTicks {
-    /// Runs (or skips) every tick due at or before `limit`.
-    fn run_until(&mut self, limit: Micros, world: &mut World, clock: &mut Clock) {
+    /// Runs (or skips) every tick due at or before `limit`; an error once
+    /// too many have run.
+    fn run_until(&mut self, limit: Micros, world: &mut World, clock: &mut Clock) -> Result<()> {
         while self.next <= limit {
             clock.advance(world, self.next);
             let mut idle = world.store.idle_ticks_ahead();
@@ -374,11 +379,15 @@ impl CronTicks {
                 clock.cur = last;
                 self.next = last + self.period;
             } else {
+                self.busy += 1;
+                let span = self.next - clock.start;
+                crate::limits::check_busy_ticks(self.busy, span, self.period)?;
                 world.store.cron(self.next);
                 world.server_work();
                 self.next += self.period;
             }
         }
+        Ok(())
     }
 }
 
@@ -475,33 +484,67 @@ mod tests {
         (r, SKIP.with(|c| c.get().1))
     }
 
-    /// Skipping a miniature's idle cron ticks changes no figure: every
-    /// column, sample and lag bucket equals running each tick, with
-    /// evictions, expiry, a timed or counted warm-up and a trace's end.
+    /// Skipping idle cron ticks changes no figure: every column, sample
+    /// and lag bucket equals running each tick, with evictions, expiry, a
+    /// timed or counted warm-up and a trace's end; in miniatures (which
+    /// skip between slow cycles) and at full size (which skips while no key
+    /// has a TTL: the tokens between campaigns, profiles never given one).
     #[test]
     fn skipping_idle_cron_ticks_is_exact() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut checked = 0;
-        for (file, policy, maxmemory, warmup) in [
+        // The workload, a text edit of it, the policy, maxmemory above the
+        // fixed memory, the warm-up, and 1/rate.
+        let no_expire = ("expire_fraction = 0.01", "expire_fraction = 0.0");
+        for (file, edit, policy, maxmemory, warmup, rate) in [
             (
                 "tokens",
+                None,
                 "allkeys-lru",
                 40_000,
                 Some(Warmup::Time(Dur(1_170_250_000))),
+                16,
             ),
             (
                 "sessions",
+                None,
                 "volatile-lru",
                 20_000,
                 Some(Warmup::Time(Dur(300_250_000))),
+                16,
             ),
-            ("mixed", "allkeys-lfu", 400_000, Some(Warmup::Requests(500))),
+            (
+                "mixed",
+                None,
+                "allkeys-lfu",
+                400_000,
+                Some(Warmup::Requests(500)),
+                16,
+            ),
+            ("tokens", None, "allkeys-lru", 600_000, None, 1),
+            (
+                "persistent",
+                Some(no_expire),
+                "allkeys-lfu",
+                1_000_000,
+                None,
+                1,
+            ),
         ] {
-            let w =
-                crate::workload::spec::load_workload(&root.join(format!("workloads/{file}.toml")))
-                    .expect("a bundled workload");
-            let mut m = crate::workload::sample::miniature(&w, 1.0 / 16.0, 0.4);
-            m.server.miniature_rate = 1.0 / 16.0;
+            let path = root.join(format!("workloads/{file}.toml"));
+            let mut src = std::fs::read_to_string(&path).expect("a bundled workload");
+            if let Some((from, to)) = edit {
+                assert!(src.contains(from), "{file}: no {from}");
+                src = src.replace(from, to);
+            }
+            let w = crate::workload::spec::parse_workload(&src, file).expect("parses");
+            let rate = 1.0 / f64::from(rate);
+            let mut m = if rate < 1.0 {
+                crate::workload::sample::miniature(&w, rate, 0.4)
+            } else {
+                w
+            };
+            m.server.miniature_rate = rate;
             // Above the server's fixed memory (baseline, clients).
             m.server.maxmemory = crate::plan::mini::fixed_memory(&m.server) + maxmemory;
             m.server.policy = crate::store::Policy::parse(policy).expect("a policy");
@@ -519,6 +562,6 @@ mod tests {
             assert_eq!(skipped, each, "{file}");
             checked += 1;
         }
-        assert_eq!(checked, 3);
+        assert_eq!(checked, 5);
     }
 }

@@ -167,4 +167,24 @@ impl<P: Payload> Store<P> {
         };
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
     }
+
+    /// What `n` slow cycles do when no key has a TTL: each counts itself,
+    /// resets `avg_ttl` and decays `expired_stale_perc` (with nothing
+    /// sampled) by the same float steps the cycle takes, until they no
+    /// longer change it.
+    pub(super) fn empty_expire_cycles(&mut self, n: u64) {
+        debug_assert!(self.expires.is_empty() && !self.expire_state.timelimit_exit);
+        self.stats.expire_cycles += n;
+        self.expire_state.avg_ttl = 0;
+        let perc = &mut self.stats.expired_stale_perc;
+        for _ in 0..n {
+            // 0.95 times the least subnormal rounds back to it: a fixed
+            // point some 14,500 steps down from 1.
+            let next = *perc * 0.95;
+            if next == *perc {
+                break;
+            }
+            *perc = next;
+        }
+    }
 }

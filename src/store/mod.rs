@@ -515,11 +515,14 @@ impl<P: Payload> Store<P> {
     }
 
     /// Cron ticks, from the next one, that would only advance the LRU
-    /// clock: none while a table rehashes or could shrink or a fast expire
-    /// cycle is due, otherwise those before the next slow expire cycle
-    /// (which a full-size server runs on every tick, a miniature on one in
-    /// 1/rate). An event loop may skip them with [`Store::skip_idle_ticks`]
-    /// as long as nothing else changes the store meanwhile.
+    /// clock and count empty expire cycles: none while a table rehashes or
+    /// could shrink or a fast expire cycle is due; all of them while no key
+    /// has a TTL (a slow cycle then finds nothing to sample, so a sparse
+    /// trace's long gaps cost nothing); otherwise those before the next
+    /// slow expire cycle (which a full-size server runs on every tick, a
+    /// miniature on one in 1/rate). An event loop may skip them with
+    /// [`Store::skip_idle_ticks`] as long as nothing else changes the store
+    /// meanwhile.
     pub fn idle_ticks_ahead(&self) -> u64 {
         if self.expire_state.timelimit_exit
             || self.main.is_rehashing()
@@ -528,6 +531,9 @@ impl<P: Payload> Store<P> {
             || self.expires.would_shrink()
         {
             return 0;
+        }
+        if self.expires.is_empty() {
+            return u64::MAX;
         }
         let every = self.cfg.slow_expire_every();
         every - 1 - self.cron_ticks % every
@@ -539,7 +545,15 @@ impl<P: Payload> Store<P> {
         debug_assert!(n <= self.idle_ticks_ahead());
         self.now = self.now.max(last);
         self.lru_clock = self.lru_clock_now();
-        self.cron_ticks = self.cron_ticks.wrapping_add(n);
+        let every = self.cfg.slow_expire_every();
+        let before = self.cron_ticks;
+        self.cron_ticks = before.wrapping_add(n);
+        // The slow cycles among them, each on an empty expires dict.
+        let cycles = (u128::from(before) + u128::from(n)) / u128::from(every)
+            - u128::from(before) / u128::from(every);
+        if cycles > 0 {
+            self.empty_expire_cycles(cycles as u64);
+        }
     }
 
     /// Interval between cron ticks at the configured `hz`.

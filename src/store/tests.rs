@@ -314,3 +314,42 @@ fn a_miniature_runs_the_slow_expire_cycle_on_one_tick_in_one_over_its_rate() {
     assert_eq!(run(1.0 / 32.0), (100_000, 2));
     assert_eq!(run(0.25), (100_000, 16));
 }
+
+#[test]
+fn skipping_ticks_without_ttl_keys_matches_running_them() {
+    // Keys expire by the active cycle (expired_stale_perc rises), then no
+    // key has a TTL: skipping the idle ticks must leave INFO's expire
+    // figures (cycles, stale percentage, avg_ttl) as running each tick does.
+    let setup = || {
+        let mut r = R::new();
+        for i in 0..200 {
+            r.cmd(&format!("SET k{i} v PX 50"));
+        }
+        r.cmd("SET forever v");
+        let period = r.s.store().cron_period();
+        let start = r.now;
+        while r.s.store().idle_ticks_ahead() < u64::MAX {
+            r.now += period;
+            let now = r.now;
+            r.s.store_mut().cron(now);
+            assert!(r.now < start + 60 * 1_000_000, "the TTL keys never left");
+        }
+        assert!(r.s.store().stats().expired_stale_perc > 0.0);
+        (r, period)
+    };
+    let n = 200_000;
+    let (mut skipped, period) = setup();
+    let (mut each, _) = setup();
+    let cycles = skipped.s.store().stats().expire_cycles;
+    let last = skipped.now + n * period;
+    skipped.s.store_mut().skip_idle_ticks(n, last);
+    for _ in 0..n {
+        each.now += period;
+        let now = each.now;
+        each.s.store_mut().cron(now);
+    }
+    skipped.now = last;
+    assert_eq!(skipped.s.store().stats(), each.s.store().stats());
+    assert_eq!(skipped.s.store().stats().expire_cycles, cycles + n);
+    assert_eq!(skipped.cmd("INFO"), each.cmd("INFO"));
+}
