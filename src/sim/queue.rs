@@ -56,12 +56,46 @@ pub const BUCKETS: usize = 4096;
 const SAMPLE_BIT: u64 = 1 << 63;
 
 /// An event as the queue keeps it: its order packed into one `u128`
-/// (time, then class, then sequence number), compared in one step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// (time, then class, then sequence number), compared in one step. Keys
+/// are unique (the sequence number is), so they alone order and equate.
+#[derive(Clone, Copy, Debug)]
 struct Slot {
     key: u128,
     token: u64,
     src: u32,
+}
+
+impl PartialEq for Slot {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Slot {}
+
+impl PartialOrd for Slot {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+
+    #[inline]
+    fn lt(&self, other: &Self) -> bool {
+        self.key < other.key
+    }
+
+    #[inline]
+    fn le(&self, other: &Self) -> bool {
+        self.key <= other.key
+    }
+}
+
+impl Ord for Slot {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
 }
 
 impl Slot {
