@@ -28,13 +28,26 @@ pub enum SimValue {
 }
 
 /// Number of characters of `v` in decimal.
+///
+/// From the bit length (`log10(2)` ~ 1233/4096 gives the digits or one
+/// fewer) and one comparison with a power of ten: a replay asks this for
+/// every numeric key, and `ilog10`'s chain of comparisons cost ~20
+/// instructions a key.
 #[inline]
 pub fn decimal_len(v: i64) -> u64 {
-    let digits = v
-        .unsigned_abs()
-        .checked_ilog10()
-        .map_or(1, |l| u64::from(l) + 1);
-    digits + u64::from(v < 0)
+    const POW10: [u64; 20] = {
+        let mut t = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    let x = v.unsigned_abs();
+    let log2 = 63 - (x | 1).leading_zeros() as usize;
+    let guess = (log2 * 1233) >> 12;
+    (guess + 1) as u64 + u64::from(x >= POW10[guess + 1]) + u64::from(v < 0)
 }
 
 impl Payload for SimValue {
@@ -119,6 +132,13 @@ mod tests {
         assert_eq!(decimal_len(-5), 2);
         assert_eq!(decimal_len(10000), 5);
         assert_eq!(decimal_len(i64::MIN), 20);
+        // Every bit length's ends, where the estimate from it changes.
+        for k in 0..63 {
+            let b = 1i64 << k;
+            for v in [b - 1, b, b + 1, -b, -b + 1] {
+                assert_eq!(decimal_len(v), v.to_string().len() as u64, "{v}");
+            }
+        }
         // Every power of ten and its neighbours, both signs, as printed.
         let mut p = 1i64;
         loop {
