@@ -567,13 +567,18 @@ pub fn write(p: &Plan, dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(vec![csv, png])
 }
 
+/// A curve's (maxmemory in MiB, value) points.
+type Points = Vec<(f64, f64)>;
+
 fn pe<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("drawing mrc.png failed: {e}")
 }
 
 /// mrc.png: one panel per target, one line per policy (the first seed's
 /// miniature curve), the target as a dashed line, each policy's chosen
-/// size as a filled circle and its full-size checks as crosses.
+/// size as a filled circle and its full-size checks as crosses; with
+/// `--check-curve`, the checked curve as a thin dashed line beside each
+/// miniature one, so the sampling error shows where it is.
 fn draw(p: &Plan, path: &Path) -> Result<()> {
     init_fonts();
     let targets = p.target_columns();
@@ -597,8 +602,21 @@ fn draw(p: &Plan, path: &Path) -> Result<()> {
         (20, 12),
     )
     .map_err(pe)?;
+    let legend = if p.curve.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; thin dashed: the curve at {} (--check-curve)",
+            match p.verify_rate {
+                r if r >= 1.0 => "full size".to_string(),
+                r => format!("rate {}", rate_text(r)),
+            }
+        )
+    };
     head.draw_text(
-        "lines: miniature curves per policy; dashed: target; ● chosen maxmemory; ✕ full-size checks",
+        &format!(
+            "lines: miniature curves per policy; dashed: target; ● chosen maxmemory; ✕ full-size checks{legend}"
+        ),
         &("sans-serif", 16).into_font().color(&RGBColor(80, 80, 80)),
         (20, 46),
     )
@@ -607,21 +625,26 @@ fn draw(p: &Plan, path: &Path) -> Result<()> {
     let finals = p.final_verdicts();
     let panels = body.split_evenly((n as usize, 1));
     for (o, area) in targets.iter().zip(panels.iter()) {
-        let curves: Vec<(String, Vec<(f64, f64)>)> = p
+        // The first seed's points of one policy among `runs`, by size.
+        let points = |runs: &[Ran], policy: &str| {
+            let mut pts: Vec<(f64, f64)> = runs
+                .iter()
+                .filter(|r| r.obs.policy == policy && r.obs.seed == p.seeds[0])
+                .filter_map(|r| Some((r.obs.maxmemory as f64 / mib, r.obs.get(&o.column)?)))
+                .collect();
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            pts
+        };
+        // Per policy: its miniature points and its checked curve's.
+        let curves: Vec<(String, Points, Points)> = p
             .verdicts
             .iter()
             .map(|v| {
-                let mut pts: Vec<(f64, f64)> = p
-                    .minis
-                    .iter()
-                    .filter(|r| r.obs.policy == v.policy && r.obs.seed == p.seeds[0])
-                    .filter_map(|r| Some((r.obs.maxmemory as f64 / mib, r.obs.get(&o.column)?)))
-                    .collect();
-                pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-                (v.policy.clone(), pts)
+                let (mini, full) = (points(&p.minis, &v.policy), points(&p.curve, &v.policy));
+                (v.policy.clone(), mini, full)
             })
             .collect();
-        let all = curves.iter().flat_map(|c| c.1.iter());
+        let all = curves.iter().flat_map(|c| c.1.iter().chain(c.2.iter()));
         let x1 = all.clone().map(|p| p.0).fold(1.0, f64::max) * 1.02;
         let (mut y0, mut y1) = all.fold((o.bound, o.bound), |(a, b), p| (a.min(p.1), b.max(p.1)));
         if o.unit == crate::metrics::schema::Unit::Ratio {
@@ -656,8 +679,18 @@ fn draw(p: &Plan, path: &Path) -> Result<()> {
                 BLACK.stroke_width(2),
             ))
             .map_err(pe)?;
-        for (i, (policy, pts)) in curves.iter().enumerate() {
+        for (i, (policy, pts, full)) in curves.iter().enumerate() {
             let color = series_color(policy, i);
+            if !full.is_empty() {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        full.clone(),
+                        5,
+                        4,
+                        color.stroke_width(1),
+                    ))
+                    .map_err(pe)?;
+            }
             chart
                 .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
                 .map_err(pe)?
