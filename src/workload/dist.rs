@@ -112,182 +112,16 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 /// (its rejection-inversion sampler, the same floating-point operations in
 /// the same order, so the same draws from the same generator), with
 /// `x^-s` of the first [`ZipfRanks::TABLE`] ranks read from a table
-/// computed by the same `powf`, and the other two `powf`s skipped where
-/// bounds decide the draw for certain (see [`ZipfRanks::sample`]): most
-/// draws take none, and every run's output is unchanged (a test compares
-/// the two samplers draw by draw).
+/// computed by the same `powf` instead of computed per draw: one `powf`
+/// of the three per draw saved, and every run's output unchanged (a test
+/// compares the two samplers draw by draw).
 #[derive(Clone, Debug)]
 pub struct ZipfRanks {
     s: f64,
     t: f64,
     q: f64,
-    /// Ranks tabled: `min(n, TABLE)`.
-    ranks: usize,
-    /// The exponent's tables, shared.
-    tables: std::sync::Arc<ZipfTables>,
-}
-
-/// What a Zipf exponent's draws look up, the same for every `n`: built
-/// once per exponent in the process (a sweep's runs share them) instead of
-/// some 33,000 `powf`s per sampler per run.
-#[derive(Debug)]
-struct ZipfTables {
-    /// `(x as f64).powf(-s)` for x = 1 ..= [`ZipfRanks::TABLE`].
-    neg_pow: Vec<f64>,
-    /// `floor(inv_b)` without `powf` where it is sure, for k below the
-    /// table's last rank.
-    guide: Option<FloorGuide>,
-}
-
-impl ZipfTables {
-    /// Exponents whose tables the process keeps (each ~400 KB); more are
-    /// built per sampler.
-    const KEPT: usize = 64;
-
-    /// The tables of exponent `s`, from the process's cache.
-    fn of(s: f64) -> std::sync::Arc<ZipfTables> {
-        use std::collections::HashMap;
-        use std::sync::{Arc, Mutex, OnceLock};
-        static CACHE: OnceLock<Mutex<HashMap<u64, Arc<ZipfTables>>>> = OnceLock::new();
-        let cache = CACHE.get_or_init(Default::default);
-        if let Some(t) = cache.lock().ok().and_then(|c| c.get(&s.to_bits()).cloned()) {
-            return t;
-        }
-        let table = ZipfRanks::TABLE as usize;
-        let t = Arc::new(ZipfTables {
-            neg_pow: (1..=table).map(|x| (x as f64).powf(-s)).collect(),
-            guide: FloorGuide::new(s, table - 1),
-        });
-        if let Ok(mut c) = cache.lock() {
-            if c.len() < Self::KEPT {
-                c.insert(s.to_bits(), Arc::clone(&t));
-            }
-        }
-        t
-    }
-}
-
-/// Finds `k = floor(inv_b)` of a draw (1 <= k < the tabled ranks) from
-/// `pt` alone, without the `powf` (or `exp`) of the inverse CDF, where it
-/// is sure.
-///
-/// `inv_b` grows with a value `v` that costs a multiply and an add (`u =
-/// pt(1-s) + s`, the very operands `powf` gets: `v = u` for s < 1, `-u` for
-/// s > 1; `v = pt - 1`, the operand of `exp`, for s = 1). `inv_b >= k`
-/// where `v` passes `k^(1-s)` (or `ln k`), so each `k` owns an interval of
-/// `v`, kept here shrunk by a margin of 2^-40 at both ends: a `v` inside
-/// is at least `|q|`·2^-40 (q = 1/(1-s), |q| >= 1/9 for s <= 10) from
-/// where `inv_b` crosses an integer, some 2^9 times the rounding of
-/// `powf`, `exp` and the thresholds together, so `floor(inv_b + 1)` is
-/// `k + 1` for certain. A `v` in a margin is left to the exact path.
-#[derive(Clone, Debug)]
-struct FloorGuide {
-    /// How `v` is made from `pt`.
-    form: GuideForm,
-    /// `1 - s` and `s`, the operands of `u`.
-    one_minus_s: f64,
-    s: f64,
-    /// The interval of `v` owned by `k`, at index `k - 1`.
-    bounds: Vec<(f64, f64)>,
-    /// The first cell's start and the cells per unit of `v`.
-    v0: f64,
-    per_v: f64,
-    /// Per cell, from one before the first, the index in `bounds` of the
-    /// first interval reaching its start.
-    cells: Vec<u32>,
-}
-
-/// The three forms of `rand_distr`'s inverse CDF.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum GuideForm {
-    /// s < 1: `inv_b = u^q`, growing with `u`.
-    Below1,
-    /// s > 1: `inv_b = u^q` with q < 0, growing as `u` falls.
-    Above1,
-    /// s = 1: `inv_b = exp(pt - 1)`.
-    One,
-}
-
-impl FloorGuide {
-    /// Cells of the guide.
-    const CELLS: usize = 4096;
-
-    /// The guide for exponent `s` and ranks `k` up to `k_max` (>= 1).
-    fn new(s: f64, k_max: usize) -> Option<FloorGuide> {
-        if k_max == 0 || !(0.0..=10.0).contains(&s) {
-            return None;
-        }
-        const EPS: f64 = 1.0 / (1u64 << 40) as f64;
-        let form = match s {
-            s if s < 1.0 => GuideForm::Below1,
-            s if s > 1.0 => GuideForm::Above1,
-            _ => GuideForm::One,
-        };
-        let threshold = |k: usize| {
-            let k = k as f64;
-            match form {
-                GuideForm::Below1 => k.powf(1.0 - s),
-                GuideForm::Above1 => -k.powf(1.0 - s),
-                GuideForm::One => k.ln(),
-            }
-        };
-        let thresholds: Vec<f64> = (1..=k_max + 1).map(threshold).collect();
-        let bounds: Vec<(f64, f64)> = thresholds
-            .windows(2)
-            .map(|w| match form {
-                GuideForm::Below1 => (w[0] * (1.0 + EPS), w[1] * (1.0 - EPS)),
-                GuideForm::Above1 => (w[0] * (1.0 - EPS), w[1] * (1.0 + EPS)),
-                GuideForm::One => (w[0] + EPS, w[1] - EPS),
-            })
-            .collect();
-        let v0 = bounds[0].0;
-        let span = bounds[k_max - 1].1 - v0;
-        if span.is_nan() || span <= 0.0 {
-            return None;
-        }
-        let per_v = Self::CELLS as f64 / span;
-        // Per cell from one before the first, the index of the first
-        // interval reaching its start (a search spans a cell either side,
-        // for a draw rounded into the wrong one).
-        let cells = (0..Self::CELLS + 3)
-            .map(|c| {
-                let start = v0 + (c as f64 - 1.0) / per_v;
-                bounds.partition_point(|&(_, hi)| hi < start) as u32
-            })
-            .collect();
-        Some(FloorGuide {
-            form,
-            one_minus_s: 1.0 - s,
-            s,
-            bounds,
-            v0,
-            per_v,
-            cells,
-        })
-    }
-
-    /// `floor(inv_b)` of the draw at `pt` (> 1), if sure.
-    #[inline]
-    fn floor(&self, pt: f64) -> Option<usize> {
-        let v = match self.form {
-            GuideForm::Below1 => pt * self.one_minus_s + self.s,
-            GuideForm::Above1 => -(pt * self.one_minus_s + self.s),
-            GuideForm::One => pt - 1.0,
-        };
-        let c = (v - self.v0) * self.per_v;
-        if !(c >= 0.0 && c < Self::CELLS as f64) {
-            return None;
-        }
-        // The first interval reaching `v` lies between the first reaching
-        // the cell before and the first reaching the cell after next.
-        let c = c as usize;
-        let from = self.cells[c] as usize;
-        let to = (self.cells[c + 3] as usize + 1).min(self.bounds.len());
-        let near = &self.bounds[from..to];
-        let i = near.partition_point(|&(_, hi)| hi < v);
-        let &(lo, _) = near.get(i)?;
-        (v >= lo).then_some(from + i + 1)
-    }
+    /// `(x as f64).powf(-s)` for x = 1, 2, ...
+    neg_pow: std::sync::Arc<[f64]>,
 }
 
 impl ZipfRanks {
@@ -304,13 +138,10 @@ impl ZipfRanks {
         } else {
             1.0 + nf.ln()
         };
-        ZipfRanks {
-            s,
-            t,
-            q,
-            ranks: n.min(Self::TABLE) as usize,
-            tables: ZipfTables::of(s),
-        }
+        let neg_pow = (1..=n.min(Self::TABLE))
+            .map(|x| (x as f64).powf(-s))
+            .collect();
+        ZipfRanks { s, t, q, neg_pow }
     }
 
     /// `rand_distr`'s inverse cumulative density.
@@ -332,37 +163,22 @@ impl ZipfRanks {
     /// `x - 1 <= inv_b < x`, that ratio is at least `((x-1)/x)^s`; a `y`
     /// clearly below that bound is accepted without the second `powf`,
     /// which decides the same as computing it (the margin, 2^-40, is
-    /// thousands of times the rounding of either side). Where the
-    /// [`FloorGuide`] also knows `x` for sure, such a draw takes no `powf`
-    /// at all. (`y` is drawn right after `p`, as `rand_distr` draws it:
-    /// the inverse CDF between them draws nothing.)
+    /// thousands of times the rounding of either side).
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         const MARGIN: f64 = 1.0 - 1.0 / (1u64 << 40) as f64;
         loop {
-            let p: f64 = rng.sample(rand::distributions::Standard);
-            let y: f64 = rng.sample(rand::distributions::Standard);
-            let pt = p * self.t;
-            let neg_pow = &self.tables.neg_pow[..self.ranks];
-            if pt > 1.0 {
-                let guide = self.tables.guide.as_ref();
-                // x = k + 1 >= 2, tabled: the same bound as below.
-                if let Some(k) = guide.and_then(|g| g.floor(pt)).filter(|&k| k < self.ranks) {
-                    if y < neg_pow[k] / neg_pow[k - 1] * MARGIN {
-                        return (k + 1) as f64;
-                    }
-                }
-            }
-            let inv_b = self.inv_cdf(p);
+            let inv_b = self.inv_cdf(rng.sample(rand::distributions::Standard));
             let x = (inv_b + 1.0).floor();
             let i = (x as usize).wrapping_sub(1);
-            let (mut ratio, lower) = match neg_pow.get(i) {
+            let (mut ratio, lower) = match self.neg_pow.get(i) {
                 // (x-1)^s / x^s, from the table (x >= 2 here).
-                Some(&r) if i > 0 => (r, r / neg_pow[i - 1]),
+                Some(&r) if i > 0 => (r, r / self.neg_pow[i - 1]),
                 Some(&r) => (r, 1.0),
                 // Bernoulli: ((x-1)/x)^s >= 1 - max(s, 1)/x.
                 None => (x.powf(-self.s), 1.0 - self.s.max(1.0) / x),
             };
+            let y: f64 = rng.sample(rand::distributions::Standard);
             if x > 1.0 {
                 if y < lower * MARGIN {
                     return x;
@@ -773,38 +589,6 @@ mod tests {
                     a.gen::<u64>(),
                     b.gen::<u64>(),
                     "n {n} s {s}: generators apart"
-                );
-            }
-        }
-    }
-
-    /// The guide's `floor(inv_b)` is the exact path's wherever it answers,
-    /// and it answers for nearly every draw within the table.
-    #[test]
-    fn the_floor_guide_is_sure_and_mostly_answers() {
-        for &n in &[2u64, 1_000, 1_000_000] {
-            for &s in &[0.0, 0.01, 0.5, 0.99, 1.0, 1.1, 2.0, 3.0, 10.0] {
-                let z = ZipfRanks::new(n, s);
-                let g = z.tables.guide.as_ref().expect("a guide");
-                let k_max = z.ranks - 1;
-                let mut rng = Pcg64Mcg::seed_from_u64(n ^ s.to_bits());
-                let (mut within, mut answered) = (0u32, 0u32);
-                for _ in 0..200_000 {
-                    let p: f64 = rng.gen();
-                    let pt = p * z.t;
-                    if pt <= 1.0 {
-                        continue;
-                    }
-                    let exact = (z.inv_cdf(p) + 1.0).floor() as usize - 1;
-                    if let Some(k) = g.floor(pt).filter(|&k| k <= k_max) {
-                        assert_eq!(k, exact, "n {n} s {s} p {p}");
-                        answered += 1;
-                    }
-                    within += u32::from((1..=k_max).contains(&exact));
-                }
-                assert!(
-                    f64::from(answered) >= 0.99 * f64::from(within),
-                    "n {n} s {s}: {answered} of {within}"
                 );
             }
         }
