@@ -342,10 +342,12 @@ impl Clock {
 
 /// The server cron (`serverCron` at `hz`), kept beside the event queue
 /// rather than in it: ticks that would only advance the LRU clock (a
-/// miniature runs its slow expire cycle on one tick in 1/rate) are skipped
-/// in one step, so a miniature's cost scales with its traffic rather than
-/// its duration. The skip is exact: every figure is what running each tick
-/// would give.
+/// miniature runs its slow expire cycle on one tick in 1/rate; no server
+/// has one to run while no key has a TTL) are skipped in one step, so a
+/// miniature's cost scales with its traffic rather than its duration, and
+/// a trace's idle gaps cost nothing. The skip is exact: every figure is
+/// what running each tick would give. Ticks that do run are bounded by
+/// [`MAX_BUSY_TICKS`](crate::limits::MAX_BUSY_TICKS).
 struct CronTicks {
     next: Micros,
     period: Micros,
