@@ -256,12 +256,19 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
     let mut pilot_cpu = pilot.cpu_s;
     let resident = pilot.keys_peak as u64;
     let volatile = pilot.volatile_peak as u64;
-    let competing = if volatile > 0 && policies.iter().any(|p| !p.all_keys()) {
-        resident.min(volatile)
-    } else {
-        resident
+    let competing_of = |p: Policy| {
+        if volatile > 0 && !p.all_keys() {
+            resident.min(volatile)
+        } else {
+            resident
+        }
     };
-    let resident_rate = choose_rate(competing, args.sample_keys / 2);
+    // The plan's rate serves the policy with the most keys to evict among;
+    // a volatile one with fewer runs at its own (below).
+    let resident_rate = policies
+        .iter()
+        .map(|&p| choose_rate(competing_of(p), args.sample_keys / 2))
+        .fold(1.0, f64::min);
     if args.sample_rate.is_none() && resident > 0 && resident_rate > rate {
         rate = resident_rate;
         minis = seeds
@@ -315,20 +322,32 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
     // resident keys (the peak's, in proportion to the memory above the
     // fixed part) keep fewer than `point_keys` (--sample-keys / 8, 512 by
     // default) at `rate` runs at the rate that keeps them, up to full size.
+    //
+    // A volatile policy evicts only among the keys with a TTL: where they
+    // are fewer, its miniatures run at the rate that keeps half of
+    // `--sample-keys` of them, while the others keep the plan's rate.
     let point_keys = args.sample_keys / 8;
-    let rate_at = |size: u64| -> f64 {
-        if args.sample_rate.is_some() || peak <= fixed || competing == 0 {
+    let policy_rate = |p: Policy| -> f64 {
+        if args.sample_rate.is_some() || resident == 0 {
             return rate;
         }
+        choose_rate(competing_of(p), args.sample_keys / 2).max(rate)
+    };
+    let rate_at = |p: Policy, size: u64| -> f64 {
+        let base = policy_rate(p);
+        let competing = competing_of(p);
+        if args.sample_rate.is_some() || peak <= fixed || competing == 0 {
+            return base;
+        }
         let share = (size.saturating_sub(fixed) as f64 / (peak - fixed) as f64).min(1.0);
-        choose_rate((competing as f64 * share) as u64, point_keys).max(rate)
+        choose_rate((competing as f64 * share) as u64, point_keys).max(base)
     };
     let mut scales: Vec<(f64, Vec<Scaled>)> = vec![(rate, minis)];
     let add_rates = |scales: &mut Vec<(f64, Vec<Scaled>)>,
-                     sizes: &mut dyn Iterator<Item = u64>|
+                     sizes: &mut dyn Iterator<Item = (Policy, u64)>|
      -> Result<()> {
-        for s in sizes {
-            let r = rate_at(s);
+        for (p, s) in sizes {
+            let r = rate_at(p, s);
             if !scales.iter().any(|(x, _)| *x == r) {
                 let ms = seeds
                     .iter()
@@ -342,31 +361,41 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
 
     // The curves, then a finer grid where each answer lies.
     let sizes = search::grid(fixed, top, args.points);
-    add_rates(&mut scales, &mut sizes.iter().copied())?;
+    add_rates(
+        &mut scales,
+        &mut policies
+            .iter()
+            .flat_map(|&p| sizes.iter().map(move |&s| (p, s))),
+    )?;
     let mut tasks = Vec::new();
     for i in 0..seeds.len() {
         for &p in &policies {
             for &s in &sizes {
-                tasks.push((scale_at(&scales, rate_at(s), i), p, s));
+                tasks.push((scale_at(&scales, rate_at(p, s), i), p, s));
             }
         }
     }
     let mut ran: Vec<Ran> = search::run_all(args.jobs, tasks, &cat)?;
     let obs: Vec<_> = ran.iter().map(|r| r.obs.clone()).collect();
     let refine = search::refinements(&obs, &objectives, 7);
+    let refine: Vec<(Policy, u64, Vec<u64>)> = refine
+        .into_iter()
+        .map(|(p, seed, szs)| Ok((Policy::parse(&p).map_err(anyhow::Error::msg)?, seed, szs)))
+        .collect::<Result<_>>()?;
     add_rates(
         &mut scales,
-        &mut refine.iter().flat_map(|(_, _, szs)| szs.iter().copied()),
+        &mut refine
+            .iter()
+            .flat_map(|(p, _, szs)| szs.iter().map(move |&s| (*p, s))),
     )?;
     let mut tasks = Vec::new();
-    for (p, seed, szs) in &refine {
+    for &(pol, seed, ref szs) in &refine {
         let i = seeds
             .iter()
-            .position(|s| s == seed)
+            .position(|&s| s == seed)
             .expect("a seed's miniature");
-        let pol = Policy::parse(p).map_err(anyhow::Error::msg)?;
         for &s in szs {
-            tasks.push((scale_at(&scales, rate_at(s), i), pol, s));
+            tasks.push((scale_at(&scales, rate_at(pol, s), i), pol, s));
         }
     }
     ran.extend(search::run_all(args.jobs, tasks, &cat)?);
@@ -421,6 +450,11 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
         catalog: cat,
         rate,
         point_keys,
+        policy_rates: policies
+            .iter()
+            .map(|&p| (p.name().to_string(), policy_rate(p)))
+            .filter(|&(_, r)| r > rate)
+            .collect(),
         keys,
         volatile_keys: volatile,
         verify_rate: args.verify_rate,

@@ -37,6 +37,9 @@ pub struct Plan {
     /// Keys a miniature keeps at least at every size: a size with fewer
     /// at `rate` ran at a larger rate.
     pub point_keys: u64,
+    /// Policies whose miniatures run at a larger rate than `rate` at every
+    /// size (volatile ones, when the keys with a TTL are fewer), by name.
+    pub policy_rates: Vec<(String, f64)>,
     /// Keys of the subject: resident at the unbounded pilot's peak (or,
     /// before the pilot, estimated for a workload, counted for a trace).
     pub keys: u64,
@@ -208,6 +211,18 @@ pub struct CurveError {
     pub seed_worst: f64,
 }
 
+/// `(policy, rate)` pairs grouped by rate, in order of first appearance.
+fn grouped_rates(rates: &[(String, f64)]) -> Vec<(f64, Vec<&str>)> {
+    let mut groups: Vec<(f64, Vec<&str>)> = Vec::new();
+    for (name, r) in rates {
+        match groups.iter_mut().find(|g| g.0 == *r) {
+            Some(g) => g.1.push(name),
+            None => groups.push((*r, vec![name.as_str()])),
+        }
+    }
+    groups
+}
+
 /// The answer in words.
 pub fn words(p: &Plan) -> String {
     let mut s = String::new();
@@ -224,7 +239,22 @@ pub fn words(p: &Plan) -> String {
         p.volatile_keys,
         mem(p.fixed as f64),
     );
-    let larger: Vec<&Ran> = p.minis.iter().filter(|r| r.rate > p.rate).collect();
+    for (rate, names) in grouped_rates(&p.policy_rates) {
+        let _ = writeln!(
+            s,
+            "  {} evict only among the ~{} keys with a TTL: their miniatures ran at rate {}.",
+            names.join(", "),
+            p.volatile_keys,
+            rate_text(rate),
+        );
+    }
+    let base = |r: &Ran| {
+        p.policy_rates
+            .iter()
+            .find(|(n, _)| *n == r.obs.policy)
+            .map_or(p.rate, |&(_, x)| x)
+    };
+    let larger: Vec<&Ran> = p.minis.iter().filter(|r| r.rate > base(r)).collect();
     if let Some(top) = larger.iter().map(|r| r.rate).reduce(f64::max) {
         let _ = writeln!(
             s,

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 use std::process::Command;
+use tempfile::TempDir;
 use ttlsim::plan::objective::Catalog;
 use ttlsim::plan::search::Scaled;
 use ttlsim::sim::Source;
@@ -276,41 +277,96 @@ fn the_sample_rate_follows_the_resident_keys() {
     }
 }
 
+/// Plans `file` for one seed with no checks; its stdout and out folder.
+fn plan_seed_1(file: &str, target: &str, policy: &str, points: &str) -> (String, TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let o = ttlsim(&[
+        "plan",
+        file,
+        "--target",
+        target,
+        "--maxmemory-policy",
+        policy,
+        "--seed",
+        "1",
+        "--points",
+        points,
+        "--no-verify",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (String::from_utf8_lossy(&o.stdout).into_owned(), out)
+}
+
+/// The `cols` of plan.csv's miniature rows in `out`.
+fn mini_rows(out: &TempDir, cols: &[&str]) -> Vec<Vec<String>> {
+    let csv = std::fs::read_to_string(out.path().join("plan.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (kind, idx): (usize, Vec<usize>) = (col("kind"), cols.iter().map(|c| col(c)).collect());
+    r.records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[kind] == "mini")
+        .map(|x| idx.iter().map(|&i| x[i].to_string()).collect())
+        .collect()
+}
+
+/// A volatile policy evicts only among the keys with a TTL: on persistent
+/// (~2,900 of ~89,000 resident keys have one) the all-keys policies keep
+/// the plan's 1/16 while the volatile ones run at full size, and the plan
+/// says so; plan.csv's rows carry each run's rate.
+#[test]
+fn volatile_policies_run_at_the_rate_of_their_ttl_keys() {
+    let _x = exclusive();
+    let (text, out) = plan_seed_1(
+        "workloads/persistent.toml",
+        "hit_ratio>=0.01",
+        "allkeys-lru,volatile-lru",
+        "2",
+    );
+    let mut lines = text.lines();
+    assert!(
+        lines.next().unwrap_or("").contains("sample rate 1/16 "),
+        "{text}"
+    );
+    assert!(
+        lines.next().unwrap_or("").contains(
+            "volatile-lru evict only among the ~2912 keys with a TTL: their miniatures ran at rate 1 (full size)."
+        ),
+        "{text}"
+    );
+    let mut seen = (0, 0);
+    for row in mini_rows(&out, &["policy", "sample_rate"]) {
+        let rate: f64 = row[1].parse().unwrap();
+        if row[0] == "volatile-lru" {
+            assert_eq!(rate, 1.0, "{row:?}");
+            seen.0 += 1;
+        } else {
+            assert!(rate < 1.0, "{row:?}");
+            seen.1 += 1;
+        }
+    }
+    assert!(seen.0 > 0 && seen.1 > 0, "{seen:?}");
+}
+
 /// The smallest sizes of a curve hold few keys: there the miniature runs at
 /// a larger rate (rate_limit at 1/4 read up to 5 points high at sizes
 /// holding about 250 sampled keys), and the plan says so.
 #[test]
 fn small_sizes_run_at_a_larger_rate() {
     let _x = exclusive();
-    let out = tempfile::tempdir().unwrap();
-    let o = ttlsim(&[
-        "plan",
+    let (text, out) = plan_seed_1(
         "workloads/rate_limit.toml",
-        "--target",
         "rl.wrong_ratio<=0.5",
-        "--maxmemory-policy",
         "allkeys-lru",
-        "--seed",
-        "1",
-        "--points",
         "8",
-        "--no-verify",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    );
     assert!(text.contains("ran at a larger rate"), "{text}");
-    let csv = std::fs::read_to_string(out.path().join("plan.csv")).unwrap();
-    let mut r = csv::Reader::from_reader(csv.as_bytes());
-    let h = r.headers().unwrap().clone();
-    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
-    let (kind, mm, rate) = (col("kind"), col("maxmemory"), col("sample_rate"));
-    let mut minis: Vec<(u64, f64)> = r
-        .records()
-        .map(|x| x.unwrap())
-        .filter(|x| &x[kind] == "mini")
-        .map(|x| (x[mm].parse().unwrap(), x[rate].parse().unwrap()))
+    let mut minis: Vec<(u64, f64)> = mini_rows(&out, &["maxmemory", "sample_rate"])
+        .iter()
+        .map(|x| (x[0].parse().unwrap(), x[1].parse().unwrap()))
         .collect();
     minis.sort_by_key(|m| m.0);
     let (smallest, largest) = (minis[0], minis[minis.len() - 1]);
