@@ -263,12 +263,11 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
             resident
         }
     };
+    // The rate that keeps half of `--sample-keys` of what `p` evicts among.
+    let own_rate = |p: Policy| choose_rate(competing_of(p), args.sample_keys / 2);
     // The plan's rate serves the policy with the most keys to evict among;
     // a volatile one with fewer runs at its own (below).
-    let resident_rate = policies
-        .iter()
-        .map(|&p| choose_rate(competing_of(p), args.sample_keys / 2))
-        .fold(1.0, f64::min);
+    let resident_rate = policies.iter().map(|&p| own_rate(p)).fold(1.0, f64::min);
     if args.sample_rate.is_none() && resident > 0 && resident_rate > rate {
         rate = resident_rate;
         minis = seeds
@@ -331,7 +330,7 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
         if args.sample_rate.is_some() || resident == 0 {
             return rate;
         }
-        choose_rate(competing_of(p), args.sample_keys / 2).max(rate)
+        own_rate(p).max(rate)
     };
     let rate_at = |p: Policy, size: u64| -> f64 {
         let base = policy_rate(p);

@@ -72,6 +72,24 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The rate `policy`'s miniatures run at where its sizes keep enough
+    /// keys: [`Plan::rate`], or its own from [`Plan::policy_rates`].
+    pub fn policy_rate(&self, policy: &str) -> f64 {
+        self.policy_rates
+            .iter()
+            .find(|(n, _)| n == policy)
+            .map_or(self.rate, |&(_, r)| r)
+    }
+
+    /// Miniature runs at a larger rate than their policy's, at the
+    /// smallest sizes (see [`Plan::point_keys`]).
+    pub fn small_size_runs(&self) -> Vec<&Ran> {
+        self.minis
+            .iter()
+            .filter(|r| r.rate > self.policy_rate(&r.obs.policy))
+            .collect()
+    }
+
     /// The verdicts after the checks: each answer replaced by its checked one.
     pub fn final_verdicts(&self) -> Vec<Verdict> {
         self.verdicts
@@ -248,13 +266,7 @@ pub fn words(p: &Plan) -> String {
             rate_text(rate),
         );
     }
-    let base = |r: &Ran| {
-        p.policy_rates
-            .iter()
-            .find(|(n, _)| *n == r.obs.policy)
-            .map_or(p.rate, |&(_, x)| x)
-    };
-    let larger: Vec<&Ran> = p.minis.iter().filter(|r| r.rate > base(r)).collect();
+    let larger = p.small_size_runs();
     if let Some(top) = larger.iter().map(|r| r.rate).reduce(f64::max) {
         let _ = writeln!(
             s,
@@ -621,10 +633,12 @@ fn draw(p: &Plan, path: &Path) -> Result<()> {
             "ttlsim plan `{}`: target vs maxmemory (miniature at rate {}{}, seed {})",
             p.name,
             rate_text(p.rate),
-            match p.minis.iter().map(|r| r.rate).reduce(f64::max) {
-                Some(top) if top > p.rate =>
-                    format!(", its smallest sizes up to {}", rate_text(top)),
-                _ => String::new(),
+            match p.small_size_runs().iter().map(|r| r.rate).reduce(f64::max) {
+                Some(top) => format!(", its smallest sizes up to {}", rate_text(top)),
+                None => String::new(),
+            } + &match p.policy_rates.iter().map(|&(_, r)| r).reduce(f64::max) {
+                Some(r) => format!(", volatile policies at {}", rate_text(r)),
+                None => String::new(),
             },
             p.seeds[0]
         ),

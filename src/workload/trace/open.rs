@@ -484,9 +484,7 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
                 return Ok(false);
             }
         } else {
-            out.recs.extend_from_slice(&self.held.recs);
-            out.pos.extend_from_slice(&self.held.pos);
-            self.held.clear();
+            self.held.move_tail(0, out);
         }
         for i in from..out.len() {
             let time = out.recs[i].time_us;
@@ -494,9 +492,7 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
                 // A record to clamp or refuse starts the next block: it is
                 // counted, or refused, once the records before it were
                 // taken, as reading record by record would.
-                self.held.recs.extend_from_slice(&out.recs[i..]);
-                self.held.pos.extend_from_slice(&out.pos[i..]);
-                out.truncate(i);
+                out.move_tail(i, &mut self.held);
                 break;
             }
             let pos = out.pos_of(i);

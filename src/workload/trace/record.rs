@@ -302,6 +302,13 @@ impl RecBatch {
         self.recs.truncate(i);
         self.pos.truncate(i);
     }
+
+    /// Moves the records from `i` on to the end of `to`.
+    pub fn move_tail(&mut self, i: usize, to: &mut RecBatch) {
+        to.recs.extend_from_slice(&self.recs[i..]);
+        to.pos.extend_from_slice(&self.pos[i..]);
+        self.truncate(i);
+    }
 }
 
 /// A malformed trace: the file, the position, what is wrong.
