@@ -166,6 +166,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         workload: w,
         source,
         sample_interval,
+        draws: None,
     };
     crate::progress::SINGLE_RUN.store(
         !std::io::IsTerminal::is_terminal(&std::io::stdout()),
@@ -191,6 +192,7 @@ pub fn record(args: RecordArgs) -> Result<()> {
         workload: w,
         source: Source::Patterns,
         sample_interval,
+        draws: None,
     };
     let (result, rows) = sim::record_to_path(&spec, &args.out)?;
     let w = &spec.workload;

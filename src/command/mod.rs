@@ -343,6 +343,11 @@ fn check_subcommand(container: &str, argv: &[Vec<u8>]) -> Option<Reply> {
 
 impl<V: Value, K: KeyMap> Exec<'_, V, K> {
     fn dispatch(&mut self, name: &str, argv: &[Vec<u8>]) -> Result<(Reply, Effect), Reply> {
+        // Their replies can show the policy, its settings or a key's
+        // LRU/LFU field (and CONFIG SET can change them).
+        if matches!(name, "config" | "info" | "object" | "memory" | "debug") {
+            self.store.use_policy();
+        }
         let reply = match name {
             "get" => self.get_command(argv),
             "set" => self.set_command(argv)?,

@@ -30,7 +30,10 @@ pub const TIMESERIES_HEADER: &str = "run_id,time_ms,metric,namespace,value";
 /// The `expiry_lag.csv` header.
 pub const LATENCY_HEADER: &str = "run_id,kind,lag_ms_low,lag_ms_high,count";
 /// The `perf.csv` header.
-pub const PERF_HEADER: &str = "run_id,wall_ms,sim_ops,sim_ops_per_sec";
+/// `same_run_as` names the run a sweep wrote this one from instead of
+/// simulating it (empty when it was simulated): see
+/// [`crate::sweep::exec::Runner::reuse`].
+pub const PERF_HEADER: &str = "run_id,wall_ms,sim_ops,sim_ops_per_sec,same_run_as";
 
 /// A result's `timeseries.csv` rows (long format, by time then series).
 pub fn timeseries_rows(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
@@ -69,6 +72,7 @@ pub fn perf_row(w: &mut impl Write, r: &RunResult) -> std::io::Result<()> {
             fmt_f64((r.wall_ms * 1000.0).round() / 1000.0),
             r.sim_ops.to_string(),
             fmt_f64(r.sim_ops_per_sec().round()),
+            String::new(),
         ])
         .as_bytes(),
     )

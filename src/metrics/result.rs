@@ -83,6 +83,10 @@ pub struct RunResult {
     pub wall_ms: f64,
     /// Notes for the summary from the clients (skipped trace commands, ...).
     pub notes: Vec<String>,
+    /// Something in the run depended on which policy of its class it had
+    /// ([`crate::store::Store::policy_used`]); when false, the run is the
+    /// same under every policy of the class and any eviction-only settings.
+    pub policy_used: bool,
 }
 
 impl RunResult {

@@ -75,6 +75,7 @@ impl Scaled {
             workload: w,
             source: self.source.clone(),
             sample_interval: Dur(1_000_000),
+            draws: None,
         };
         let r = sim::run(&spec).with_context(|| {
             format!(

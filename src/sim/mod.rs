@@ -62,6 +62,9 @@ pub struct RunSpec {
     pub source: Source,
     /// Time between metric samples.
     pub sample_interval: Dur,
+    /// Where keyed patterns share their requests with other runs (a
+    /// sweep's: [`crate::workload::ahead`]); `None`: drawn live.
+    pub draws: Option<std::sync::Arc<crate::workload::ahead::DrawCache>>,
 }
 
 impl RunSpec {
@@ -72,6 +75,7 @@ impl RunSpec {
             workload,
             source: Source::Patterns,
             sample_interval: Dur(1_000_000),
+            draws: None,
         }
     }
 }
@@ -144,7 +148,10 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
             w.patterns
                 .iter()
                 .enumerate()
-                .map(|(i, p)| patterns::build(p, i, w.seed, &mut names))
+                .map(|(i, p)| {
+                    let draws = spec.draws.as_deref().zip(w.duration.map(|d| d.us()));
+                    patterns::build(p, i, w.seed, &mut names, draws)
+                })
                 .collect()
         }
         Source::Trace(input) => {
@@ -233,7 +240,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         // earlier (clients run first at equal times); before a sample, those
         // at its time too; none after the end.
         if cron.next <= ev.time {
-            let due = match ev.class {
+            let due = match ev.class() {
                 Class::Client => ev.time - 1,
                 _ => ev.time,
             };
@@ -243,7 +250,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
             break;
         }
         clock.advance(&mut world, ev.time);
-        match ev.class {
+        match ev.class() {
             Class::Client => {
                 let mut ctx = Ctx {
                     now: ev.time,
@@ -306,6 +313,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
         sim_requests: world.rec.sim_requests,
         wall_ms,
         notes: clients.iter().flat_map(|c| c.notes()).collect(),
+        policy_used: world.store.policy_used(),
     })
 }
 
@@ -565,5 +573,47 @@ mod tests {
             checked += 1;
         }
         assert_eq!(checked, 5);
+    }
+}
+
+#[cfg(test)]
+mod shared_draws {
+    use super::*;
+    use crate::workload::ahead::DrawCache;
+    use std::sync::Arc;
+
+    /// Runs that read their keyed patterns' requests from a sweep's cache
+    /// give exactly what drawing them live gives; a cache-aside TTL does
+    /// not change the draws (its streams are shared), a duration or seed
+    /// does (they are not).
+    #[test]
+    fn shared_draws_give_the_live_runs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let src = std::fs::read_to_string(root.join("workloads/mixed.toml")).expect("mixed");
+        let cache = Arc::new(DrawCache::default());
+        let variants = [
+            ("ttl = \"5m\"\nttl_jitter", "2m", 1, "allkeys-lru"),
+            ("ttl = \"1m\"\nttl_jitter", "2m", 1, "volatile-ttl"),
+            ("ttl = \"5m\"\nttl_jitter", "3m", 1, "allkeys-lfu"),
+            ("ttl = \"5m\"\nttl_jitter", "2m", 2, "noeviction"),
+        ];
+        for (ttl, duration, seed, policy) in variants {
+            let text = src.replace("ttl = \"5m\"\nttl_jitter", ttl);
+            let mut w = crate::workload::spec::parse_workload(&text, "mixed").expect("parses");
+            w.duration = Some(Dur::parse(duration).unwrap());
+            w.warmup = Warmup::Time(Dur::parse("30s").unwrap());
+            w.seed = seed;
+            w.server.maxmemory = 6 << 20;
+            w.server.policy = crate::store::Policy::parse(policy).unwrap();
+            let mut spec = RunSpec::new(w);
+            let mut live = run(&spec).expect("runs");
+            spec.draws = Some(cache.clone());
+            let mut shared = run(&spec).expect("runs");
+            live.wall_ms = 0.0;
+            shared.wall_ms = 0.0;
+            assert!(live == shared, "{ttl} {duration} seed {seed} {policy}");
+        }
+        // cache, rate-limit and user streams: one per (duration, seed).
+        assert_eq!(cache.streams(), 3 * 3);
     }
 }

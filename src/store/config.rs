@@ -147,6 +147,22 @@ impl Policy {
         )
     }
 
+    /// Which of Redis's policies behave alike until the store first has to
+    /// free memory: before that, a policy decides only whether values may
+    /// share integer objects ([`Policy::no_shared_integers`], which changes
+    /// `used_memory`) and which LRU/LFU field each key keeps (which nothing
+    /// shows but eviction and OBJECT). So the four that share integers
+    /// (noeviction, the random ones, volatile-ttl) are one class (`false`)
+    /// and the four LRU/LFU ones the other (`true`). `None` for a
+    /// reference policy, whose own bookkeeping may act before memory runs
+    /// out (admission). See [`super::Store::policy_used`].
+    pub fn alike_until_eviction(self) -> Option<bool> {
+        match self {
+            Policy::Reference(_) => None,
+            _ => Some(self.no_shared_integers()),
+        }
+    }
+
     /// True for the reference policies that are not Redis's.
     pub fn is_reference(self) -> bool {
         matches!(self, Policy::Reference(i) if (i as usize) < N_REFERENCE)
@@ -343,6 +359,19 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// The settings that act only when the store must free memory (which
+/// policy, how it samples, how long it tries, how LFU counts): runs that
+/// differ only in these, within one class of
+/// [`Policy::alike_until_eviction`], are the same run until one of them
+/// first finds memory over `maxmemory`.
+pub const EVICTION_ONLY_SETTINGS: [&str; 5] = [
+    "maxmemory-policy",
+    "maxmemory-samples",
+    "maxmemory-eviction-tenacity",
+    "lfu-log-factor",
+    "lfu-decay-time",
+];
 
 /// Names `CONFIG GET` knows, in the order it lists them (`memory-model` is
 /// the model's own, not Redis's).

@@ -252,6 +252,8 @@ pub struct Store<P: Payload> {
     cron_ticks: u64,
     evict_state: evict::State,
     rng: Pcg64Mcg,
+    /// See [`Store::policy_used`].
+    policy_used: bool,
     events: Vec<KeyEvent>,
     record_events: bool,
     scratch: Vec<u32>,
@@ -289,6 +291,7 @@ impl<P: Payload> Store<P> {
             cron_ticks: 0,
             evict_state: evict::State::default(),
             rng,
+            policy_used: false,
             events: Vec::new(),
             record_events: false,
             scratch: Vec::new(),
@@ -327,6 +330,23 @@ impl<P: Payload> Store<P> {
     /// Counters.
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// True once anything depended on which of its class
+    /// ([`Policy::alike_until_eviction`]) the eviction policy is, or on the
+    /// eviction-only settings ([`config::EVICTION_ONLY_SETTINGS`]): memory
+    /// was found over `maxmemory` (the policy was asked to free some), or a
+    /// reply showed the policy or a key's LRU/LFU field ([`Store::use_policy`]).
+    /// While it is false, the run so far is the same under any policy of its
+    /// class, which lets a sweep simulate one run for all of them.
+    pub fn policy_used(&self) -> bool {
+        self.policy_used
+    }
+
+    /// Notes that something depended on the policy ([`Store::policy_used`]).
+    #[inline]
+    pub fn use_policy(&mut self) {
+        self.policy_used = true;
     }
 
     /// `CONFIG RESETSTAT`: zeroes the counters Redis resets.

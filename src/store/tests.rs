@@ -353,3 +353,68 @@ fn skipping_ticks_without_ttl_keys_matches_running_them() {
     assert_eq!(skipped.s.store().stats().expire_cycles, cycles + n);
     assert_eq!(skipped.cmd("INFO"), each.cmd("INFO"));
 }
+
+/// Until memory first goes over `maxmemory`, Redis's policies of one class
+/// ([`crate::store::Policy::alike_until_eviction`]) give the same replies
+/// and the same memory, and the store reports that nothing depended on the
+/// policy; a reply that shows the policy, or an eviction check over the
+/// limit, reports that something did. This is what lets a sweep write one
+/// run for all of them.
+#[test]
+fn policies_of_a_class_are_alike_until_the_limit() {
+    use crate::store::Policy;
+    let script = [
+        "SET a 1",
+        "INCR n",
+        "SET b hello EX 100",
+        "GET a",
+        "MSET c 12 d 12345",
+        "EXPIRE c 5",
+        "GET b",
+        "APPEND b xyz",
+        "DEL a",
+        "PTTL b",
+        "DBSIZE",
+    ];
+    let run = |policy: Policy, maxmemory: u64| {
+        let cfg = Config {
+            maxmemory,
+            policy,
+            ..Config::default()
+        };
+        let mut r = R {
+            s: Server::new(cfg, 11, T0_US),
+            now: T0_US,
+        };
+        let mut replies: Vec<String> = script.iter().map(|c| r.cmd(c)).collect();
+        r.sleep_s(10);
+        replies.extend(["GET c", "GET b", "INCR n"].map(|c| r.cmd(c)));
+        (replies, r.s.store().used_memory(), r)
+    };
+    let mut memory = Vec::new();
+    for class in [false, true] {
+        let members: Vec<Policy> = Policy::ALL
+            .into_iter()
+            .filter(|p| p.alike_until_eviction() == Some(class))
+            .collect();
+        assert_eq!(members.len(), 4);
+        let (replies, used, _) = run(members[0], 1 << 30);
+        for &p in &members {
+            let (rp, u, mut r) = run(p, 1 << 30);
+            assert_eq!((&rp, u), (&replies, used), "{p:?} against {:?}", members[0]);
+            assert!(!r.s.store().policy_used(), "{p:?}");
+            r.cmd("OBJECT ENCODING n");
+            assert!(r.s.store().policy_used(), "{p:?}: OBJECT shows the policy");
+            // Over the limit from the first command: the policy decides.
+            let (_, _, r) = run(p, 1);
+            assert!(r.s.store().policy_used(), "{p:?} over maxmemory");
+            // No limit: nothing can depend on the policy.
+            let (_, _, r) = run(p, 0);
+            assert!(!r.s.store().policy_used(), "{p:?} without maxmemory");
+        }
+        memory.push(used);
+    }
+    // The classes differ: with an LRU or LFU policy and a limit, the small
+    // integers take objects of their own.
+    assert!(memory[1] > memory[0], "{memory:?}");
+}

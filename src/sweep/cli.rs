@@ -81,6 +81,12 @@ pub struct SweepArgs {
     /// Continue an interrupted sweep: run only the runs it did not finish.
     #[arg(long)]
     pub resume: bool,
+    /// Simulate every run on its own: by default a run whose result another
+    /// run proves (they differ only in the policy and never reach
+    /// maxmemory) is written from it, and runs share their keyed patterns'
+    /// request draws (README "Sweeps"). For timing each run in perf.csv.
+    #[arg(long)]
+    pub no_reuse: bool,
     /// Experiment name (default: the workload's name); output in `results/<name>/`.
     #[arg(long)]
     pub name: Option<String>,
@@ -269,6 +275,9 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             let name = w.name;
             runner.sample_interval = crate::limits::sample_interval(&args.sample_interval)?;
             runner.force = args.force;
+            if !args.no_reuse {
+                runner.draws = Some(Default::default());
+            }
             (table, Box::new(runner) as Box<dyn Runner>, name)
         };
     let mut grid = Grid::build(file_sweep.as_ref(), &args.dimensions()?)?;
@@ -347,6 +356,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         },
         resume: args.resume,
         progress: true,
+        reuse: !args.no_reuse,
     };
     let o = exec::execute(&plan, runner.as_ref())?;
     if o.ran > 0 {
@@ -357,6 +367,13 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             plan.jobs,
             o.sim_ops as f64 / 1e6,
             o.sim_ops as f64 / o.wall_s.max(1e-9) / 1e6
+        )?;
+    }
+    if o.reused > 0 {
+        crate::say!(
+            "{} of them written from another run rather than simulated: they differ from it only in \
+             the eviction policy or its settings, and it never reached maxmemory (perf.csv's same_run_as)",
+            o.reused
         )?;
     }
     crate::say!("results: {}", out.display())?;

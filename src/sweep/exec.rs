@@ -34,12 +34,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-/// Header of `timeseries.csv`.
-pub const TIMESERIES_HEADER: &str = "run_id,time_ms,metric,namespace,value";
-/// Header of `expiry_lag.csv`.
-pub const LATENCY_HEADER: &str = "run_id,kind,lag_ms_low,lag_ms_high,count";
-/// Header of `perf.csv`.
-pub const PERF_HEADER: &str = "run_id,wall_ms,sim_ops,sim_ops_per_sec";
+pub use crate::metrics::output::{LATENCY_HEADER, PERF_HEADER, TIMESERIES_HEADER};
+use crate::metrics::result::RunResult;
+use std::sync::Arc;
 
 /// What one run produced, as CSV text keyed by its `run_id`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -54,6 +51,11 @@ pub struct RunOutput {
     pub latency: String,
     /// Simulated operations (client commands and cron events).
     pub sim_ops: u64,
+    /// The run itself, when it never used its policy
+    /// ([`RunResult::policy_used`]): the other points of its reuse group
+    /// ([`Runner::reuse_key`]) are then written from it
+    /// ([`Runner::reuse`]) instead of simulated.
+    pub reusable: Option<Arc<RunResult>>,
 }
 
 /// Something that runs one point of a grid. The real one plays a workload
@@ -72,6 +74,25 @@ pub trait Runner: Sync {
     fn set_pilot_point(&mut self, _point: Vec<(String, toml::Value)>) {}
     /// Run one point; `run_id` is the run's index in the whole grid.
     fn run(&self, run_id: u64, point: &[(&str, &toml::Value)]) -> Result<RunOutput>;
+    /// The key of `point`'s reuse group: points with the same key give
+    /// the same run as long as that run never uses its policy (they differ
+    /// only in eviction-only settings, among policies of one class:
+    /// [`crate::store::Policy::alike_until_eviction`]). `None` (the
+    /// default) when no other point can share its run.
+    fn reuse_key(&self, _point: &[(&str, &toml::Value)]) -> Result<Option<String>> {
+        Ok(None)
+    }
+    /// `point`'s output written from `from`, the run of another point of
+    /// its reuse group that never used its policy: byte for byte what
+    /// running `point` gives.
+    fn reuse(
+        &self,
+        _from: &RunResult,
+        _run_id: u64,
+        _point: &[(&str, &toml::Value)],
+    ) -> Result<RunOutput> {
+        bail!("this runner does not reuse runs")
+    }
 }
 
 /// How to run a grid.
@@ -95,6 +116,9 @@ pub struct Plan {
     /// written to `fingerprint.txt`; `--resume` refuses a folder whose
     /// fingerprint differs.
     pub fingerprint: Option<Fingerprint>,
+    /// Write a run from another of its reuse group that never used its
+    /// policy, rather than simulate it (false: `--no-reuse`).
+    pub reuse: bool,
 }
 
 impl Plan {
@@ -151,6 +175,9 @@ pub struct Outcome {
     pub wall_s: f64,
     /// Simulated operations of this invocation's runs.
     pub sim_ops: u64,
+    /// Runs of this invocation written from another run rather than
+    /// simulated ([`Runner::reuse`]); included in `ran`.
+    pub reused: u64,
 }
 
 /// The run ids in a finished `runs.csv` (its first column), or `None` if it
@@ -265,6 +292,7 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
                     kept: ids.len() as u64,
                     wall_s: 0.0,
                     sim_ops: 0,
+                    reused: 0,
                 });
             }
         }
@@ -331,25 +359,51 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
         .num_threads(plan.jobs.max(1))
         .build()
         .context("cannot start worker threads")?;
+    let groups = reuse_groups(plan, runner, &todo)?;
+    let reused = AtomicU64::new(0);
+    // Saves a finished run (written from run `same_as`, if any) and moves
+    // the progress on.
+    let finish = |id: u64, out: &RunOutput, wall: f64, same_as: Option<u64>| -> Result<()> {
+        save_part(&parts, id, out, wall, same_as)?;
+        let total_ops = ops.fetch_add(out.sim_ops, Ordering::Relaxed) + out.sim_ops;
+        let secs = start.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{:.2}M sim ops/s", total_ops as f64 / secs / 1e6));
+        bar.inc(1);
+        if let Some(p) = &plain {
+            p.tick(finished.fetch_add(1, Ordering::Relaxed) + 1, total_ops);
+        }
+        Ok(())
+    };
+    let simulate = |id: u64| -> Result<Option<Arc<RunResult>>> {
+        let point = plan.grid.point(id);
+        let t0 = Instant::now();
+        let mut out = runner
+            .run(id, &point)
+            .with_context(|| format!("run {id} ({})", describe_point(&point)))?;
+        finish(id, &out, t0.elapsed().as_secs_f64(), None)?;
+        Ok(out.reusable.take())
+    };
     let result: Result<()> = pool.install(|| {
-        todo.par_iter()
+        groups
+            .par_iter()
             .with_max_len(1)
-            .try_for_each(|&id| -> Result<()> {
-                let point = plan.grid.point(id);
-                let t0 = Instant::now();
-                let out = runner
-                    .run(id, &point)
-                    .with_context(|| format!("run {id} ({})", describe_point(&point)))?;
-                let wall = t0.elapsed().as_secs_f64();
-                save_part(&parts, id, &out, wall)?;
-                let total_ops = ops.fetch_add(out.sim_ops, Ordering::Relaxed) + out.sim_ops;
-                let secs = start.elapsed().as_secs_f64().max(1e-9);
-                bar.set_message(format!("{:.2}M sim ops/s", total_ops as f64 / secs / 1e6));
-                bar.inc(1);
-                if let Some(p) = &plain {
-                    p.tick(finished.fetch_add(1, Ordering::Relaxed) + 1, total_ops);
+            .try_for_each(|group| -> Result<()> {
+                let (&first, rest) = group.split_first().expect("groups are not empty");
+                match simulate(first)? {
+                    Some(from) if !rest.is_empty() => rest.iter().try_for_each(|&id| {
+                        let point = plan.grid.point(id);
+                        let t0 = Instant::now();
+                        let out = runner
+                            .reuse(&from, id, &point)
+                            .with_context(|| format!("run {id} ({})", describe_point(&point)))?;
+                        reused.fetch_add(1, Ordering::Relaxed);
+                        finish(id, &out, t0.elapsed().as_secs_f64(), Some(first))
+                    }),
+                    _ => rest
+                        .par_iter()
+                        .with_max_len(1)
+                        .try_for_each(|&id| simulate(id).map(drop)),
                 }
-                Ok(())
             })
     });
     bar.finish_and_clear();
@@ -376,18 +430,57 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
         kept: done.len() as u64,
         wall_s,
         sim_ops: ops.into_inner(),
+        reused: reused.into_inner(),
     })
 }
 
-/// `name=value, …` for messages.
-fn save_part(parts: &Path, id: u64, out: &RunOutput, wall_s: f64) -> Result<()> {
+/// `todo` in reuse groups ([`Runner::reuse_key`]), in the order of their
+/// first runs; each run alone when `plan.reuse` is off. A group's first
+/// run is simulated; if it never used its policy the others are written
+/// from it, otherwise they run too.
+fn reuse_groups(plan: &Plan, runner: &dyn Runner, todo: &[u64]) -> Result<Vec<Vec<u64>>> {
+    let mut groups: Vec<Vec<u64>> = Vec::new();
+    let mut by_key: std::collections::HashMap<String, usize> = Default::default();
+    for &id in todo {
+        let key = if plan.reuse {
+            let point = plan.grid.point(id);
+            runner
+                .reuse_key(&point)
+                .with_context(|| format!("run {id} ({})", describe_point(&point)))?
+        } else {
+            None
+        };
+        match key.and_then(|k| match by_key.entry(k) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(groups.len());
+                None
+            }
+        }) {
+            Some(g) => groups[g].push(id),
+            None => groups.push(vec![id]),
+        }
+    }
+    Ok(groups)
+}
+
+/// Saves a finished run's part files; its `perf.csv` row names the run it
+/// was written from (`same_as`), if it was not simulated.
+fn save_part(
+    parts: &Path,
+    id: u64,
+    out: &RunOutput,
+    wall_s: f64,
+    same_as: Option<u64>,
+) -> Result<()> {
     atomic_write_bytes(&part(parts, id, "ts"), out.timeseries.as_bytes())?;
     atomic_write_bytes(&part(parts, id, "lat"), out.latency.as_bytes())?;
     let perf = format!(
-        "{id},{:.0},{},{:.0}\n",
+        "{id},{:.0},{},{:.0},{}\n",
         wall_s * 1000.0,
         out.sim_ops,
-        out.sim_ops as f64 / wall_s.max(1e-9)
+        out.sim_ops as f64 / wall_s.max(1e-9),
+        same_as.map_or(String::new(), |r| r.to_string())
     );
     atomic_write_bytes(&part(parts, id, "perf"), perf.as_bytes())?;
     // Written last: its presence marks the run as done.

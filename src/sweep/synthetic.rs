@@ -155,6 +155,7 @@ impl Runner for SyntheticRunner {
             timeseries: ts,
             latency: lat,
             sim_ops: requests + 600,
+            reusable: None,
         })
     }
 }

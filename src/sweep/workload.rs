@@ -12,6 +12,7 @@
 //! workload, and the trace is replayed for every run.
 
 use super::exec::{RunOutput, Runner};
+use crate::store::config::EVICTION_ONLY_SETTINGS;
 use anyhow::{bail, Context, Result};
 
 /// Plays points of a grid over one workload file.
@@ -27,6 +28,10 @@ pub struct WorkloadRunner {
     pub trace: Option<crate::workload::replay::TraceInput>,
     /// Run points whose estimate is above the budget (`--force`).
     pub force: bool,
+    /// Where the runs' keyed patterns share their requests
+    /// ([`crate::workload::ahead`]); `None` (`--no-reuse`): each run draws
+    /// its own.
+    pub draws: Option<std::sync::Arc<crate::workload::ahead::DrawCache>>,
 }
 
 impl WorkloadRunner {
@@ -44,6 +49,7 @@ impl WorkloadRunner {
                 pilot_point: Vec::new(),
                 trace: None,
                 force: false,
+                draws: None,
             },
             w,
         ))
@@ -58,6 +64,7 @@ impl WorkloadRunner {
             pilot_point: Vec::new(),
             trace: Some(trace),
             force: false,
+            draws: None,
         }
         .named(name)
     }
@@ -133,6 +140,7 @@ impl WorkloadRunner {
             None => crate::sim::RunSpec::new(self.workload(point)?),
         };
         spec.sample_interval = self.sample_interval;
+        spec.draws = self.draws.clone();
         Ok(spec)
     }
 
@@ -241,6 +249,52 @@ impl Runner for WorkloadRunner {
         let mut spec = self.spec(point)?;
         spec.run_id = run_id.to_string();
         let r = crate::sim::run(&spec)?;
+        let mut out = to_output(&r)?;
+        if !r.policy_used {
+            out.reusable = Some(std::sync::Arc::new(r));
+        }
+        Ok(out)
+    }
+
+    /// The point without its eviction-only settings, and the class of its
+    /// policy; `None` for a reference policy.
+    fn reuse_key(&self, point: &[(&str, &toml::Value)]) -> Result<Option<String>> {
+        let spec = self.spec(point)?;
+        let Some(class) = spec.workload.server.policy.alike_until_eviction() else {
+            return Ok(None);
+        };
+        let mut key = format!("private-integers={class}");
+        for (name, value) in point {
+            if !EVICTION_ONLY_SETTINGS.contains(name) {
+                key.push_str(&format!(" {name}={value}"));
+            }
+        }
+        Ok(Some(key))
+    }
+
+    /// `from`'s result with `point`'s run id and eviction-only settings:
+    /// the rest of the row, every metric and the time series are the
+    /// same, since neither run ever used its policy.
+    fn reuse(
+        &self,
+        from: &crate::metrics::result::RunResult,
+        run_id: u64,
+        point: &[(&str, &toml::Value)],
+    ) -> Result<RunOutput> {
+        let mut spec = self.spec(point)?;
+        spec.run_id = run_id.to_string();
+        let mut r = from.clone();
+        r.set_run_id(&spec.run_id);
+        for (name, value) in crate::sim::param_row(&spec) {
+            if EVICTION_ONLY_SETTINGS.contains(&name.replace('_', "-").as_str()) {
+                let cell = r
+                    .columns
+                    .iter_mut()
+                    .find(|(c, _)| *c == name)
+                    .with_context(|| format!("run {run_id}: no {name} column to rewrite"))?;
+                cell.1 = value;
+            }
+        }
         Ok(to_output(&r)?)
     }
 }
@@ -261,5 +315,6 @@ pub fn to_output(r: &crate::metrics::result::RunResult) -> std::io::Result<RunOu
         timeseries: text(&|b| output::timeseries_rows(b, r))?,
         latency: text(&|b| output::latency_rows(b, r))?,
         sim_ops: r.sim_ops,
+        reusable: None,
     })
 }

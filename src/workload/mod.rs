@@ -2,6 +2,7 @@
 //! from ([`dist`]), the client patterns that play them ([`patterns`]) and
 //! the trace format ([`trace`]).
 
+pub mod ahead;
 pub mod dist;
 pub mod patterns;
 pub mod refill;

@@ -98,7 +98,7 @@ fn same_seed_gives_byte_identical_csvs() {
     }
     let perf = std::fs::read_to_string(tmp.path().join("a/perf.csv")).unwrap();
     assert!(
-        perf.starts_with("run_id,wall_ms,sim_ops,sim_ops_per_sec\n0,"),
+        perf.starts_with("run_id,wall_ms,sim_ops,sim_ops_per_sec,same_run_as\n0,"),
         "{perf}"
     );
     // A different seed gives different results.

@@ -7,32 +7,36 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ttlsim");
 
-fn sweep(out: &Path, extra: &[&str]) {
+/// `ttlsim sweep workloads/mixed.toml ARGS --no-report --out OUT`; its stdout.
+fn sweep_mixed(out: &Path, args: &[&str]) -> String {
     let workload = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/mixed.toml");
     let o = Command::new(BIN)
         .arg("sweep")
         .arg(&workload)
-        .args([
-            "--maxmemory-policy",
-            "allkeys-lru,volatile-lru",
-            "--maxmemory",
-            "8mb",
-            "--param",
-            "cache.ttl=1m,5m",
-            "--seed",
-            "1",
-            "--duration",
-            "40s",
-            "--warmup",
-            "10s",
-            "--no-report",
-            "--out",
-        ])
+        .args(args)
+        .args(["--no-report", "--out"])
         .arg(out)
-        .args(extra)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// One seed, 40 s with 10 s of warm-up.
+const SHORT: &[&str] = &["--seed", "1", "--duration", "40s", "--warmup", "10s"];
+
+fn sweep(out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "--maxmemory-policy",
+        "allkeys-lru,volatile-lru",
+        "--maxmemory",
+        "8mb",
+        "--param",
+        "cache.ttl=1m,5m",
+    ];
+    args.extend_from_slice(SHORT);
+    args.extend_from_slice(extra);
+    sweep_mixed(out, &args);
 }
 
 fn same(a: &Path, b: &Path) {
@@ -221,4 +225,87 @@ fn sweep_takes_plans_objectives_for_its_report_and_refuses_unknown_names_first()
         page.contains("cache.hit_ratio&gt;=0.7, session.logged_out_early==0"),
         "the verdicts are judged by the sweep's objectives"
     );
+}
+
+/// Runs that differ only in the policy (within a class that counts memory
+/// alike) and never reach maxmemory are written from one simulated run:
+/// byte for byte what simulating each gives, and perf.csv says which.
+#[test]
+fn runs_that_never_reach_maxmemory_are_written_from_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let go = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--maxmemory-policy",
+            "all",
+            "--maxmemory",
+            "3mb,1gb",
+            "--param",
+            "cache.ttl=5m",
+            "--jobs",
+            "2",
+        ];
+        args.extend_from_slice(SHORT);
+        args.extend_from_slice(extra);
+        sweep_mixed(&t.join(out), &args)
+    };
+    let said = go("reused", &[]);
+    go("simulated", &["--no-reuse"]);
+    same(&t.join("reused"), &t.join("simulated"));
+    assert!(
+        said.contains("6 of them written from another run"),
+        "{said}"
+    );
+
+    // At 1gb, one run per class: noeviction and allkeys-lru simulated, the
+    // other six written from them; at 3mb every run simulated.
+    let runs = std::fs::read_to_string(t.join("reused/runs.csv")).unwrap();
+    let perf = std::fs::read_to_string(t.join("reused/perf.csv")).unwrap();
+    let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    let (policy, max, peak) = (
+        col("maxmemory_policy"),
+        col("maxmemory"),
+        col("used_memory_peak"),
+    );
+    let rows: Vec<Vec<&str>> = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let same_as: Vec<&str> = perf
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        perf.lines().next().unwrap(),
+        "run_id,wall_ms,sim_ops,sim_ops_per_sec,same_run_as"
+    );
+    let id_of = |p: &str| {
+        rows.iter()
+            .find(|r| r[max] == "1073741824" && r[policy] == p)
+            .unwrap()[0]
+    };
+    for (r, s) in rows.iter().zip(&same_as) {
+        let expect = match (r[max], r[policy]) {
+            ("1073741824", "noeviction" | "allkeys-lru") => "",
+            ("1073741824", "allkeys-random" | "volatile-random" | "volatile-ttl") => {
+                id_of("noeviction")
+            }
+            ("1073741824", _) => id_of("allkeys-lru"),
+            _ => "",
+        };
+        assert_eq!(*s, expect, "run {} ({} at {})", r[0], r[policy], r[max]);
+    }
+    // The classes differ: LRU and LFU policies give each small integer its
+    // own object, so the rate-limit counters take more memory.
+    let peak_of = |p: &str| {
+        rows.iter()
+            .find(|r| r[max] == "1073741824" && r[policy] == p)
+            .unwrap()[peak]
+            .parse::<u64>()
+            .unwrap()
+    };
+    assert!(peak_of("allkeys-lru") > peak_of("noeviction"));
 }

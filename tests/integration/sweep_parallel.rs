@@ -29,6 +29,7 @@ fn plan(out: &Path, jobs: usize, shard: Option<Shard>, resume: bool) -> Plan {
         jobs,
         resume,
         progress: false,
+        reuse: true,
     }
 }
 

@@ -253,6 +253,7 @@ impl<P: Payload> Store<P> {
         if used <= max {
             return true;
         }
+        self.policy_used = true;
         if self.cfg.policy == Policy::NoEviction {
             return false;
         }
@@ -295,6 +296,7 @@ impl<P: Payload> Store<P> {
         let mut evicted = 0u64;
         let mut ok = true;
         while self.used_memory().saturating_add(size) > max {
+            self.policy_used = true;
             if self.cfg.policy == Policy::NoEviction || self.evict_one().is_none() {
                 ok = false;
                 break;

@@ -2,10 +2,9 @@
 //! (plus optional jitter). Outcome: origin fetches (per second).
 
 use anyhow::Result;
-use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-use super::{ms, per_s, KeyedRequests};
+use super::{ms, per_s, Aux, KeyedRequests, Shared};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
@@ -33,24 +32,28 @@ pub struct CacheAside {
     req: KeyedRequests,
     col: String,
     ttl_ms: u64,
-    jitter_ms: u64,
     fetches: u64,
 }
 
 impl CacheAside {
-    /// From its spec.
-    pub fn new(s: &CacheAsideSpec, ns: NsRef, col: String, rng: Pcg64Mcg) -> Self {
-        CacheAside {
-            req: KeyedRequests::new(
-                ns,
-                rng,
+    /// From its spec; `draws` shares its requests ([`crate::workload::ahead`]).
+    pub fn new(s: &CacheAsideSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Shared) -> Self {
+        let jitter_ms = s.ttl_jitter.map_or(0, |d| d.ms());
+        let req = KeyedRequests::new(
+            ns,
+            rng,
+            (
                 s.arrival.generator(),
                 s.popularity.sampler(s.keys),
-                s.value_size.sampler(),
+                Some(s.value_size.sampler()),
             ),
+            Aux::UpTo(jitter_ms),
+            draws,
+        );
+        CacheAside {
+            req,
             col,
             ttl_ms: s.ttl.map_or(0, ms),
-            jitter_ms: s.ttl_jitter.map_or(0, |d| d.ms()),
             fetches: 0,
         }
     }
@@ -63,11 +66,9 @@ impl Client for CacheAside {
     }
 
     fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
-        let (k, size) = self.req.next(ctx);
-        let mut ttl = self.ttl_ms;
-        if self.jitter_ms > 0 {
-            ttl += self.req.rng.gen_range(0..=self.jitter_ms);
-        }
+        let r = self.req.next(ctx)?;
+        let (k, size) = (r.key, r.size);
+        let ttl = self.ttl_ms + r.aux;
         if let Read::Miss(_) = ctx.get_for_fill(k, size, ttl) {
             if ctx.measuring() {
                 self.fetches += 1;

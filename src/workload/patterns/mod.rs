@@ -15,9 +15,11 @@ pub mod sessions;
 pub mod swr;
 pub mod tokens;
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
+use std::sync::Arc;
 
+use super::ahead::{DrawCache, Drawn, Stream, MAX_STREAM};
 use super::dist::{ArrivalGen, KeySampler, SizeSampler};
 use super::spec::PatternSpec;
 use crate::sim::keys::{Namespaces, NsRef, SimKey};
@@ -62,63 +64,210 @@ pub(crate) fn key_size(sizes: &SizeSampler, seed: u64, n: u64) -> u32 {
     sizes.sample(&mut r)
 }
 
-/// Schedules the next arrival of `gen` with the [`ARRIVAL`] token. An
-/// arrival later than the longest possible run (a rate of 1e-20 per second)
-/// is dropped: the process has no more arrivals, and the run ends.
+/// Schedules the next arrival of `gen` with the [`ARRIVAL`] token (none
+/// when [`arrival_after`] gives none).
 #[inline]
 pub(crate) fn next_arrival(gen: &mut ArrivalGen, rng: &mut Pcg64Mcg, ctx: &mut Ctx) {
-    if let Some(t) = gen.next(rng) {
-        if t <= crate::workload::spec::schema::MAX_DUR_US as f64 {
-            ctx.schedule_rel(t, ARRIVAL);
-        }
+    schedule(arrival_after(gen, rng), ctx);
+}
+
+/// The next arrival of `gen`, in µs from the start of the run; infinite
+/// when the process has no more arrivals, or when the arrival is later than
+/// the longest possible run (a rate of 1e-20 per second): the run then ends.
+#[inline]
+fn arrival_after(gen: &mut ArrivalGen, rng: &mut Pcg64Mcg) -> f64 {
+    match gen.next(rng) {
+        Some(t) if t <= crate::workload::spec::schema::MAX_DUR_US as f64 => t,
+        _ => f64::INFINITY,
+    }
+}
+
+/// A keyed pattern's own draw per request, after its key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Aux {
+    /// None.
+    None,
+    /// A whole number in `0..=n` (none when `n` is 0): a TTL jitter.
+    UpTo(u64),
+    /// A uniform `f64` in [0, 1), as its bits: a choice among actions.
+    Unit,
+}
+
+/// One request of a [`KeyedRequests`] stream.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Request {
+    /// Its key's number in the pattern's key space.
+    pub n: u64,
+    /// Its key.
+    pub key: SimKey,
+    /// Its value size (fixed per key).
+    pub size: u32,
+    /// The pattern's own draw ([`Aux`]).
+    pub aux: u64,
+}
+
+impl Request {
+    /// [`Aux::Unit`]'s draw.
+    pub fn unit(&self) -> f64 {
+        f64::from_bits(self.aux)
     }
 }
 
 /// A stream of keyed requests: when the next one arrives, which key it asks
-/// for and that key's value size. Cache-aside and persistent keys draw their
-/// requests the same way and differ only in what they send.
+/// for, that key's value size and the pattern's own draw ([`Aux`]).
+/// Cache-aside, persistent keys and rate limits draw their requests this
+/// way and differ only in what they send. None of these draws depends on a
+/// reply, so a sweep's runs can share them ([`KeyedRequests::share`]).
+#[derive(Clone)]
 pub(crate) struct KeyedRequests {
     /// The namespace the keys belong to.
     pub ns: NsRef,
-    /// The pattern's random stream (also for its own decisions).
-    pub rng: Pcg64Mcg,
+    rng: Pcg64Mcg,
     arrivals: ArrivalGen,
     keys: KeySampler,
     sizes: SizeSampler,
     size_seed: u64,
+    aux: Aux,
+    /// Requests drawn ahead, and the next one to take.
+    ahead: Option<(Arc<Stream>, usize)>,
 }
 
 impl KeyedRequests {
-    /// A stream over `keys` keys; the per-key size seed is drawn first.
+    /// A stream over `keys` keys, sharing its draws `with` a sweep's runs
+    /// ([`KeyedRequests::share`]); the per-key size seed is drawn first
+    /// (`sizes` `None`: keys without values, size 0, no seed drawn).
     pub fn new(
         ns: NsRef,
         mut rng: Pcg64Mcg,
-        arrivals: ArrivalGen,
-        keys: KeySampler,
-        sizes: SizeSampler,
+        (arrivals, keys, sizes): (ArrivalGen, KeySampler, Option<SizeSampler>),
+        aux: Aux,
+        with: Shared,
     ) -> Self {
-        let size_seed = rand::Rng::gen(&mut rng);
-        KeyedRequests {
+        let (sizes, size_seed) = match sizes {
+            Some(s) => (s, rand::Rng::gen(&mut rng)),
+            None => (SizeSampler::Fixed(0), 0),
+        };
+        let mut req = KeyedRequests {
             ns,
             rng,
             arrivals,
             keys,
             sizes,
             size_seed,
+            aux,
+            ahead: None,
+        };
+        req.share(with);
+        req
+    }
+
+    /// Reads its requests from the cache's copy, drawn there by the first
+    /// run to ask; keeps drawing live when the cache cannot hold it. Called
+    /// as it is built, while its random stream is the one the seed and
+    /// index give it, less the size seed.
+    fn share(&mut self, with: Shared) {
+        let Some(with) = with else { return };
+        let key = format!(
+            "seed {} pattern {} arrivals {:?} keys {:?} sizes {:?} size seed {} aux {:?} duration {}",
+            with.seed,
+            with.index,
+            self.arrivals,
+            self.keys,
+            self.sizes,
+            self.size_seed,
+            self.aux,
+            with.duration_us
+        );
+        let live = self.clone();
+        self.ahead = with
+            .cache
+            .get(key, || live.draw_ahead(with.duration_us))
+            .map(|s| (s, 0));
+    }
+
+    /// Every request a run of `duration_us` can take, drawn as the run
+    /// would; `None` past [`MAX_STREAM`].
+    fn draw_ahead(mut self, duration_us: u64) -> Option<Stream> {
+        let first = self.arrival();
+        let mut reqs = Vec::new();
+        // A request due later than the run's end is never taken.
+        let mut due = first;
+        while due <= duration_us as f64 {
+            if reqs.len() == MAX_STREAM {
+                return None;
+            }
+            let d = self.draw();
+            due = d.next;
+            reqs.push(d);
+        }
+        reqs.shrink_to_fit();
+        Some(Stream { first, reqs })
+    }
+
+    /// The next arrival ([`arrival_after`]).
+    fn arrival(&mut self) -> f64 {
+        arrival_after(&mut self.arrivals, &mut self.rng)
+    }
+
+    /// One request's draws: the next arrival, then its key and the
+    /// pattern's own draw.
+    #[inline]
+    fn draw(&mut self) -> Drawn {
+        let next = self.arrival();
+        let key = self.keys.sample(&mut self.rng);
+        let aux = match self.aux {
+            Aux::None | Aux::UpTo(0) => 0,
+            Aux::UpTo(n) => self.rng.gen_range(0..=n),
+            Aux::Unit => self.rng.gen::<f64>().to_bits(),
+        };
+        Drawn {
+            next,
+            key,
+            aux,
+            size: key_size(&self.sizes, self.size_seed, key),
         }
     }
 
     /// Schedules the first arrival.
     pub fn start(&mut self, ctx: &mut Ctx) {
-        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
+        let first = match &self.ahead {
+            Some((s, _)) => s.first,
+            None => self.arrival(),
+        };
+        schedule(first, ctx);
     }
 
-    /// Schedules the next arrival, then draws this request's key and the
-    /// size of its value (fixed per key).
-    pub fn next(&mut self, ctx: &mut Ctx) -> (SimKey, u32) {
-        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
-        let n = self.keys.sample(&mut self.rng);
-        (self.ns.key(n), key_size(&self.sizes, self.size_seed, n))
+    /// Schedules the next arrival and gives this request. An error only if
+    /// a shared stream ran out, which its length rules out.
+    #[inline]
+    pub fn next(&mut self, ctx: &mut Ctx) -> anyhow::Result<Request> {
+        let d = match &mut self.ahead {
+            Some((s, at)) => {
+                let d = *s.reqs.get(*at).ok_or_else(|| {
+                    anyhow::anyhow!("internal error: a shared request stream ran out")
+                })?;
+                *at += 1;
+                d
+            }
+            None => self.draw(),
+        };
+        schedule(d.next, ctx);
+        Ok(Request {
+            n: d.key,
+            key: self.ns.key(d.key),
+            size: d.size,
+            aux: d.aux,
+        })
+    }
+}
+
+/// Schedules an arrival at `t` µs from the start with the [`ARRIVAL`]
+/// token; an infinite one is not scheduled (the process has no more
+/// arrivals, and the run ends).
+#[inline]
+fn schedule(t: f64, ctx: &mut Ctx) {
+    if t.is_finite() {
+        ctx.schedule_rel(t, ARRIVAL);
     }
 }
 
@@ -137,23 +286,49 @@ pub(crate) fn per_s(count: u64, measured_s: f64) -> f64 {
     }
 }
 
+/// Where a keyed pattern may share its requests ([`KeyedRequests::share`]);
+/// `None`: it draws them live.
+pub(crate) type Shared<'a> = Option<Sharing<'a>>;
+
+/// A cache of drawn requests, and what decides a pattern's draws besides
+/// its generators: the run seed and the pattern's place (which seed its
+/// random stream), and the run's length.
+#[derive(Clone, Copy, Debug)]
+pub struct Sharing<'a> {
+    /// The sweep's cache.
+    pub cache: &'a DrawCache,
+    /// The run seed.
+    pub seed: u64,
+    /// The pattern's index in the workload.
+    pub index: usize,
+    /// The run's length, µs.
+    pub duration_us: u64,
+}
+
 /// Builds the client for pattern `index` of a workload, registering its
-/// namespaces.
+/// namespaces; `draws` shares the keyed patterns' requests.
 pub fn build(
     spec: &PatternSpec,
     index: usize,
     seed: u64,
     names: &mut Namespaces,
+    draws: Option<(&DrawCache, u64)>,
 ) -> Box<dyn Client> {
     let rng = pattern_rng(seed, index as u64);
+    let draws = draws.map(|(cache, duration_us)| Sharing {
+        cache,
+        seed,
+        index,
+        duration_us,
+    });
     let ns = names.register(spec.namespace());
     let h = names.handle(ns, spec.key_bytes());
     let col = super::spec::sanitize(spec.namespace());
     match spec {
-        PatternSpec::CacheAside(s) => Box::new(cache_aside::CacheAside::new(s, h, col, rng)),
+        PatternSpec::CacheAside(s) => Box::new(cache_aside::CacheAside::new(s, h, col, rng, draws)),
         PatternSpec::Sessions(s) => Box::new(sessions::Sessions::new(s, h, col, rng)),
         PatternSpec::Tokens(s) => Box::new(tokens::Tokens::new(s, h, col, rng)),
-        PatternSpec::RateLimit(s) => Box::new(rate_limit::RateLimit::new(s, h, col, rng)),
+        PatternSpec::RateLimit(s) => Box::new(rate_limit::RateLimit::new(s, h, col, rng, draws)),
         PatternSpec::Swr(s) => {
             let ts_name = format!("{}:ts", s.namespace);
             let ts = names.register(&ts_name);
@@ -161,6 +336,6 @@ pub fn build(
             Box::new(swr::Swr::new(s, h, ts, col, rng))
         }
         PatternSpec::Locks(s) => Box::new(locks::Locks::new(s, h, col, rng)),
-        PatternSpec::Persistent(s) => Box::new(persistent::Persistent::new(s, h, col, rng)),
+        PatternSpec::Persistent(s) => Box::new(persistent::Persistent::new(s, h, col, rng, draws)),
     }
 }

@@ -3,10 +3,9 @@
 //! PERSIST. Outcome: reloads (misses that went to the database).
 
 use anyhow::Result;
-use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-use super::{ms, per_s, KeyedRequests};
+use super::{ms, per_s, Aux, KeyedRequests, Shared};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
@@ -42,15 +41,20 @@ pub struct Persistent {
 
 impl Persistent {
     /// From its spec.
-    pub fn new(s: &PersistentSpec, ns: NsRef, col: String, rng: Pcg64Mcg) -> Self {
-        Persistent {
-            req: KeyedRequests::new(
-                ns,
-                rng,
+    pub fn new(s: &PersistentSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Shared) -> Self {
+        let req = KeyedRequests::new(
+            ns,
+            rng,
+            (
                 s.arrival.generator(),
                 s.popularity.sampler(s.keys),
-                s.value_size.sampler(),
+                Some(s.value_size.sampler()),
             ),
+            Aux::Unit,
+            draws,
+        );
+        Persistent {
+            req,
             col,
             write: s.write_fraction,
             expire: s.write_fraction + s.expire_fraction,
@@ -68,8 +72,8 @@ impl Client for Persistent {
     }
 
     fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
-        let (k, size) = self.req.next(ctx);
-        let u: f64 = self.req.rng.gen();
+        let r = self.req.next(ctx)?;
+        let (k, size, u) = (r.key, r.size, r.unit());
         if u < self.write {
             ctx.set(k, size, 0);
         } else if u < self.expire {

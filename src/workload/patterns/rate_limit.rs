@@ -12,13 +12,12 @@
 use anyhow::Result;
 use rand_pcg::Pcg64Mcg;
 
-use super::{ms, next_arrival};
+use super::{ms, Aux, KeyedRequests, Shared};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
 use crate::sim::keys::NsRef;
 use crate::sim::{Client, Ctx};
-use crate::workload::dist::{ArrivalGen, KeySampler};
 use crate::workload::spec::RateLimitSpec;
 
 /// The outcome columns this pattern writes (`<ns>_<name>`).
@@ -33,11 +32,8 @@ pub const OUTCOMES: Outcomes = &[
 
 /// The rate-limit client.
 pub struct RateLimit {
-    ns: NsRef,
     col: String,
-    rng: Pcg64Mcg,
-    arrivals: ArrivalGen,
-    users: KeySampler,
+    req: KeyedRequests,
     limit: u64,
     window_ms: u64,
     /// True window per user: (expire time in Unix ms, count); count 0 = none.
@@ -51,13 +47,18 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// From its spec.
-    pub fn new(s: &RateLimitSpec, ns: NsRef, col: String, rng: Pcg64Mcg) -> Self {
-        RateLimit {
+    /// `draws` shares its requests ([`crate::workload::ahead`]).
+    pub fn new(s: &RateLimitSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Shared) -> Self {
+        let req = KeyedRequests::new(
             ns,
-            col,
             rng,
-            arrivals: s.arrival.generator(),
-            users: s.popularity.sampler(s.users),
+            (s.arrival.generator(), s.popularity.sampler(s.users), None),
+            Aux::None,
+            draws,
+        );
+        RateLimit {
+            req,
+            col,
             limit: s.limit,
             window_ms: ms(s.window),
             truth: vec![(0, 0); s.users.min(1 << 28) as usize],
@@ -72,14 +73,13 @@ impl RateLimit {
 
 impl Client for RateLimit {
     fn start(&mut self, ctx: &mut Ctx) -> Result<()> {
-        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
+        self.req.start(ctx);
         Ok(())
     }
 
     fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
-        next_arrival(&mut self.arrivals, &mut self.rng, ctx);
-        let u = self.users.sample(&mut self.rng);
-        let k = self.ns.key(u);
+        let r = self.req.next(ctx)?;
+        let (k, u) = (r.key, r.n);
         let now = ctx.now_ms();
         let len = self.truth.len();
         let t = &mut self.truth[u as usize % len];
