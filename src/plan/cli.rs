@@ -218,6 +218,8 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
             )
         }
     };
+    // One cache for all of them: its keys tell seeds and rates apart.
+    let draws = std::sync::Arc::new(crate::workload::ahead::DrawCache::default());
     let scaled = |seed: u64, rate: f64, tag: &str| -> Result<Scaled> {
         let mut sw = w.clone();
         sw.seed = seed;
@@ -237,6 +239,7 @@ pub fn plan(args: &PlanArgs) -> Result<()> {
             source,
             rate,
             fixed,
+            draws: draws.clone(),
         })
     };
     let mut minis: Vec<Scaled> = seeds

@@ -27,6 +27,8 @@ pub struct Scaled {
     pub rate: f64,
     /// Memory that does not scale (baseline and clients).
     pub fixed: u64,
+    /// Request draws shared by the plan's runs ([`crate::workload::ahead`]).
+    pub draws: std::sync::Arc<crate::workload::ahead::DrawCache>,
 }
 
 /// One run's figures and what it cost.
@@ -75,7 +77,7 @@ impl Scaled {
             workload: w,
             source: self.source.clone(),
             sample_interval: Dur(1_000_000),
-            draws: None,
+            draws: Some(self.draws.clone()),
         };
         let r = sim::run(&spec).with_context(|| {
             format!(

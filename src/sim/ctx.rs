@@ -145,14 +145,18 @@ impl Ctx<'_> {
             .push(self.now + ceil_ms(delay_us), Class::Client, self.src, token);
     }
 
-    /// Schedules this client's event `token` at `rel_us` µs from the start of
-    /// the run (rounded up to the ms, never before now).
+    /// Schedules this client's next arrival (event `token`) at `rel_us` µs
+    /// from the start of the run (rounded up to the ms, never before now),
+    /// in the client's arrival slot ([`EventQueue::push_arrival`]).
     #[inline]
-    pub fn schedule_rel(&mut self, rel_us: f64, token: u64) {
-        self.schedule_rel_us(rel_us.max(0.0).ceil() as Micros, token);
+    pub fn schedule_arrival(&mut self, rel_us: f64, token: u64) {
+        let at = self.start + ceil_ms(rel_us.max(0.0).ceil() as Micros);
+        self.queue.push_arrival(at.max(self.now), self.src, token);
     }
 
-    /// [`Ctx::schedule_rel`] for a whole number of µs (a trace's times).
+    /// Schedules this client's event `token` at `rel_us` µs from the start
+    /// of the run, a whole number of µs (a trace's times; rounded up to the ms,
+    /// never before now).
     #[inline]
     pub fn schedule_rel_us(&mut self, rel_us: Micros, token: u64) {
         let at = self.start + ceil_ms(rel_us);

@@ -9,7 +9,12 @@
 //!
 //! A front slot holds the earliest event outside the heap: a replay
 //! schedules its next record, which is usually earlier than every
-//! sample, so most events never enter the heap at all.
+//! sample, so most events never enter the heap at all. Likewise each
+//! client's arrival process (at most one pending arrival per client) has a
+//! slot of its own beside the heap: most of a generated workload's events
+//! are arrivals, and scanning a few slots is cheaper than sifting them
+//! through a heap of every session's and token's next step. Neither slot
+//! changes the order: the earliest event by (time, class, sequence) pops.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -51,6 +56,12 @@ impl Event {
         }
     }
 
+    /// Time and order in one number, which sorts as events do.
+    #[inline]
+    fn key(&self) -> u128 {
+        (self.time as u128) << 64 | self.order as u128
+    }
+
     /// Its class.
     #[inline]
     pub fn class(&self) -> Class {
@@ -66,7 +77,7 @@ impl Ord for Event {
     /// By time, then class, then scheduling order.
     #[inline]
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.time, self.order).cmp(&(other.time, other.order))
+        self.key().cmp(&other.key())
     }
 }
 
@@ -83,6 +94,14 @@ pub struct EventQueue {
     /// An event earlier than every event in `heap`, if any.
     front: Option<Event>,
     heap: BinaryHeap<Reverse<Event>>,
+    /// Each client's pending arrival ([`EventQueue::push_arrival`]), by
+    /// client index, as its sort key ([`Event::key`]; `u128::MAX`: none),
+    /// so that finding the earliest is a short branch-free scan.
+    arrival_keys: Vec<u128>,
+    /// The pending arrivals' tokens, by client index.
+    arrival_tokens: Vec<u64>,
+    /// Pending arrivals.
+    n_arrivals: usize,
     seq: u64,
     clients: usize,
 }
@@ -107,12 +126,61 @@ impl EventQueue {
         }
     }
 
+    /// Schedules client `src`'s next arrival: in its own slot beside the
+    /// heap, or in the heap if it already has one pending.
+    #[inline]
+    pub fn push_arrival(&mut self, time: Micros, src: u32, token: u64) {
+        let i = src as usize;
+        if self.arrival_keys.get(i).is_some_and(|&k| k != u128::MAX) {
+            return self.push(time, Class::Client, src, token);
+        }
+        self.seq += 1;
+        self.clients += 1;
+        if self.arrival_keys.len() <= i {
+            self.arrival_keys.resize(i + 1, u128::MAX);
+            self.arrival_tokens.resize(i + 1, 0);
+        }
+        self.arrival_keys[i] = Event::new(time, Class::Client, self.seq, src, token).key();
+        self.arrival_tokens[i] = token;
+        self.n_arrivals += 1;
+    }
+
+    /// The earliest event of the front slot and the heap.
+    #[inline]
+    fn first_queued(&self) -> Option<Event> {
+        self.front.or_else(|| self.heap.peek().map(|e| e.0))
+    }
+
+    /// The earliest pending arrival's key and client (`u128::MAX` if none).
+    #[inline]
+    fn first_arrival(&self) -> (u128, usize) {
+        let mut first = (u128::MAX, 0);
+        for (i, &k) in self.arrival_keys.iter().enumerate() {
+            if k < first.0 {
+                first = (k, i);
+            }
+        }
+        first
+    }
+
     /// The earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<Event> {
-        let e = match self.front.take() {
-            Some(f) => f,
-            None => self.heap.pop()?.0,
+        let (key, i) = self.first_arrival();
+        let e = if key != u128::MAX && self.first_queued().is_none_or(|q| key < q.key()) {
+            self.arrival_keys[i] = u128::MAX;
+            self.n_arrivals -= 1;
+            Event {
+                time: (key >> 64) as Micros,
+                order: key as u64,
+                token: self.arrival_tokens[i],
+                src: i as u32,
+            }
+        } else {
+            match self.front.take() {
+                Some(f) => f,
+                None => self.heap.pop()?.0,
+            }
         };
         if e.class() == Class::Client {
             self.clients -= 1;
@@ -122,9 +190,11 @@ impl EventQueue {
 
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<Micros> {
-        match self.front {
-            Some(f) => Some(f.time),
-            None => self.heap.peek().map(|e| e.0.time),
+        let (key, _) = self.first_arrival();
+        let arrival = (key != u128::MAX).then_some((key >> 64) as Micros);
+        match (arrival, self.first_queued()) {
+            (Some(a), Some(q)) => Some(a.min(q.time)),
+            (a, q) => a.or(q.map(|e| e.time)),
         }
     }
 
@@ -135,12 +205,12 @@ impl EventQueue {
 
     /// Events queued.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.front.is_some() as usize
+        self.heap.len() + self.front.is_some() as usize + self.n_arrivals
     }
 
     /// True when nothing is queued.
     pub fn is_empty(&self) -> bool {
-        self.front.is_none() && self.heap.is_empty()
+        self.len() == 0
     }
 }
 
@@ -159,8 +229,10 @@ mod tests {
         assert_eq!(order, vec![2, 1, 3, 0]);
     }
 
-    /// The front slot changes nothing: over random pushes and pops the
-    /// queue pops exactly what a plain heap of the same events pops.
+    /// The front slot and the arrival slots change nothing: over random
+    /// pushes (arrivals of a few clients among them, some while the client
+    /// has one pending already) and pops, the queue pops exactly what a
+    /// plain heap of the same events pops.
     #[test]
     fn pops_in_the_order_of_a_plain_heap() {
         use rand::{Rng, SeedableRng};
@@ -173,11 +245,18 @@ mod tests {
         for _ in 0..20_000 {
             if rng.gen_bool(0.55) {
                 let time = now + rng.gen_range(0..50);
-                let class = [Class::Client, Class::Sample][rng.gen_range(0..2)];
                 let token = rng.gen();
-                q.push(time, class, 7, token);
+                let (class, src) = if rng.gen_bool(0.5) {
+                    let src = rng.gen_range(0..5);
+                    q.push_arrival(time, src, token);
+                    (Class::Client, src)
+                } else {
+                    let class = [Class::Client, Class::Sample][rng.gen_range(0..2)];
+                    q.push(time, class, 7, token);
+                    (class, 7)
+                };
                 seq += 1;
-                plain.push(Reverse(Event::new(time, class, seq, 7, token)));
+                plain.push(Reverse(Event::new(time, class, seq, src, token)));
             } else {
                 let (a, b) = (q.peek_time(), plain.peek().map(|e| e.0.time));
                 assert_eq!(a, b);

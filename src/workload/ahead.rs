@@ -55,10 +55,20 @@ type Slot = Arc<OnceLock<Option<Arc<Stream>>>>;
 
 /// Streams by the state of the generators that draw them, shared by the
 /// runs (and threads) of a sweep.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct DrawCache {
     streams: Mutex<HashMap<String, Slot>>,
     bytes: AtomicU64,
+}
+
+/// The number of streams and bytes held, not the streams.
+impl std::fmt::Debug for DrawCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DrawCache")
+            .field("streams", &self.streams())
+            .field("bytes", &self.bytes.load(Ordering::Relaxed))
+            .finish()
+    }
 }
 
 /// Any two caches are equal: a cache never changes what a run gives, so

@@ -88,6 +88,7 @@ fn plan_matches_a_fine_full_sweep_on_mixed() {
         source: Source::Patterns,
         rate: 1.0,
         fixed,
+        draws: Default::default(),
     };
     let peak = full
         .run(Policy::AllKeysLru, 0, &cat)

@@ -267,7 +267,7 @@ impl KeyedRequests {
 #[inline]
 fn schedule(t: f64, ctx: &mut Ctx) {
     if t.is_finite() {
-        ctx.schedule_rel(t, ARRIVAL);
+        ctx.schedule_arrival(t, ARRIVAL);
     }
 }
 
