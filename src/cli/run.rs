@@ -166,7 +166,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         workload: w,
         source,
         sample_interval,
-        draws: None,
+        draws: Default::default(),
     };
     crate::progress::SINGLE_RUN.store(
         !std::io::IsTerminal::is_terminal(&std::io::stdout()),
@@ -192,7 +192,7 @@ pub fn record(args: RecordArgs) -> Result<()> {
         workload: w,
         source: Source::Patterns,
         sample_interval,
-        draws: None,
+        draws: Default::default(),
     };
     let (result, rows) = sim::record_to_path(&spec, &args.out)?;
     let w = &spec.workload;

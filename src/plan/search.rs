@@ -77,7 +77,7 @@ impl Scaled {
             workload: w,
             source: self.source.clone(),
             sample_interval: Dur(1_000_000),
-            draws: Some(self.draws.clone()),
+            draws: crate::workload::ahead::Draws::Shared(self.draws.clone()),
         };
         let r = sim::run(&spec).with_context(|| {
             format!(

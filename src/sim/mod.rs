@@ -62,9 +62,8 @@ pub struct RunSpec {
     pub source: Source,
     /// Time between metric samples.
     pub sample_interval: Dur,
-    /// Where keyed patterns share their requests with other runs (a
-    /// sweep's: [`crate::workload::ahead`]); `None`: drawn live.
-    pub draws: Option<std::sync::Arc<crate::workload::ahead::DrawCache>>,
+    /// How keyed patterns draw their requests ([`crate::workload::ahead`]).
+    pub draws: crate::workload::ahead::Draws,
 }
 
 impl RunSpec {
@@ -75,7 +74,7 @@ impl RunSpec {
             workload,
             source: Source::Patterns,
             sample_interval: Dur(1_000_000),
-            draws: None,
+            draws: Default::default(),
         }
     }
 }
@@ -149,8 +148,8 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    let draws = spec.draws.as_deref().zip(w.duration.map(|d| d.us()));
-                    patterns::build(p, i, w.seed, &mut names, draws)
+                    let duration_us = w.duration.map_or(0, |d| d.us());
+                    patterns::build(p, i, w.seed, &mut names, (&spec.draws, duration_us))
                 })
                 .collect()
         }
@@ -579,13 +578,13 @@ mod tests {
 #[cfg(test)]
 mod shared_draws {
     use super::*;
-    use crate::workload::ahead::DrawCache;
+    use crate::workload::ahead::{DrawCache, Draws};
     use std::sync::Arc;
 
-    /// Runs that read their keyed patterns' requests from a sweep's cache
-    /// give exactly what drawing them live gives; a cache-aside TTL does
-    /// not change the draws (its streams are shared), a duration or seed
-    /// does (they are not).
+    /// Runs that read their keyed patterns' requests from a sweep's cache,
+    /// or from a helper thread, give exactly what drawing them live gives;
+    /// a cache-aside TTL does not change the draws (its streams are
+    /// shared), a duration or seed does (they are not).
     #[test]
     fn shared_draws_give_the_live_runs() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -606,12 +605,21 @@ mod shared_draws {
             w.server.maxmemory = 6 << 20;
             w.server.policy = crate::store::Policy::parse(policy).unwrap();
             let mut spec = RunSpec::new(w);
-            let mut live = run(&spec).expect("runs");
-            spec.draws = Some(cache.clone());
-            let mut shared = run(&spec).expect("runs");
-            live.wall_ms = 0.0;
-            shared.wall_ms = 0.0;
-            assert!(live == shared, "{ttl} {duration} seed {seed} {policy}");
+            let mut got = Vec::new();
+            for draws in [Draws::Live, Draws::Piped, Draws::Shared(cache.clone())] {
+                spec.draws = draws;
+                let mut r = run(&spec).expect("runs");
+                r.wall_ms = 0.0;
+                got.push(r);
+            }
+            assert!(
+                got[0] == got[1],
+                "piped: {ttl} {duration} seed {seed} {policy}"
+            );
+            assert!(
+                got[0] == got[2],
+                "shared: {ttl} {duration} seed {seed} {policy}"
+            );
         }
         // cache, rate-limit and user streams: one per (duration, seed).
         assert_eq!(cache.streams(), 3 * 3);

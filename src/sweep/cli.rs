@@ -276,7 +276,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             runner.sample_interval = crate::limits::sample_interval(&args.sample_interval)?;
             runner.force = args.force;
             if !args.no_reuse {
-                runner.draws = Some(Default::default());
+                runner.draws = crate::workload::ahead::Draws::Shared(Default::default());
             }
             (table, Box::new(runner) as Box<dyn Runner>, name)
         };

@@ -28,10 +28,11 @@ pub struct WorkloadRunner {
     pub trace: Option<crate::workload::replay::TraceInput>,
     /// Run points whose estimate is above the budget (`--force`).
     pub force: bool,
-    /// Where the runs' keyed patterns share their requests
-    /// ([`crate::workload::ahead`]); `None` (`--no-reuse`): each run draws
-    /// its own.
-    pub draws: Option<std::sync::Arc<crate::workload::ahead::DrawCache>>,
+    /// How the runs' keyed patterns draw their requests
+    /// ([`crate::workload::ahead`]): shared, or (`--no-reuse`, and over a
+    /// trace) each run on its own thread, since a sweep's runs already use
+    /// every core.
+    pub draws: crate::workload::ahead::Draws,
 }
 
 impl WorkloadRunner {
@@ -49,7 +50,7 @@ impl WorkloadRunner {
                 pilot_point: Vec::new(),
                 trace: None,
                 force: false,
-                draws: None,
+                draws: crate::workload::ahead::Draws::Live,
             },
             w,
         ))
@@ -64,7 +65,7 @@ impl WorkloadRunner {
             pilot_point: Vec::new(),
             trace: Some(trace),
             force: false,
-            draws: None,
+            draws: crate::workload::ahead::Draws::Live,
         }
         .named(name)
     }

@@ -19,6 +19,20 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// How a run's keyed patterns draw their requests.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Draws {
+    /// On the run's thread, as they are needed.
+    Live,
+    /// On a helper thread per keyed pattern that keeps a few chunks ahead
+    /// of the run: a single run, which has a core to spare. The default.
+    #[default]
+    Piped,
+    /// From a copy shared with other runs (a sweep's or a plan's): each
+    /// stream is drawn once, by the first run that needs it.
+    Shared(Arc<DrawCache>),
+}
+
 /// One request of a keyed pattern, as drawn.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Drawn {

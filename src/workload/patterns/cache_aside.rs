@@ -4,7 +4,7 @@
 use anyhow::Result;
 use rand_pcg::Pcg64Mcg;
 
-use super::{ms, per_s, Aux, KeyedRequests, Shared};
+use super::{ms, per_s, Aux, Drawing, KeyedRequests};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
@@ -37,7 +37,7 @@ pub struct CacheAside {
 
 impl CacheAside {
     /// From its spec; `draws` shares its requests ([`crate::workload::ahead`]).
-    pub fn new(s: &CacheAsideSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Shared) -> Self {
+    pub fn new(s: &CacheAsideSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Drawing) -> Self {
         let jitter_ms = s.ttl_jitter.map_or(0, |d| d.ms());
         let req = KeyedRequests::new(
             ns,

@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use std::sync::Arc;
 
-use super::ahead::{DrawCache, Drawn, Stream, MAX_STREAM};
+use super::ahead::{DrawCache, Drawn, Draws, Stream, MAX_STREAM};
 use super::dist::{ArrivalGen, KeySampler, SizeSampler};
 use super::spec::PatternSpec;
 use crate::sim::keys::{Namespaces, NsRef, SimKey};
@@ -117,93 +117,48 @@ impl Request {
 /// for, that key's value size and the pattern's own draw ([`Aux`]).
 /// Cache-aside, persistent keys and rate limits draw their requests this
 /// way and differ only in what they send. None of these draws depends on a
-/// reply, so a sweep's runs can share them ([`KeyedRequests::share`]).
-#[derive(Clone)]
+/// reply, so they can be drawn away from the run: ahead on a helper thread,
+/// or once for all the runs of a sweep ([`Drawing`]).
 pub(crate) struct KeyedRequests {
     /// The namespace the keys belong to.
     pub ns: NsRef,
+    /// Where the requests come from.
+    from: Source,
+}
+
+/// Where a [`KeyedRequests`] takes its requests.
+enum Source {
+    /// Drawn on the run's thread as they are needed.
+    Live(Box<Gen>),
+    /// A copy shared with other runs, and the next request to take.
+    Shared(Arc<Stream>, usize),
+    /// Chunks drawn ahead on a helper thread.
+    Piped(Pipe),
+}
+
+/// Requests a helper thread draws ahead of the run.
+struct Pipe {
+    first: f64,
+    chunks: std::sync::mpsc::Receiver<Vec<Drawn>>,
+    chunk: Vec<Drawn>,
+    at: usize,
+}
+
+/// Requests a piped stream sends at a time (512 KiB).
+const CHUNK: usize = 1 << 14;
+
+/// The generators of a keyed stream: everything that decides its draws.
+#[derive(Clone)]
+struct Gen {
     rng: Pcg64Mcg,
     arrivals: ArrivalGen,
     keys: KeySampler,
     sizes: SizeSampler,
     size_seed: u64,
     aux: Aux,
-    /// Requests drawn ahead, and the next one to take.
-    ahead: Option<(Arc<Stream>, usize)>,
 }
 
-impl KeyedRequests {
-    /// A stream over `keys` keys, sharing its draws `with` a sweep's runs
-    /// ([`KeyedRequests::share`]); the per-key size seed is drawn first
-    /// (`sizes` `None`: keys without values, size 0, no seed drawn).
-    pub fn new(
-        ns: NsRef,
-        mut rng: Pcg64Mcg,
-        (arrivals, keys, sizes): (ArrivalGen, KeySampler, Option<SizeSampler>),
-        aux: Aux,
-        with: Shared,
-    ) -> Self {
-        let (sizes, size_seed) = match sizes {
-            Some(s) => (s, rand::Rng::gen(&mut rng)),
-            None => (SizeSampler::Fixed(0), 0),
-        };
-        let mut req = KeyedRequests {
-            ns,
-            rng,
-            arrivals,
-            keys,
-            sizes,
-            size_seed,
-            aux,
-            ahead: None,
-        };
-        req.share(with);
-        req
-    }
-
-    /// Reads its requests from the cache's copy, drawn there by the first
-    /// run to ask; keeps drawing live when the cache cannot hold it. Called
-    /// as it is built, while its random stream is the one the seed and
-    /// index give it, less the size seed.
-    fn share(&mut self, with: Shared) {
-        let Some(with) = with else { return };
-        let key = format!(
-            "seed {} pattern {} arrivals {:?} keys {:?} sizes {:?} size seed {} aux {:?} duration {}",
-            with.seed,
-            with.index,
-            self.arrivals,
-            self.keys,
-            self.sizes,
-            self.size_seed,
-            self.aux,
-            with.duration_us
-        );
-        let live = self.clone();
-        self.ahead = with
-            .cache
-            .get(key, || live.draw_ahead(with.duration_us))
-            .map(|s| (s, 0));
-    }
-
-    /// Every request a run of `duration_us` can take, drawn as the run
-    /// would; `None` past [`MAX_STREAM`].
-    fn draw_ahead(mut self, duration_us: u64) -> Option<Stream> {
-        let first = self.arrival();
-        let mut reqs = Vec::new();
-        // A request due later than the run's end is never taken.
-        let mut due = first;
-        while due <= duration_us as f64 {
-            if reqs.len() == MAX_STREAM {
-                return None;
-            }
-            let d = self.draw();
-            due = d.next;
-            reqs.push(d);
-        }
-        reqs.shrink_to_fit();
-        Some(Stream { first, reqs })
-    }
-
+impl Gen {
     /// The next arrival ([`arrival_after`]).
     fn arrival(&mut self) -> f64 {
         arrival_after(&mut self.arrivals, &mut self.rng)
@@ -228,28 +183,88 @@ impl KeyedRequests {
         }
     }
 
+    /// Draws the requests a run of `duration_us` can take, after the
+    /// first arrival `first`, in order, into `out` chunk by chunk; stops
+    /// when `out` refuses one (`false`).
+    fn draw_all(&mut self, first: f64, duration_us: u64, mut out: impl FnMut(Vec<Drawn>) -> bool) {
+        // A request due later than the run's end is never taken.
+        let mut due = first;
+        while due <= duration_us as f64 {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            while chunk.len() < CHUNK && due <= duration_us as f64 {
+                let d = self.draw();
+                due = d.next;
+                chunk.push(d);
+            }
+            if !out(chunk) {
+                return;
+            }
+        }
+    }
+}
+
+impl KeyedRequests {
+    /// A stream over `keys` keys, drawn as `drawing` says; the per-key
+    /// size seed is drawn first (`sizes` `None`: keys without values, size
+    /// 0, no seed drawn).
+    pub fn new(
+        ns: NsRef,
+        mut rng: Pcg64Mcg,
+        (arrivals, keys, sizes): (ArrivalGen, KeySampler, Option<SizeSampler>),
+        aux: Aux,
+        drawing: Drawing,
+    ) -> Self {
+        let (sizes, size_seed) = match sizes {
+            Some(s) => (s, rand::Rng::gen(&mut rng)),
+            None => (SizeSampler::Fixed(0), 0),
+        };
+        let gen = Gen {
+            rng,
+            arrivals,
+            keys,
+            sizes,
+            size_seed,
+            aux,
+        };
+        let from = match drawing {
+            Drawing::Live => Source::Live(Box::new(gen)),
+            Drawing::Piped { duration_us } => pipe(gen, duration_us),
+            Drawing::Shared(with) => share(gen, with),
+        };
+        KeyedRequests { ns, from }
+    }
+
     /// Schedules the first arrival.
     pub fn start(&mut self, ctx: &mut Ctx) {
-        let first = match &self.ahead {
-            Some((s, _)) => s.first,
-            None => self.arrival(),
+        let first = match &mut self.from {
+            Source::Live(g) => g.arrival(),
+            Source::Shared(s, _) => s.first,
+            Source::Piped(p) => p.first,
         };
         schedule(first, ctx);
     }
 
     /// Schedules the next arrival and gives this request. An error only if
-    /// a shared stream ran out, which its length rules out.
+    /// a stream drawn ahead ran out, which its length rules out.
     #[inline]
     pub fn next(&mut self, ctx: &mut Ctx) -> anyhow::Result<Request> {
-        let d = match &mut self.ahead {
-            Some((s, at)) => {
-                let d = *s.reqs.get(*at).ok_or_else(|| {
-                    anyhow::anyhow!("internal error: a shared request stream ran out")
-                })?;
+        let ran_out = || anyhow::anyhow!("internal error: a request stream drawn ahead ran out");
+        let d = match &mut self.from {
+            Source::Live(g) => g.draw(),
+            Source::Shared(s, at) => {
+                let d = *s.reqs.get(*at).ok_or_else(ran_out)?;
                 *at += 1;
                 d
             }
-            None => self.draw(),
+            Source::Piped(p) => {
+                if p.at == p.chunk.len() {
+                    p.chunk = p.chunks.recv().map_err(|_| ran_out())?;
+                    p.at = 0;
+                }
+                let d = *p.chunk.get(p.at).ok_or_else(ran_out)?;
+                p.at += 1;
+                d
+            }
         };
         schedule(d.next, ctx);
         Ok(Request {
@@ -258,6 +273,62 @@ impl KeyedRequests {
             size: d.size,
             aux: d.aux,
         })
+    }
+}
+
+/// Reads the requests of `gen` from the cache's copy, drawn there by the
+/// first run to ask; draws live when the cache cannot hold it. `gen` is as
+/// built: its random stream is the one the seed and index give it, less
+/// the size seed, which is what the key says.
+fn share(gen: Gen, with: Sharing) -> Source {
+    let key = format!(
+        "seed {} pattern {} arrivals {:?} keys {:?} sizes {:?} size seed {} aux {:?} duration {}",
+        with.seed,
+        with.index,
+        gen.arrivals,
+        gen.keys,
+        gen.sizes,
+        gen.size_seed,
+        gen.aux,
+        with.duration_us
+    );
+    let mut ahead = gen.clone();
+    let stream = with.cache.get(key, || {
+        let first = ahead.arrival();
+        let mut reqs = Vec::new();
+        let mut fits = true;
+        ahead.draw_all(first, with.duration_us, |chunk| {
+            fits = reqs.len() + chunk.len() <= MAX_STREAM;
+            reqs.extend_from_slice(&chunk);
+            fits
+        });
+        reqs.shrink_to_fit();
+        fits.then_some(Stream { first, reqs })
+    });
+    match stream {
+        Some(s) => Source::Shared(s, 0),
+        None => Source::Live(Box::new(gen)),
+    }
+}
+
+/// Draws the requests of `gen` on a helper thread, a few chunks ahead of
+/// the run; live if no thread can be started. The thread stops when the
+/// run's end is drawn or the run drops the stream.
+fn pipe(gen: Gen, duration_us: u64) -> Source {
+    let mut ahead = gen.clone();
+    let first = ahead.arrival();
+    let (tx, rx) = std::sync::mpsc::sync_channel(2);
+    let started = std::thread::Builder::new()
+        .name("ttlsim-draws".into())
+        .spawn(move || ahead.draw_all(first, duration_us, |c| tx.send(c).is_ok()));
+    match started {
+        Ok(_) => Source::Piped(Pipe {
+            first,
+            chunks: rx,
+            chunk: Vec::new(),
+            at: 0,
+        }),
+        Err(_) => Source::Live(Box::new(gen)),
     }
 }
 
@@ -286,9 +357,20 @@ pub(crate) fn per_s(count: u64, measured_s: f64) -> f64 {
     }
 }
 
-/// Where a keyed pattern may share its requests ([`KeyedRequests::share`]);
-/// `None`: it draws them live.
-pub(crate) type Shared<'a> = Option<Sharing<'a>>;
+/// How a keyed pattern (cache-aside, persistent, rate-limit) draws its
+/// requests.
+#[derive(Clone, Copy, Debug)]
+pub enum Drawing<'a> {
+    /// On the run's thread, as they are needed.
+    Live,
+    /// On a helper thread ahead of the run, which lasts `duration_us`.
+    Piped {
+        /// The run's length, µs.
+        duration_us: u64,
+    },
+    /// From a copy shared with other runs.
+    Shared(Sharing<'a>),
+}
 
 /// A cache of drawn requests, and what decides a pattern's draws besides
 /// its generators: the run seed and the pattern's place (which seed its
@@ -306,21 +388,26 @@ pub struct Sharing<'a> {
 }
 
 /// Builds the client for pattern `index` of a workload, registering its
-/// namespaces; `draws` shares the keyed patterns' requests.
+/// namespaces; its keyed requests are drawn as `draws` says, for a run of
+/// `duration_us`.
 pub fn build(
     spec: &PatternSpec,
     index: usize,
     seed: u64,
     names: &mut Namespaces,
-    draws: Option<(&DrawCache, u64)>,
+    (draws, duration_us): (&Draws, u64),
 ) -> Box<dyn Client> {
     let rng = pattern_rng(seed, index as u64);
-    let draws = draws.map(|(cache, duration_us)| Sharing {
-        cache,
-        seed,
-        index,
-        duration_us,
-    });
+    let draws = match draws {
+        Draws::Live => Drawing::Live,
+        Draws::Piped => Drawing::Piped { duration_us },
+        Draws::Shared(cache) => Drawing::Shared(Sharing {
+            cache,
+            seed,
+            index,
+            duration_us,
+        }),
+    };
     let ns = names.register(spec.namespace());
     let h = names.handle(ns, spec.key_bytes());
     let col = super::spec::sanitize(spec.namespace());

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use rand_pcg::Pcg64Mcg;
 
-use super::{ms, per_s, Aux, KeyedRequests, Shared};
+use super::{ms, per_s, Aux, Drawing, KeyedRequests};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
@@ -41,7 +41,7 @@ pub struct Persistent {
 
 impl Persistent {
     /// From its spec.
-    pub fn new(s: &PersistentSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Shared) -> Self {
+    pub fn new(s: &PersistentSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Drawing) -> Self {
         let req = KeyedRequests::new(
             ns,
             rng,

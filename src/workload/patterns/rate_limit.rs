@@ -12,7 +12,7 @@
 use anyhow::Result;
 use rand_pcg::Pcg64Mcg;
 
-use super::{ms, Aux, KeyedRequests, Shared};
+use super::{ms, Aux, Drawing, KeyedRequests};
 use crate::metrics::recorder::NsStats;
 use crate::metrics::result::Row;
 use crate::metrics::schema::{outcome, Outcomes, Unit};
@@ -48,7 +48,7 @@ pub struct RateLimit {
 impl RateLimit {
     /// From its spec.
     /// `draws` shares its requests ([`crate::workload::ahead`]).
-    pub fn new(s: &RateLimitSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Shared) -> Self {
+    pub fn new(s: &RateLimitSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Drawing) -> Self {
         let req = KeyedRequests::new(
             ns,
             rng,
