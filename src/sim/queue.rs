@@ -31,60 +31,43 @@ pub enum Class {
 }
 
 /// One scheduled event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Event {
     /// Simulated time (µs since the Unix epoch).
     pub time: Micros,
-    /// The class in the top bit, the scheduling order below it: ties at
-    /// `time` break on this one word (32-byte events, one comparison).
-    order: u64,
-    /// The client's own payload (a user, a token, a phase).
-    pub token: u64,
+    /// Class (tie-break before `seq`).
+    class: Class,
+    /// Scheduling order.
+    seq: u64,
     /// Index of the client that owns it (clients only).
     pub src: u32,
+    /// The client's own payload (a user, a token, a phase).
+    pub token: u64,
 }
 
 impl Event {
     /// An event of `class` at `time`, the `seq`-th scheduled.
     pub fn new(time: Micros, class: Class, seq: u64, src: u32, token: u64) -> Self {
-        debug_assert!(seq < 1 << 63);
         Event {
             time,
-            order: ((class == Class::Sample) as u64) << 63 | seq,
-            token,
+            class,
+            seq,
             src,
+            token,
         }
     }
 
-    /// Time and order in one number, which sorts as events do.
+    /// Time, class and order in one number, which sorts as events do.
     #[inline]
     fn key(&self) -> u128 {
-        (self.time as u128) << 64 | self.order as u128
+        debug_assert!(self.seq < 1 << 63);
+        (self.time as u128) << 64 | ((self.class == Class::Sample) as u128) << 63 | self.seq as u128
     }
 
     /// Its class.
     #[inline]
     pub fn class(&self) -> Class {
-        if self.order >> 63 == 0 {
-            Class::Client
-        } else {
-            Class::Sample
-        }
-    }
-}
-
-impl Ord for Event {
-    /// By time, then class, then scheduling order.
-    #[inline]
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(&other.key())
-    }
-}
-
-impl PartialOrd for Event {
-    #[inline]
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+        self.class
     }
 }
 
@@ -172,7 +155,8 @@ impl EventQueue {
             self.n_arrivals -= 1;
             Event {
                 time: (key >> 64) as Micros,
-                order: key as u64,
+                class: Class::Client,
+                seq: key as u64,
                 token: self.arrival_tokens[i],
                 src: i as u32,
             }
