@@ -31,7 +31,7 @@ pub enum Class {
 }
 
 /// One scheduled event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
     /// Simulated time (µs since the Unix epoch).
     pub time: Micros,
@@ -68,6 +68,22 @@ impl Event {
     #[inline]
     pub fn class(&self) -> Class {
         self.class
+    }
+}
+
+impl Ord for Event {
+    /// By time, then class, then scheduling order (`seq` is unique, so
+    /// the payload never decides).
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl PartialOrd for Event {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 

@@ -144,6 +144,28 @@ struct Pipe {
     at: usize,
 }
 
+impl Pipe {
+    /// Takes the next chunk from the helper thread (an error if it has
+    /// ended: the run asked for more than its length allows).
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self) -> anyhow::Result<()> {
+        self.chunk = self.chunks.recv().map_err(|_| ran_out())?;
+        self.at = 0;
+        if self.chunk.is_empty() {
+            return Err(ran_out());
+        }
+        Ok(())
+    }
+}
+
+/// The error of a stream drawn ahead that ran out, which its length rules
+/// out.
+#[cold]
+fn ran_out() -> anyhow::Error {
+    anyhow::anyhow!("internal error: a request stream drawn ahead ran out")
+}
+
 /// Requests a piped stream sends at a time (512 KiB).
 const CHUNK: usize = 1 << 14;
 
@@ -248,23 +270,26 @@ impl KeyedRequests {
     /// a stream drawn ahead ran out, which its length rules out.
     #[inline]
     pub fn next(&mut self, ctx: &mut Ctx) -> anyhow::Result<Request> {
-        let ran_out = || anyhow::anyhow!("internal error: a request stream drawn ahead ran out");
         let d = match &mut self.from {
-            Source::Live(g) => g.draw(),
             Source::Shared(s, at) => {
-                let d = *s.reqs.get(*at).ok_or_else(ran_out)?;
+                let Some(&d) = s.reqs.get(*at) else {
+                    return Err(ran_out());
+                };
+                // The stream is read in order but between many other
+                // misses: fetch a few lines ahead.
+                crate::store::prefetch::prefetch(s.reqs.as_ptr().wrapping_add(*at + 16));
                 *at += 1;
                 d
             }
             Source::Piped(p) => {
                 if p.at == p.chunk.len() {
-                    p.chunk = p.chunks.recv().map_err(|_| ran_out())?;
-                    p.at = 0;
+                    p.refill()?;
                 }
-                let d = *p.chunk.get(p.at).ok_or_else(ran_out)?;
+                let d = p.chunk[p.at];
                 p.at += 1;
                 d
             }
+            Source::Live(g) => g.draw(),
         };
         schedule(d.next, ctx);
         Ok(Request {
