@@ -393,9 +393,11 @@ pub fn execute(plan: &Plan, runner: &dyn Runner) -> Result<Outcome> {
                     Some(from) if !rest.is_empty() => rest.iter().try_for_each(|&id| {
                         let point = plan.grid.point(id);
                         let t0 = Instant::now();
-                        let out = runner
+                        let mut out = runner
                             .reuse(&from, id, &point)
                             .with_context(|| format!("run {id} ({})", describe_point(&point)))?;
+                        // Nothing was simulated for it.
+                        out.sim_ops = 0;
                         reused.fetch_add(1, Ordering::Relaxed);
                         finish(id, &out, t0.elapsed().as_secs_f64(), Some(first))
                     }),

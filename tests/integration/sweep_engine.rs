@@ -278,6 +278,11 @@ fn runs_that_never_reach_maxmemory_are_written_from_one_run() {
         .skip(1)
         .map(|l| l.rsplit(',').next().unwrap())
         .collect();
+    // A run written from another simulated nothing.
+    for l in perf.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        assert_eq!(f[2] == "0", !f[4].is_empty(), "{l}");
+    }
     assert_eq!(
         perf.lines().next().unwrap(),
         "run_id,wall_ms,sim_ops,sim_ops_per_sec,same_run_as"
