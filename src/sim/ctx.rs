@@ -150,8 +150,8 @@ impl Ctx<'_> {
     /// in the client's arrival slot ([`EventQueue::push_arrival`]).
     #[inline]
     pub fn schedule_arrival(&mut self, rel_us: f64, token: u64) {
-        let at = self.start + ceil_ms(rel_us.max(0.0).ceil() as Micros);
-        self.queue.push_arrival(at.max(self.now), self.src, token);
+        let at = self.after_start(rel_us.max(0.0).ceil() as Micros);
+        self.queue.push_arrival(at, self.src, token);
     }
 
     /// Schedules this client's event `token` at `rel_us` µs from the start
@@ -159,9 +159,15 @@ impl Ctx<'_> {
     /// never before now).
     #[inline]
     pub fn schedule_rel_us(&mut self, rel_us: Micros, token: u64) {
-        let at = self.start + ceil_ms(rel_us);
-        self.queue
-            .push(at.max(self.now), Class::Client, self.src, token);
+        let at = self.after_start(rel_us);
+        self.queue.push(at, Class::Client, self.src, token);
+    }
+
+    /// The time `rel_us` µs from the start of the run, rounded up to the
+    /// ms, never before now.
+    #[inline]
+    fn after_start(&self, rel_us: Micros) -> Micros {
+        (self.start + ceil_ms(rel_us)).max(self.now)
     }
 
     /// Hints the CPU about a request to come on `k`: call it with

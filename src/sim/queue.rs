@@ -169,13 +169,14 @@ impl EventQueue {
         let e = if key != u128::MAX && self.first_queued().is_none_or(|q| key < q.key()) {
             self.arrival_keys[i] = u128::MAX;
             self.n_arrivals -= 1;
-            Event {
-                time: (key >> 64) as Micros,
-                class: Class::Client,
-                seq: key as u64,
-                token: self.arrival_tokens[i],
-                src: i as u32,
-            }
+
+            Event::new(
+                (key >> 64) as Micros,
+                Class::Client,
+                key as u64,
+                i as u32,
+                self.arrival_tokens[i],
+            )
         } else {
             match self.front.take() {
                 Some(f) => f,

@@ -452,14 +452,13 @@ fn reuse_groups(plan: &Plan, runner: &dyn Runner, todo: &[u64]) -> Result<Vec<Ve
         } else {
             None
         };
-        match key.and_then(|k| match by_key.entry(k) {
-            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(groups.len());
-                None
+        use std::collections::hash_map::Entry;
+        match key.map(|k| by_key.entry(k)) {
+            Some(Entry::Occupied(g)) => groups[*g.get()].push(id),
+            Some(Entry::Vacant(g)) => {
+                g.insert(groups.len());
+                groups.push(vec![id]);
             }
-        }) {
-            Some(g) => groups[g].push(id),
             None => groups.push(vec![id]),
         }
     }

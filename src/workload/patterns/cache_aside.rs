@@ -36,7 +36,7 @@ pub struct CacheAside {
 }
 
 impl CacheAside {
-    /// From its spec; `draws` shares its requests ([`crate::workload::ahead`]).
+    /// From its spec; `draws` says how it draws its requests ([`crate::workload::ahead`]).
     pub fn new(s: &CacheAsideSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Drawing) -> Self {
         let jitter_ms = s.ttl_jitter.map_or(0, |d| d.ms());
         let req = KeyedRequests::new(

@@ -248,10 +248,10 @@ impl KeyedRequests {
             size_seed,
             aux,
         };
-        let from = match drawing {
-            Drawing::Live => Source::Live(Box::new(gen)),
-            Drawing::Piped { duration_us } => pipe(gen, duration_us),
-            Drawing::Shared(with) => share(gen, with),
+        let from = match drawing.draws {
+            Draws::Live => Source::Live(Box::new(gen)),
+            Draws::Piped => pipe(gen, drawing.duration_us),
+            Draws::Shared(cache) => share(gen, cache, drawing),
         };
         KeyedRequests { ns, from }
     }
@@ -305,7 +305,7 @@ impl KeyedRequests {
 /// first run to ask; draws live when the cache cannot hold it. `gen` is as
 /// built: its random stream is the one the seed and index give it, less
 /// the size seed, which is what the key says.
-fn share(gen: Gen, with: Sharing) -> Source {
+fn share(gen: Gen, cache: &DrawCache, with: Drawing) -> Source {
     let key = format!(
         "seed {} pattern {} arrivals {:?} keys {:?} sizes {:?} size seed {} aux {:?} duration {}",
         with.seed,
@@ -318,13 +318,15 @@ fn share(gen: Gen, with: Sharing) -> Source {
         with.duration_us
     );
     let mut ahead = gen.clone();
-    let stream = with.cache.get(key, || {
+    let stream = cache.get(key, || {
         let first = ahead.arrival();
         let mut reqs = Vec::new();
         let mut fits = true;
         ahead.draw_all(first, with.duration_us, |chunk| {
             fits = reqs.len() + chunk.len() <= MAX_STREAM;
-            reqs.extend_from_slice(&chunk);
+            if fits {
+                reqs.extend_from_slice(&chunk);
+            }
             fits
         });
         reqs.shrink_to_fit();
@@ -383,27 +385,12 @@ pub(crate) fn per_s(count: u64, measured_s: f64) -> f64 {
 }
 
 /// How a keyed pattern (cache-aside, persistent, rate-limit) draws its
-/// requests.
+/// requests: as the run's `draws` say, for pattern `index` of a run with
+/// `seed` (which two seed its random stream) lasting `duration_us`.
 #[derive(Clone, Copy, Debug)]
-pub enum Drawing<'a> {
-    /// On the run's thread, as they are needed.
-    Live,
-    /// On a helper thread ahead of the run, which lasts `duration_us`.
-    Piped {
-        /// The run's length, µs.
-        duration_us: u64,
-    },
-    /// From a copy shared with other runs.
-    Shared(Sharing<'a>),
-}
-
-/// A cache of drawn requests, and what decides a pattern's draws besides
-/// its generators: the run seed and the pattern's place (which seed its
-/// random stream), and the run's length.
-#[derive(Clone, Copy, Debug)]
-pub struct Sharing<'a> {
-    /// The sweep's cache.
-    pub cache: &'a DrawCache,
+pub struct Drawing<'a> {
+    /// Live, piped or shared.
+    pub draws: &'a Draws,
     /// The run seed.
     pub seed: u64,
     /// The pattern's index in the workload.
@@ -423,15 +410,11 @@ pub fn build(
     (draws, duration_us): (&Draws, u64),
 ) -> Box<dyn Client> {
     let rng = pattern_rng(seed, index as u64);
-    let draws = match draws {
-        Draws::Live => Drawing::Live,
-        Draws::Piped => Drawing::Piped { duration_us },
-        Draws::Shared(cache) => Drawing::Shared(Sharing {
-            cache,
-            seed,
-            index,
-            duration_us,
-        }),
+    let draws = Drawing {
+        draws,
+        seed,
+        index,
+        duration_us,
     };
     let ns = names.register(spec.namespace());
     let h = names.handle(ns, spec.key_bytes());

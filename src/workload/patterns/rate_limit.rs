@@ -47,7 +47,7 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// From its spec.
-    /// `draws` shares its requests ([`crate::workload::ahead`]).
+    /// `draws` says how it draws its requests ([`crate::workload::ahead`]).
     pub fn new(s: &RateLimitSpec, ns: NsRef, col: String, rng: Pcg64Mcg, draws: Drawing) -> Self {
         let req = KeyedRequests::new(
             ns,
