@@ -16,12 +16,25 @@ use rustc_hash::FxHashMap;
 /// No slot.
 pub const NONE: u32 = u32::MAX;
 
+/// One slot's place: its neighbours and the list it is on (0: none), kept
+/// together so an unlink touches one cache line per slot, not three.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    prev: u32,
+    next: u32,
+    owner: u8,
+}
+
+const UNLINKED: Node = Node {
+    prev: NONE,
+    next: NONE,
+    owner: 0,
+};
+
 /// Per-slot links and list membership, shared by a policy's lists.
 #[derive(Clone, Debug, Default)]
 pub struct Links {
-    prev: Vec<u32>,
-    next: Vec<u32>,
-    owner: Vec<u8>,
+    nodes: Vec<Node>,
 }
 
 impl Links {
@@ -29,34 +42,32 @@ impl Links {
     #[inline]
     pub fn ensure(&mut self, slot: u32) {
         let need = slot as usize + 1;
-        if self.prev.len() < need {
-            let n = need.max(self.prev.len() * 2).max(64);
-            self.prev.resize(n, NONE);
-            self.next.resize(n, NONE);
-            self.owner.resize(n, 0);
+        if self.nodes.len() < need {
+            let n = need.max(self.nodes.len() * 2).max(64);
+            self.nodes.resize(n, UNLINKED);
         }
     }
 
     /// The list id `slot` is on (0: none).
     #[inline]
     pub fn owner(&self, slot: u32) -> u8 {
-        self.owner.get(slot as usize).copied().unwrap_or(0)
+        self.nodes.get(slot as usize).map_or(0, |n| n.owner)
     }
 
     /// The slot after `slot` (towards the back), or [`NONE`].
     #[inline]
     pub fn next(&self, slot: u32) -> u32 {
-        self.next.get(slot as usize).copied().unwrap_or(NONE)
+        self.nodes.get(slot as usize).map_or(NONE, |n| n.next)
     }
 
     /// Forgets every membership (the lists must be reset too).
     pub fn clear(&mut self) {
-        self.owner.iter_mut().for_each(|o| *o = 0);
+        self.nodes.iter_mut().for_each(|n| n.owner = 0);
     }
 
     /// Bytes of the arrays.
     pub fn bytes(&self) -> u64 {
-        (self.prev.capacity() * 9) as u64
+        (self.nodes.capacity() * std::mem::size_of::<Node>()) as u64
     }
 }
 
@@ -117,12 +128,13 @@ impl List {
             }
             _ => return false,
         }
-        let i = slot as usize;
-        links.prev[i] = self.tail;
-        links.next[i] = NONE;
-        links.owner[i] = self.id;
+        links.nodes[slot as usize] = Node {
+            prev: self.tail,
+            next: NONE,
+            owner: self.id,
+        };
         if self.tail != NONE {
-            links.next[self.tail as usize] = slot;
+            links.nodes[self.tail as usize].next = slot;
         } else {
             self.head = slot;
         }
@@ -137,21 +149,20 @@ impl List {
         if links.owner(slot) != self.id {
             return false;
         }
-        let i = slot as usize;
-        let (p, n) = (links.prev[i], links.next[i]);
+        let Node {
+            prev: p, next: n, ..
+        } = links.nodes[slot as usize];
         if p != NONE {
-            links.next[p as usize] = n;
+            links.nodes[p as usize].next = n;
         } else {
             self.head = n;
         }
         if n != NONE {
-            links.prev[n as usize] = p;
+            links.nodes[n as usize].prev = p;
         } else {
             self.tail = p;
         }
-        links.prev[i] = NONE;
-        links.next[i] = NONE;
-        links.owner[i] = 0;
+        links.nodes[slot as usize] = UNLINKED;
         self.len -= 1;
         true
     }
