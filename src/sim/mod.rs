@@ -154,7 +154,10 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                 .collect()
         }
         Source::Trace(input) => {
-            let mut replay = Replay::open(input)?;
+            // A single run decodes the trace on a helper thread, as it
+            // draws its patterns' requests ahead (`Draws::Piped`).
+            let piped = matches!(spec.draws, crate::workload::ahead::Draws::Piped);
+            let mut replay = Replay::open(input, piped)?;
             if w.server.policy.needs_future() {
                 replay.load_future(input)?;
             }
@@ -623,5 +626,36 @@ mod shared_draws {
         }
         // cache, rate-limit and user streams: one per (duration, seed).
         assert_eq!(cache.streams(), 3 * 3);
+    }
+
+    /// A single run decodes its trace on a helper thread: the same result
+    /// as decoding it on the run's thread, whole or cut short by a
+    /// duration, and the same error for a truncated file.
+    #[test]
+    fn a_piped_trace_gives_the_live_run() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cloud = root.join("../shared/data/cloudPhysicsIO.oracleGeneral.bin");
+        let truncated = crate::workload::trace::fixture("truncated.oracleGeneral.bin");
+        for (file, duration) in [(&cloud, None), (&cloud, Some("10m")), (&truncated, None)] {
+            let mut w = crate::workload::spec::Workload::for_trace("t");
+            w.server.maxmemory = 2 << 20;
+            w.server.policy = crate::store::Policy::parse("allkeys-lru").unwrap();
+            w.duration = duration.map(|d| Dur::parse(d).unwrap());
+            let mut spec = RunSpec::new(w);
+            spec.source = Source::Trace(crate::workload::replay::TraceInput::new(file.clone()));
+            let mut got = Vec::new();
+            for draws in [Draws::Live, Draws::Piped] {
+                spec.draws = draws;
+                got.push(run(&spec).map(|mut r| {
+                    r.wall_ms = 0.0;
+                    r
+                }));
+            }
+            match (&got[0], &got[1]) {
+                (Ok(a), Ok(b)) => assert!(a == b, "{} {duration:?}", file.display()),
+                (Err(a), Err(b)) => assert_eq!(format!("{a:#}"), format!("{b:#}")),
+                _ => panic!("{}: one failed, one did not", file.display()),
+            }
+        }
     }
 }

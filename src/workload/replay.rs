@@ -33,6 +33,7 @@ use crate::sim::keys::{SimKey, MAPPED_BIT};
 use crate::sim::{Client, Ctx};
 use crate::workload::refill::Refills;
 use crate::workload::spec::sanitize;
+use crate::workload::trace::piped::Piped;
 use crate::workload::trace::{
     open, shared::memory_budget, CsvSpec, DecodedSource, DecodedTrace, Format, KeyRef, Rebased,
     Rec, RecBatch, TraceError, TraceOp, TraceRecord, TraceSource,
@@ -421,9 +422,13 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// Opens a trace (streamed, not loaded).
-    pub fn open(input: &TraceInput) -> Result<Self> {
-        let source = input.open()?;
+    /// Opens a trace (streamed, not loaded); `piped`: decoded on a helper
+    /// thread ([`Piped`]), for a single run, which has a core to spare.
+    pub fn open(input: &TraceInput, piped: bool) -> Result<Self> {
+        let mut source = input.open()?;
+        if piped {
+            source = Box::new(Piped::new(source));
+        }
         let format = source.format();
         // ttlsim's own traces count from the start of the run (as `record`
         // writes them): kept as they are unless they are absolute times.

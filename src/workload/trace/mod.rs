@@ -21,6 +21,7 @@ pub mod csv;
 pub mod monitor;
 pub mod open;
 pub mod oracle_general;
+pub mod piped;
 pub mod shared;
 pub mod ttlsim;
 pub mod twitter;

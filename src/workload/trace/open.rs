@@ -24,8 +24,6 @@ use super::ttlsim::{TtlsimSource, HEADER};
 use super::twitter::{parse_op, TwitterReader};
 use super::twr::TwrReader;
 use anyhow::{bail, Context, Result};
-use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
-use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::Path;
@@ -54,56 +52,18 @@ impl Compression {
     }
 }
 
-/// Reads every zstd frame of a stream in turn, skipping skippable frames.
-struct ZstdFrames<R> {
-    dec: FrameDecoder,
-    src: R,
-    in_frame: bool,
-}
+/// Reads every zstd frame of a stream in turn (libzstd skips skippable
+/// frames), naming zstd in its errors. libzstd decodes at about 1 GB/s
+/// here, against 0.13 GB/s for the pure-Rust `ruzstd` used before, and
+/// public traces come as `.zst`; its default window limit (128 MiB) bounds
+/// the memory a frame may ask for.
+struct ZstdFrames<R: BufRead>(zstd::stream::read::Decoder<'static, R>);
 
 impl<R: BufRead> Read for ZstdFrames<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        loop {
-            if !self.in_frame {
-                if self.src.fill_buf()?.is_empty() {
-                    return Ok(0);
-                }
-                match self.dec.reset(&mut self.src) {
-                    Ok(()) => self.in_frame = true,
-                    Err(FrameDecoderError::ReadFrameHeaderError(
-                        ReadFrameHeaderError::SkipFrame { length, .. },
-                    )) => {
-                        let skipped = io::copy(
-                            &mut (&mut self.src).take(u64::from(length)),
-                            &mut io::sink(),
-                        )?;
-                        if skipped < u64::from(length) {
-                            return Err(io::Error::new(
-                                io::ErrorKind::UnexpectedEof,
-                                "zstd: truncated skippable frame",
-                            ));
-                        }
-                        continue;
-                    }
-                    Err(e) => return Err(io::Error::other(format!("zstd: {e}"))),
-                }
-            }
-            while self.dec.can_collect() == 0 && !self.dec.is_finished() {
-                self.dec
-                    .decode_blocks(&mut self.src, BlockDecodingStrategy::UptoBlocks(1))
-                    .map_err(|e| io::Error::other(format!("zstd: {e}")))?;
-            }
-            let n = self.dec.read(buf)?;
-            if n > 0 {
-                return Ok(n);
-            }
-            if self.dec.is_finished() && self.dec.can_collect() == 0 {
-                self.in_frame = false;
-            }
-        }
+        self.0
+            .read(buf)
+            .map_err(|e| io::Error::new(e.kind(), format!("zstd: {e}")))
     }
 }
 
@@ -118,11 +78,10 @@ pub fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, Compression)> {
     let r: Box<dyn Read + Send> = match c {
         Compression::None => Box::new(raw),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
-        Compression::Zstd => Box::new(ZstdFrames {
-            dec: FrameDecoder::new(),
-            src: raw,
-            in_frame: false,
-        }),
+        Compression::Zstd => Box::new(ZstdFrames(
+            zstd::stream::read::Decoder::with_buffer(raw)
+                .with_context(|| format!("cannot start reading `{}`", path.display()))?,
+        )),
     };
     Ok((r, c))
 }
@@ -521,6 +480,7 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::trace::piped::Piped;
     use crate::workload::trace::{
         fixture, DecodedSource, DecodedTrace, KeyRef, OracleGeneralRequest, Rec, TraceOp,
     };
@@ -927,6 +887,10 @@ mod tests {
             let want = by_record(&mut Rebased::new(open(&f, None, None).unwrap()));
             let got = by_batch(&mut Rebased::new(open(&f, None, None).unwrap()));
             same(&got, &want, &f.display().to_string());
+            // Decoded on a helper thread, as a single run reads it.
+            let piped = Box::new(Piped::new(open(&f, None, None).unwrap()));
+            let got = by_batch(&mut Rebased::new(piped));
+            same(&got, &want, &format!("{} piped", f.display()));
             // A shared decoding, where the file decodes.
             if let Some(d) = DecodedTrace::decode(&mut *open(&f, None, None).unwrap(), 1 << 30) {
                 let mut shared = Rebased::new(DecodedSource::new(std::sync::Arc::new(d)));
@@ -947,10 +911,23 @@ mod tests {
         assert_eq!(errs.len(), 9_000 - 9 + 2);
         let errs = by_record(&mut Rebased::new(open(&bad_op, None, None).unwrap()));
         assert!(errs[errs.len() - 2].contains("unknown op 99"));
-        // Text formats have no compact form.
-        let mut b = RecBatch::default();
-        let mut t = Rebased::new(open(&fixture("small.ttlsim.csv"), None, None).unwrap());
-        assert!(!t.next_batch(&mut b).unwrap() && b.is_empty());
+        // Text formats have no compact form; piped, the helper hands the
+        // reader back unread and it is read record by record.
+        for name in ["small.ttlsim.csv", "small.monitor.gz"] {
+            let f = fixture(name);
+            let mut b = RecBatch::default();
+            let mut t = Rebased::new(open(&f, None, None).unwrap());
+            assert!(!t.next_batch(&mut b).unwrap() && b.is_empty());
+            let want = by_record(&mut Rebased::new(open(&f, None, None).unwrap()));
+            let mut p = Rebased::new(Box::new(Piped::new(open(&f, None, None).unwrap())));
+            assert!(!p.next_batch(&mut b).unwrap() && b.is_empty());
+            assert_eq!(by_record(&mut p), want, "{name} piped");
+        }
+        // A replay that stops early drops its source while the helper is
+        // blocked ahead of it: the helper ends, nothing hangs.
+        let mut p = Piped::new(open(&cloud, None, None).unwrap());
+        assert!(p.next_batch(&mut RecBatch::default()).unwrap());
+        drop(p);
     }
 
     #[test]
