@@ -61,9 +61,14 @@ struct ZstdFrames<R: BufRead>(zstd::stream::read::Decoder<'static, R>);
 
 impl<R: BufRead> Read for ZstdFrames<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0
-            .read(buf)
-            .map_err(|e| io::Error::new(e.kind(), format!("zstd: {e}")))
+        self.0.read(buf).map_err(|e| {
+            let hint = if e.to_string().contains("too much memory") {
+                " (its window is larger than the 128 MiB ttlsim allows a frame: recompress it without --long, or with --long=27 or less)"
+            } else {
+                ""
+            };
+            io::Error::new(e.kind(), format!("zstd: {e}{hint}"))
+        })
     }
 }
 
@@ -928,6 +933,31 @@ mod tests {
         let mut p = Piped::new(open(&cloud, None, None).unwrap());
         assert!(p.next_batch(&mut RecBatch::default()).unwrap());
         drop(p);
+    }
+
+    #[test]
+    fn a_zstd_frame_with_a_window_over_128_mib_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("long.oracleGeneral.bin.zst");
+        let mut enc = zstd::stream::Encoder::new(std::fs::File::create(&f).unwrap(), 3).unwrap();
+        enc.window_log(28).unwrap();
+        enc.long_distance_matching(true).unwrap();
+        enc.include_contentsize(false).unwrap();
+        let reqs = [OracleGeneralRequest {
+            time_s: 1,
+            obj_id: 7,
+            obj_size: 100,
+        }];
+        crate::workload::trace::write_oracle_general(&mut enc, &reqs).unwrap();
+        enc.finish().unwrap();
+        let err = match open(&f, None, None) {
+            Ok(mut s) => s.next_record().map(|_| ()).unwrap_err().to_string(),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(
+            err.contains("too much memory") && err.contains("larger than the 128 MiB"),
+            "{err}"
+        );
     }
 
     #[test]
