@@ -109,12 +109,12 @@ impl<P: Payload> Store<P> {
             return Ok(Some(len));
         };
         let i = id as usize;
-        let old = self.slots.value[i].as_ref().expect("live slot has a value");
+        let old = self.slots[i].value.as_ref().expect("live slot has a value");
         let len = old.len();
         if len + add > MAX_STRING {
             return Err(TooLong);
         }
-        let sds = match (self.slots.encoding[i], self.grown.get(&id)) {
+        let sds = match (self.slots[i].encoding, self.grown.get(&id)) {
             (Encoding::Raw, Some(&g)) => g,
             (Encoding::Raw, None) => stored(len),
             // dbUnshareStringValue: a new RAW object of the decoded string.
@@ -123,8 +123,8 @@ impl<P: Payload> Store<P> {
         let grown = make_room(sds, len, add);
         let value = joined(Some(old));
         let old_bytes = self.slot_value_cost(id);
-        self.slots.value[i] = Some(value);
-        self.slots.encoding[i] = Encoding::Raw;
+        self.slots[i].value = Some(value);
+        self.slots[i].encoding = Encoding::Raw;
         self.grown.insert(id, grown);
         let new_bytes = self.slot_value_cost(id);
         self.resize_value(id, old_bytes, new_bytes);
@@ -135,10 +135,10 @@ impl<P: Payload> Store<P> {
     /// APPEND grew counts its allocation.
     pub(super) fn slot_value_cost(&self, id: u32) -> u64 {
         let i = id as usize;
-        let len = self.slots.value[i].as_ref().map_or(0, |v| v.len());
+        let len = self.slots[i].value.as_ref().map_or(0, |v| v.len());
         match (self.model(), self.grown.get(&id)) {
             (super::MemoryModel::Redis, Some(g)) => ROBJ + g.alloc,
-            _ => self.value_cost(self.slots.encoding[i], len),
+            _ => self.value_cost(self.slots[i].encoding, len),
         }
     }
 
@@ -147,8 +147,8 @@ impl<P: Payload> Store<P> {
     pub fn value_memory(&self, key: u64) -> Option<u64> {
         let id = self.main.find_no_rehash(key)?;
         let i = id as usize;
-        let len = self.slots.value[i].as_ref()?.len();
-        Some(match (self.slots.encoding[i], self.grown.get(&id)) {
+        let len = self.slots[i].value.as_ref()?.len();
+        Some(match (self.slots[i].encoding, self.grown.get(&id)) {
             (Encoding::SharedInt, _) => ROBJ,
             (_, Some(g)) => ROBJ + g.alloc,
             (e, None) => e.value_bytes(len),

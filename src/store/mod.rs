@@ -191,32 +191,57 @@ pub enum IncrError {
     Overflow,
 }
 
-/// Per-key dense arrays, indexed by main-dict entry id.
-#[derive(Clone, Debug, Default)]
-struct Slots<P> {
-    value: Vec<Option<P>>,
-    key_len: Vec<u32>,
-    /// Redis's 24-bit `robj.lru` (LRU stamp in seconds or LDT<<8|counter).
-    lru: Vec<u32>,
-    /// Expires-dict entry id, or NIL.
-    exp_id: Vec<u32>,
-    encoding: Vec<Encoding>,
+/// One key's fields, together so that a command on a key reads one or two
+/// cache lines of them, not one per field.
+#[derive(Clone, Debug)]
+struct Slot<P> {
+    value: Option<P>,
     /// Bytes this key holds as the memory model counts them (Redis:
     /// `used_memory` excluding buckets; objects: key length + value size).
-    bytes: Vec<u64>,
+    bytes: u64,
+    key_len: u32,
+    /// Redis's 24-bit `robj.lru` (LRU stamp in seconds or LDT<<8|counter).
+    lru: u32,
+    /// Expires-dict entry id, or NIL.
+    exp_id: u32,
+    encoding: Encoding,
 }
+
+/// Per-key fields, indexed by main-dict entry id.
+#[derive(Clone, Debug, Default)]
+struct Slots<P>(Vec<Slot<P>>);
 
 impl<P: Clone> Slots<P> {
     fn ensure(&mut self, id: u32) {
         let need = id as usize + 1;
-        if self.value.len() < need {
-            self.value.resize(need, None);
-            self.key_len.resize(need, 0);
-            self.lru.resize(need, 0);
-            self.exp_id.resize(need, NIL);
-            self.encoding.resize(need, Encoding::Raw);
-            self.bytes.resize(need, 0);
+        if self.0.len() < need {
+            self.0.resize(
+                need,
+                Slot {
+                    value: None,
+                    bytes: 0,
+                    key_len: 0,
+                    lru: 0,
+                    exp_id: NIL,
+                    encoding: Encoding::Raw,
+                },
+            );
         }
+    }
+}
+
+impl<P> std::ops::Index<usize> for Slots<P> {
+    type Output = Slot<P>;
+    #[inline]
+    fn index(&self, i: usize) -> &Slot<P> {
+        &self.0[i]
+    }
+}
+
+impl<P> std::ops::IndexMut<usize> for Slots<P> {
+    #[inline]
+    fn index_mut(&mut self, i: usize) -> &mut Slot<P> {
+        &mut self.0[i]
     }
 }
 
@@ -273,14 +298,7 @@ impl<P: Payload> Store<P> {
             cfg,
             main: Dict::new(hash_seed),
             expires: Dict::new(hash_seed),
-            slots: Slots {
-                value: Vec::new(),
-                key_len: Vec::new(),
-                lru: Vec::new(),
-                exp_id: Vec::new(),
-                encoding: Vec::new(),
-                bytes: Vec::new(),
-            },
+            slots: Slots(Vec::new()),
             exp_when: Vec::new(),
             exp_main: Vec::new(),
             data_bytes: 0,
@@ -449,19 +467,19 @@ impl<P: Payload> Store<P> {
         let ids: Vec<u32> = self.main.ids().collect();
         for id in ids {
             let i = id as usize;
-            let mut b = self.key_cost(self.slots.key_len[i]) + self.slot_value_cost(id);
-            if self.slots.exp_id[i] != NIL {
+            let mut b = self.key_cost(self.slots[i].key_len) + self.slot_value_cost(id);
+            if self.slots[i].exp_id != NIL {
                 b += self.ttl_cost();
             }
-            self.slots.bytes[i] = b;
+            self.slots[i].bytes = b;
             total += b;
         }
         self.data_bytes = total;
         let tracker = self.stale.get_mut();
         tracker.clear();
-        for (i, &eid) in self.slots.exp_id.iter().enumerate() {
-            if eid != NIL {
-                tracker.add(self.exp_when[eid as usize], self.slots.bytes[i]);
+        for slot in &self.slots.0 {
+            if slot.exp_id != NIL {
+                tracker.add(self.exp_when[slot.exp_id as usize], slot.bytes);
             }
         }
     }
@@ -478,11 +496,11 @@ impl<P: Payload> Store<P> {
         let now = self.now_ms();
         let mut keys = 0;
         let mut bytes = 0;
-        for (i, &eid) in self.slots.exp_id.iter().enumerate() {
+        for slot in &self.slots.0 {
             // Freed slots have no expires link (delete_slot clears it).
-            if eid != NIL && now > self.exp_when[eid as usize] {
+            if slot.exp_id != NIL && now > self.exp_when[slot.exp_id as usize] {
                 keys += 1;
-                bytes += self.slots.bytes[i];
+                bytes += slot.bytes;
             }
         }
         (keys, bytes)
@@ -622,12 +640,11 @@ impl<P: Payload> Store<P> {
     pub fn prefetch_slot(&self, key: u64) {
         if let Some(id) = self.main.prefetch_chain(key) {
             let i = id as usize;
-            let s = &self.slots;
-            if i < s.lru.len() {
-                prefetch::prefetch(s.lru.as_ptr().wrapping_add(i));
-                prefetch::prefetch(s.exp_id.as_ptr().wrapping_add(i));
-                prefetch::prefetch(s.value.as_ptr().wrapping_add(i));
-                prefetch::prefetch(s.bytes.as_ptr().wrapping_add(i));
+            if let Some(slot) = self.slots.0.get(i) {
+                // The line it starts in and the one it may end in.
+                let p = slot as *const Slot<P> as *const u8;
+                prefetch::prefetch(p);
+                prefetch::prefetch(p.wrapping_add(std::mem::size_of::<Slot<P>>() - 1));
             }
         }
     }
@@ -663,9 +680,9 @@ impl<P: Payload> Store<P> {
         if self.cfg.policy.is_lfu() {
             let c = self.lfu_decr_and_return(id);
             let c = self.lfu_log_incr(c);
-            self.slots.lru[id as usize] = (self.lfu_minutes() << 8) | c as u32;
+            self.slots[id as usize].lru = (self.lfu_minutes() << 8) | c as u32;
         } else {
-            self.slots.lru[id as usize] = self.lru_clock;
+            self.slots[id as usize].lru = self.lru_clock;
         }
         self.reference_touch(id);
     }
@@ -673,7 +690,7 @@ impl<P: Payload> Store<P> {
     /// The expire time of the key in slot `id`, or [`NO_TTL`].
     #[inline]
     fn expire_at(&self, id: u32) -> i64 {
-        match self.slots.exp_id[id as usize] {
+        match self.slots[id as usize].exp_id {
             NIL => NO_TTL,
             eid => self.exp_when[eid as usize],
         }
@@ -716,12 +733,12 @@ impl<P: Payload> Store<P> {
         let enc = self.encode(&value);
         let bytes = self.key_cost(key.len) + self.value_cost(enc, value.len());
         let i = id as usize;
-        self.slots.value[i] = Some(value);
-        self.slots.key_len[i] = key.len;
-        self.slots.lru[i] = self.fresh_lru();
-        self.slots.exp_id[i] = NIL;
-        self.slots.encoding[i] = enc;
-        self.slots.bytes[i] = bytes;
+        self.slots[i].value = Some(value);
+        self.slots[i].key_len = key.len;
+        self.slots[i].lru = self.fresh_lru();
+        self.slots[i].exp_id = NIL;
+        self.slots[i].encoding = enc;
+        self.slots[i].bytes = bytes;
         self.data_bytes += bytes;
         self.reference_insert(id, key.id, bytes);
         id
@@ -735,15 +752,15 @@ impl<P: Payload> Store<P> {
             return;
         }
         let i = id as usize;
-        let old_slot = self.slots.bytes[i];
-        self.slots.bytes[i] = old_slot - old_bytes + new_bytes;
+        let old_slot = self.slots[i].bytes;
+        self.slots[i].bytes = old_slot - old_bytes + new_bytes;
         self.data_bytes = self.data_bytes - old_bytes + new_bytes;
-        self.reference_resize(id, self.slots.bytes[i]);
-        let eid = self.slots.exp_id[i];
+        self.reference_resize(id, self.slots[i].bytes);
+        let eid = self.slots[i].exp_id;
         if eid != NIL {
             self.stale
                 .get_mut()
-                .resize(self.exp_when[eid as usize], old_slot, self.slots.bytes[i]);
+                .resize(self.exp_when[eid as usize], old_slot, self.slots[i].bytes);
         }
     }
 
@@ -756,17 +773,17 @@ impl<P: Payload> Store<P> {
         self.grown.remove(&id);
         let new_bytes = self.value_cost(enc, value.len());
         self.resize_value(id, old_bytes, new_bytes);
-        self.slots.value[i] = Some(value);
-        self.slots.encoding[i] = enc;
+        self.slots[i].value = Some(value);
+        self.slots[i].encoding = enc;
         if !self.cfg.policy.is_lfu() {
-            self.slots.lru[i] = self.lru_clock;
+            self.slots[i].lru = self.lru_clock;
         }
     }
 
     /// `setExpire`.
     fn set_expire_slot(&mut self, id: u32, when: i64) {
         let i = id as usize;
-        match self.slots.exp_id[i] {
+        match self.slots[i].exp_id {
             NIL => {
                 let key = self.main.key(id);
                 let guard = self.guard();
@@ -778,22 +795,22 @@ impl<P: Payload> Store<P> {
                 }
                 self.exp_when[e] = when;
                 self.exp_main[e] = id;
-                self.slots.exp_id[i] = eid;
+                self.slots[i].exp_id = eid;
                 let cost = self.ttl_cost();
                 if cost != 0 {
-                    self.slots.bytes[i] += cost;
+                    self.slots[i].bytes += cost;
                     self.data_bytes += cost;
-                    self.reference_resize(id, self.slots.bytes[i]);
+                    self.reference_resize(id, self.slots[i].bytes);
                 }
-                self.stale.get_mut().add(when, self.slots.bytes[i]);
+                self.stale.get_mut().add(when, self.slots[i].bytes);
             }
             eid => {
                 self.expires.rehash_step();
                 let old = std::mem::replace(&mut self.exp_when[eid as usize], when);
                 if old != when {
                     let tracker = self.stale.get_mut();
-                    tracker.remove(old, self.slots.bytes[i]);
-                    tracker.add(when, self.slots.bytes[i]);
+                    tracker.remove(old, self.slots[i].bytes);
+                    tracker.add(when, self.slots[i].bytes);
                 }
             }
         }
@@ -802,19 +819,19 @@ impl<P: Payload> Store<P> {
     /// `removeExpire`: returns true if a TTL was removed.
     fn remove_expire_slot(&mut self, id: u32) -> bool {
         let i = id as usize;
-        if self.slots.exp_id[i] == NIL {
+        if self.slots[i].exp_id == NIL {
             return false;
         }
         let key = self.main.key(id);
-        let when = self.exp_when[self.slots.exp_id[i] as usize];
-        self.stale.get_mut().remove(when, self.slots.bytes[i]);
+        let when = self.exp_when[self.slots[i].exp_id as usize];
+        self.stale.get_mut().remove(when, self.slots[i].bytes);
         self.expires.remove(key);
-        self.slots.exp_id[i] = NIL;
+        self.slots[i].exp_id = NIL;
         let cost = self.ttl_cost();
         if cost != 0 {
-            self.slots.bytes[i] -= cost;
+            self.slots[i].bytes -= cost;
             self.data_bytes -= cost;
-            self.reference_resize(id, self.slots.bytes[i]);
+            self.reference_resize(id, self.slots[i].bytes);
         }
         true
     }
@@ -837,14 +854,14 @@ impl<P: Payload> Store<P> {
         if !self.expires.is_empty() {
             self.expires.remove(key);
         }
-        let bytes = self.slots.bytes[i];
+        let bytes = self.slots[i].bytes;
         if expire_at_ms != NO_TTL {
             self.stale.get_mut().remove(expire_at_ms, bytes);
         }
         self.data_bytes -= bytes;
         self.grown.remove(&id);
-        self.slots.value[i] = None;
-        self.slots.exp_id[i] = NIL;
+        self.slots[i].value = None;
+        self.slots[i].exp_id = NIL;
         if self.record_events {
             self.events.push(KeyEvent {
                 key,
@@ -861,7 +878,7 @@ impl<P: Payload> Store<P> {
     /// GET: the value, or `None` (counts a hit or a miss).
     pub fn get(&mut self, key: Key) -> Option<&P> {
         let id = self.lookup(key.id, Lookup::Read)?;
-        self.slots.value[id as usize].as_ref()
+        self.slots[id as usize].value.as_ref()
     }
 
     /// SET with its options. Returns whether the value was written and, when
@@ -915,7 +932,7 @@ impl<P: Payload> Store<P> {
     /// GETDEL.
     pub fn getdel(&mut self, key: Key) -> Option<P> {
         let id = self.lookup(key.id, Lookup::Read)?;
-        let v = self.slots.value[id as usize].clone();
+        let v = self.slots[id as usize].value.clone();
         self.delete_slot(id, Removal::Deleted);
         v
     }
@@ -974,7 +991,7 @@ impl<P: Payload> Store<P> {
     pub fn incr_by(&mut self, key: Key, delta: i64) -> Result<i64, IncrError> {
         let found = self.lookup(key.id, Lookup::Write);
         let current = match found {
-            Some(id) => self.slots.value[id as usize]
+            Some(id) => self.slots[id as usize].value
                 .as_ref()
                 .and_then(Payload::as_int)
                 .ok_or(IncrError::NotInteger)?,
@@ -1055,8 +1072,7 @@ impl<P: Payload> Store<P> {
         self.expires.clear();
         self.data_bytes = 0;
         self.grown.clear();
-        self.slots.value.clear();
-        self.slots.exp_id.clear();
+        self.slots.0.clear();
         self.stale.get_mut().clear();
         self.reference_clear();
     }
@@ -1067,17 +1083,17 @@ impl<P: Payload> Store<P> {
         let id = self.main.find_no_rehash(key)?;
         let i = id as usize;
         Some((
-            self.slots.value[i].as_ref()?,
+            self.slots[i].value.as_ref()?,
             self.expire_at(id),
-            self.slots.encoding[i],
-            self.slots.lru[i],
+            self.slots[i].encoding,
+            self.slots[i].lru,
         ))
     }
 
     /// Bytes `used_memory` holds for one key (entry, key, value, expires entry).
     pub fn key_memory(&self, key: u64) -> Option<u64> {
         let id = self.main.find_no_rehash(key)?;
-        Some(self.slots.bytes[id as usize])
+        Some(self.slots[id as usize].bytes)
     }
 
     /// Checks internal invariants (memory adds up, expires ⊆ keyspace,
@@ -1087,11 +1103,11 @@ impl<P: Payload> Store<P> {
         let mut volatile = 0usize;
         for id in self.main.ids() {
             let i = id as usize;
-            if self.slots.value[i].is_none() {
+            if self.slots[i].value.is_none() {
                 return Err("live slot without value".into());
             }
-            let mut b = self.key_cost(self.slots.key_len[i]) + self.slot_value_cost(id);
-            let eid = self.slots.exp_id[i];
+            let mut b = self.key_cost(self.slots[i].key_len) + self.slot_value_cost(id);
+            let eid = self.slots[i].exp_id;
             if eid != NIL {
                 volatile += 1;
                 b += self.ttl_cost();
@@ -1102,8 +1118,8 @@ impl<P: Payload> Store<P> {
                     return Err(format!("key {} missing from expires", self.main.key(id)));
                 }
             }
-            if b != self.slots.bytes[i] {
-                return Err(format!("slot {id}: bytes {} != {}", self.slots.bytes[i], b));
+            if b != self.slots[i].bytes {
+                return Err(format!("slot {id}: bytes {} != {}", self.slots[i].bytes, b));
             }
             bytes += b;
         }
@@ -1112,8 +1128,8 @@ impl<P: Payload> Store<P> {
         }
         self.stale.borrow().check(self.main.ids().filter_map(|id| {
             let i = id as usize;
-            let eid = self.slots.exp_id[i];
-            (eid != NIL).then(|| (self.exp_when[eid as usize], self.slots.bytes[i]))
+            let eid = self.slots[i].exp_id;
+            (eid != NIL).then(|| (self.exp_when[eid as usize], self.slots[i].bytes))
         }))?;
         if self.stale() != self.stale_scan() {
             return Err(format!(

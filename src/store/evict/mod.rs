@@ -381,7 +381,9 @@ impl<P: Payload> Store<P> {
         if all_keys {
             // The samples are independent cache misses: start them all.
             for &sid in &sample {
-                super::prefetch::prefetch(self.slots.lru.as_ptr().wrapping_add(sid as usize));
+                if let Some(slot) = self.slots.0.get(sid as usize) {
+                    super::prefetch::prefetch(&slot.lru);
+                }
             }
         }
         for &sid in &sample {
@@ -434,7 +436,7 @@ impl<P: Payload> Store<P> {
     /// `estimateObjectIdleTime` in ms (1-second resolution, wrap-aware).
     pub(super) fn idle_ms(&self, id: u32) -> u64 {
         let clock = self.lru_clock;
-        let lru = self.slots.lru[id as usize];
+        let lru = self.slots[id as usize].lru;
         let secs = if clock >= lru {
             clock - lru
         } else {
@@ -445,7 +447,7 @@ impl<P: Payload> Store<P> {
 
     /// `LFUDecrAndReturn`: the counter after decay, without storing it.
     pub(super) fn lfu_decr_and_return(&self, id: u32) -> u8 {
-        let field = self.slots.lru[id as usize];
+        let field = self.slots[id as usize].lru;
         let ldt = field >> 8;
         let counter = (field & 255) as u8;
         let decay = self.cfg.lfu_decay_time;
@@ -581,9 +583,9 @@ impl<P: Payload> Store<P> {
             let id = r.evict()?;
             if self
                 .slots
-                .value
+                .0
                 .get(id as usize)
-                .is_some_and(Option::is_some)
+                .is_some_and(|s| s.value.is_some())
             {
                 return Some(id);
             }
@@ -642,7 +644,7 @@ impl<P: Payload> Store<P> {
             if self.evict_state.has_reference() {
                 let ids: Vec<u32> = self.main.ids().collect();
                 for id in ids {
-                    let (key, bytes) = (self.main.key(id), self.slots.bytes[id as usize]);
+                    let (key, bytes) = (self.main.key(id), self.slots[id as usize].bytes);
                     self.reference_insert(id, key, bytes);
                 }
             }
