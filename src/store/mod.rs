@@ -1,8 +1,8 @@
 //! The keyspace model: one Redis 7.0 database on a simulated clock.
 //!
 //! [`Store`] owns the main dict and the expires dict ([`dict::Dict`]), one
-//! slot of dense per-key arrays per main-dict entry (value, key length,
-//! LRU/LFU field, expires-entry link, bytes), the memory counter
+//! slot per main-dict entry in a dense array of per-key structs (value,
+//! key length, LRU/LFU field, expires-entry link, bytes), the memory counter
 //! ([`memory`]), the active expire cycle (`expire.rs`) and eviction
 //! (`evict.rs`). It never reads the system clock: every command runs at the
 //! time given to [`Store::begin`], like Redis's per-command cached time.
@@ -491,7 +491,7 @@ impl<P: Payload> Store<P> {
         self.stale.borrow_mut().at(self.now_ms())
     }
 
-    /// [`Store::stale`] by a linear scan of the per-key arrays (for checks).
+    /// [`Store::stale`] by a linear scan of the per-key slots (for checks).
     pub fn stale_scan(&self) -> (u64, u64) {
         let now = self.now_ms();
         let mut keys = 0;
@@ -991,7 +991,8 @@ impl<P: Payload> Store<P> {
     pub fn incr_by(&mut self, key: Key, delta: i64) -> Result<i64, IncrError> {
         let found = self.lookup(key.id, Lookup::Write);
         let current = match found {
-            Some(id) => self.slots[id as usize].value
+            Some(id) => self.slots[id as usize]
+                .value
                 .as_ref()
                 .and_then(Payload::as_int)
                 .ok_or(IncrError::NotInteger)?,
