@@ -13,6 +13,11 @@
 //! Storage is dense: entries live in a slab (`Vec<Entry>`) addressed by `u32`
 //! ids that callers use to index their own parallel arrays; buckets hold the id
 //! of the chain's first entry. No allocation per operation once warm.
+//!
+//! Beside the chains, a direct index (`Direct`) maps dense key numbers to
+//! entry ids, so a lookup reads one cell instead of a bucket and a chain:
+//! it answers what the chains answer (a test compares them through inserts,
+//! removals, rehashing and clears) and changes nothing they model.
 
 /// Marks "no entry" in a bucket or chain link.
 pub const NIL: u32 = u32::MAX;
@@ -96,9 +101,98 @@ impl GrowthGuard for Unlimited {
     }
 }
 
+/// Key numbers at or above this are never indexed by [`Direct`].
+const DIRECT_LIMIT: u64 = 1 << 24;
+/// Namespaces [`Direct`] indexes; keys of others use the chains only.
+const DIRECT_TAGS: usize = 8;
+/// A namespace's index covers numbers up to this many cells per key it
+/// holds (and at least [`DIRECT_MIN`]): sparse numbers cannot make it
+/// large, its memory stays within 16 bytes a key.
+const DIRECT_DENSITY: usize = 4;
+/// The smallest coverage worth having.
+const DIRECT_MIN: usize = 1 << 12;
+
+/// A direct index from key to entry id, beside the chains: a lookup reads
+/// one cell instead of a bucket and a chain of entries. The chains stay
+/// what Redis's are (sampling, the expire cycle's cursor and rehashing walk
+/// them); the index only answers "which entry holds this key", which the
+/// chains answer the same. Keys are `tag << 48 | number`; per tag (the
+/// first [`DIRECT_TAGS`] met) the index covers the numbers below its
+/// length and holds every key among them, so a covered key it lacks is
+/// absent. Other keys are found through the chains. Coverage grows, by
+/// half at least, only while the numbers are dense enough
+/// ([`DIRECT_DENSITY`]); growing indexes the keys it newly covers.
+#[derive(Clone, Debug, Default)]
+struct Direct {
+    /// Per tag: the cells (entry id or NIL) and the keys of the tag in
+    /// the dict.
+    tags: Vec<(u64, Vec<u32>, usize)>,
+}
+
+/// A key's tag and number.
+#[inline]
+fn tag_number(key: u64) -> (u64, u64) {
+    (key >> 48, key & ((1 << 48) - 1))
+}
+
+impl Direct {
+    /// `Some(entry)` for a covered key (`Some(None)`: absent); `None` when
+    /// the index does not cover it.
+    #[inline]
+    fn get(&self, key: u64) -> Option<Option<u32>> {
+        let (tag, n) = tag_number(key);
+        let (_, cells, _) = self.tags.iter().find(|t| t.0 == tag)?;
+        cells.get(n as usize).map(|&id| (id != NIL).then_some(id))
+    }
+
+    /// Where `key`'s cell is, for a prefetch.
+    #[inline]
+    fn cell_ptr(&self, key: u64) -> Option<*const u32> {
+        let (tag, n) = tag_number(key);
+        let (_, cells, _) = self.tags.iter().find(|t| t.0 == tag)?;
+        cells.get(n as usize).map(|c| c as *const u32)
+    }
+
+    /// Records that `key` now lives in entry `id` (`NIL`: it left), and
+    /// counts the tag's keys. Returns the tag's index and the coverage
+    /// it should grow to, when it should.
+    #[inline]
+    fn set(&mut self, key: u64, id: u32) -> Option<(usize, usize)> {
+        let (tag, n) = tag_number(key);
+        let i = match self.tags.iter().position(|t| t.0 == tag) {
+            Some(i) => i,
+            None if self.tags.len() < DIRECT_TAGS && id != NIL => {
+                self.tags.push((tag, Vec::new(), 0));
+                self.tags.len() - 1
+            }
+            None => return None,
+        };
+        let (_, cells, keys) = &mut self.tags[i];
+        if id == NIL {
+            *keys -= 1;
+        } else {
+            *keys += 1;
+        }
+        match cells.get_mut(n as usize) {
+            Some(c) => {
+                *c = id;
+                None
+            }
+            None if id != NIL && n < DIRECT_LIMIT => {
+                let room = (*keys * DIRECT_DENSITY).max(DIRECT_MIN);
+                let len = (n as usize + 1).max(cells.len() + cells.len() / 2);
+                (len <= room).then_some((i, len.min(DIRECT_LIMIT as usize)))
+            }
+            None => None,
+        }
+    }
+}
+
 /// One Redis dict over integer keys.
 #[derive(Clone, Debug)]
 pub struct Dict {
+    /// Which entry holds a key, without walking a chain.
+    direct: Direct,
     tables: [Table; 2],
     /// `rehashidx`: next bucket of table 0 to move, or `None` when not rehashing.
     rehash_idx: Option<usize>,
@@ -113,6 +207,7 @@ impl Dict {
     /// An empty dict whose hash is seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Dict {
+            direct: Direct::default(),
             tables: [Table::default(), Table::default()],
             rehash_idx: None,
             entries: Vec::new(),
@@ -176,6 +271,9 @@ impl Dict {
     /// memory a lookup of `key` soon after will read.
     #[inline]
     pub fn prefetch_bucket(&self, key: u64) {
+        if let Some(c) = self.direct.cell_ptr(key) {
+            return super::prefetch::prefetch(c);
+        }
         let h = self.hash(key) as usize;
         for t in &self.tables[..1 + usize::from(self.is_rehashing())] {
             if let Some(b) = t.buckets.get(h & t.mask()) {
@@ -190,6 +288,9 @@ impl Dict {
     /// most likely ends.
     #[inline]
     pub fn prefetch_chain(&self, key: u64) -> Option<u32> {
+        if let Some(found) = self.direct.get(key) {
+            return found;
+        }
         let t = &self.tables[0];
         let id = *t.buckets.get(self.hash(key) as usize & t.mask())?;
         let e = self.entries.get(id as usize)?;
@@ -210,6 +311,9 @@ impl Dict {
     pub fn find_no_rehash(&self, key: u64) -> Option<u32> {
         if self.is_empty() {
             return None;
+        }
+        if let Some(found) = self.direct.get(key) {
+            return found;
         }
         let h = self.hash(key);
         for t in 0..2 {
@@ -263,7 +367,33 @@ impl Dict {
         self.entries[id as usize].next = table.buckets[b];
         table.buckets[b] = id;
         table.used += 1;
+        if let Some((tag, len)) = self.direct.set(key, id) {
+            self.cover(tag, len);
+        }
         id
+    }
+
+    /// Grows tag `tag`'s direct index to `len` cells and indexes the keys
+    /// it newly covers (they were found through the chains until now):
+    /// O(entries), paid once per growth by half.
+    #[cold]
+    fn cover(&mut self, tag: usize, len: usize) {
+        let (t, cells, _) = &mut self.direct.tags[tag];
+        let from = cells.len();
+        cells.resize(len, NIL);
+        for table in &self.tables {
+            for &head in &table.buckets {
+                let mut id = head;
+                while id != NIL {
+                    let e = &self.entries[id as usize];
+                    let (et, n) = tag_number(e.key);
+                    if et == *t && (from as u64..len as u64).contains(&n) {
+                        cells[n as usize] = id;
+                    }
+                    id = e.next;
+                }
+            }
+        }
     }
 
     /// `dictDelete`: unlinks `key`, returning its entry id (now free for
@@ -291,6 +421,7 @@ impl Dict {
                     }
                     self.tables[t].used -= 1;
                     self.free.push(id);
+                    self.direct.set(key, NIL);
                     return Some(id);
                 }
                 prev = id;
@@ -305,6 +436,7 @@ impl Dict {
 
     /// Empties the dict and frees its tables (`dictEmpty`, used by FLUSHALL).
     pub fn clear(&mut self) {
+        self.direct = Direct::default();
         self.tables = [Table::default(), Table::default()];
         self.rehash_idx = None;
         self.entries.clear();
@@ -636,6 +768,101 @@ pub fn next_power(size: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The chains' answer, without the direct index.
+    fn chain_find(d: &Dict, key: u64) -> Option<u32> {
+        let h = d.hash(key);
+        for t in &d.tables {
+            if t.size() == 0 {
+                continue;
+            }
+            let mut id = t.buckets[(h as usize) & t.mask()];
+            while id != NIL {
+                if d.entries[id as usize].key == key {
+                    return Some(id);
+                }
+                id = d.entries[id as usize].next;
+            }
+        }
+        None
+    }
+
+    /// The direct index finds exactly what the chains find, through
+    /// inserts, removals, growth, rehashing, shrinking and a clear: keys of
+    /// more namespaces than it indexes, and numbers past its limit, fall
+    /// back to the chains.
+    #[test]
+    fn the_direct_index_agrees_with_the_chains() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
+        let tags: Vec<u64> = (0..DIRECT_TAGS as u64 + 3)
+            .map(|t| (t * 7919 + 1) << 48)
+            .collect();
+        let key = |rng: &mut rand_pcg::Pcg64Mcg| {
+            let n = match rng.gen_range(0..10) {
+                0 => DIRECT_LIMIT + rng.gen_range(0..100),
+                1 => (1 << 47) | rng.gen_range(0..100),
+                // Sparse: too few keys for the index to cover them all.
+                2 => rng.gen_range(0..1_000_000),
+                _ => rng.gen_range(0..3_000),
+            };
+            tags[rng.gen_range(0..tags.len())] | n
+        };
+        // Numbers in order: each insert lands just past the coverage.
+        let mut d = Dict::new(3);
+        for n in 0..20_000u64 {
+            d.insert(tags[0] | n, &Unlimited);
+        }
+        for n in 0..20_000u64 {
+            assert_eq!(
+                d.find_no_rehash(tags[0] | n),
+                chain_find(&d, tags[0] | n),
+                "{n}"
+            );
+        }
+        assert!(
+            d.direct.tags[0].1.len() >= 20_000,
+            "dense numbers are covered"
+        );
+        d.clear();
+        let mut live = std::collections::HashSet::new();
+        for round in 0..60_000 {
+            let k = key(&mut rng);
+            if rng.gen_bool(0.55) {
+                if d.find(k).is_none() {
+                    d.insert(k, &Unlimited);
+                    live.insert(k);
+                }
+            } else if d.remove(k).is_some() {
+                live.remove(&k);
+            }
+            if round % 5_000 == 0 {
+                d.shrink_if_needed();
+            }
+            if round % 1_000 == 0 {
+                // Every covered number's cell is what the chains say.
+                for (tag, cells, _) in &d.direct.tags {
+                    for (n, &id) in cells.iter().enumerate() {
+                        let want = chain_find(&d, tag << 48 | n as u64);
+                        assert_eq!((id != NIL).then_some(id), want, "{tag:#x} {n}");
+                    }
+                }
+            }
+            if round == 30_000 {
+                d.clear();
+                live.clear();
+            }
+            let probe = key(&mut rng);
+            assert_eq!(d.find_no_rehash(probe), chain_find(&d, probe), "{probe:#x}");
+            assert_eq!(d.find_no_rehash(k), chain_find(&d, k), "{k:#x}");
+            assert_eq!(d.find_no_rehash(k).is_some(), live.contains(&k));
+        }
+        assert_eq!(d.len(), live.len());
+        assert!(d.direct.tags.len() == DIRECT_TAGS, "more tags than indexed");
+        for (_, cells, keys) in &d.direct.tags {
+            assert!(cells.len() <= (keys * DIRECT_DENSITY).max(DIRECT_MIN) * 3 / 2 + 1);
+        }
+    }
 
     #[test]
     fn grows_by_doubling_and_rehashes_incrementally() {
