@@ -107,8 +107,8 @@ const DIRECT_LIMIT: u64 = 1 << 24;
 const DIRECT_TAGS: usize = 8;
 /// A namespace's index covers numbers up to this many cells per key it
 /// holds (and at least [`DIRECT_MIN`]): sparse numbers cannot make it
-/// large, its memory stays within 16 bytes a key.
-const DIRECT_DENSITY: usize = 4;
+/// large: its memory stays within 64 bytes per key held when it grows.
+const DIRECT_DENSITY: usize = 16;
 /// The smallest coverage worth having.
 const DIRECT_MIN: usize = 1 << 12;
 
@@ -119,8 +119,8 @@ const DIRECT_MIN: usize = 1 << 12;
 /// chains answer the same. Keys are `tag << 48 | number`; per tag (the
 /// first [`DIRECT_TAGS`] met) the index covers the numbers below its
 /// length and holds every key among them, so a covered key it lacks is
-/// absent. Other keys are found through the chains. Coverage grows, by
-/// half at least, only while the numbers are dense enough
+/// absent. Other keys are found through the chains. Coverage grows, to
+/// twice at least, only while the numbers are dense enough
 /// ([`DIRECT_DENSITY`]); growing indexes the keys it newly covers.
 #[derive(Clone, Debug, Default)]
 struct Direct {
@@ -180,8 +180,11 @@ impl Direct {
             }
             None if id != NIL && n < DIRECT_LIMIT => {
                 let room = (*keys * DIRECT_DENSITY).max(DIRECT_MIN);
-                let len = (n as usize + 1).max(cells.len() + cells.len() / 2);
-                (len <= room).then_some((i, len.min(DIRECT_LIMIT as usize)))
+                let len = (n as usize + 1)
+                    .max(cells.len() * 2)
+                    .max(DIRECT_MIN)
+                    .min(DIRECT_LIMIT as usize);
+                (len <= room && len > n as usize).then_some((i, len))
             }
             None => None,
         }
@@ -191,8 +194,9 @@ impl Direct {
 /// One Redis dict over integer keys.
 #[derive(Clone, Debug)]
 pub struct Dict {
-    /// Which entry holds a key, without walking a chain.
-    direct: Direct,
+    /// Which entry holds a key, without walking a chain (the main dict's
+    /// lookups; see [`Dict::with_direct_index`]).
+    direct: Option<Direct>,
     tables: [Table; 2],
     /// `rehashidx`: next bucket of table 0 to move, or `None` when not rehashing.
     rehash_idx: Option<usize>,
@@ -207,13 +211,23 @@ impl Dict {
     /// An empty dict whose hash is seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Dict {
-            direct: Direct::default(),
+            direct: None,
             tables: [Table::default(), Table::default()],
             rehash_idx: None,
             entries: Vec::new(),
             free: Vec::new(),
             seed,
             bucket_bytes: 0,
+        }
+    }
+
+    /// An empty dict that also keeps a direct index from key numbers to
+    /// entries (`Direct`): for the keyspace, which every command looks up;
+    /// the expires dict is looked up only when a TTL is removed.
+    pub fn with_direct_index(seed: u64) -> Self {
+        Dict {
+            direct: Some(Direct::default()),
+            ..Dict::new(seed)
         }
     }
 
@@ -271,7 +285,7 @@ impl Dict {
     /// memory a lookup of `key` soon after will read.
     #[inline]
     pub fn prefetch_bucket(&self, key: u64) {
-        if let Some(c) = self.direct.cell_ptr(key) {
+        if let Some(c) = self.direct.as_ref().and_then(|d| d.cell_ptr(key)) {
             return super::prefetch::prefetch(c);
         }
         let h = self.hash(key) as usize;
@@ -288,7 +302,7 @@ impl Dict {
     /// most likely ends.
     #[inline]
     pub fn prefetch_chain(&self, key: u64) -> Option<u32> {
-        if let Some(found) = self.direct.get(key) {
+        if let Some(found) = self.direct.as_ref().and_then(|d| d.get(key)) {
             return found;
         }
         let t = &self.tables[0];
@@ -312,7 +326,7 @@ impl Dict {
         if self.is_empty() {
             return None;
         }
-        if let Some(found) = self.direct.get(key) {
+        if let Some(found) = self.direct.as_ref().and_then(|d| d.get(key)) {
             return found;
         }
         let h = self.hash(key);
@@ -367,7 +381,7 @@ impl Dict {
         self.entries[id as usize].next = table.buckets[b];
         table.buckets[b] = id;
         table.used += 1;
-        if let Some((tag, len)) = self.direct.set(key, id) {
+        if let Some((tag, len)) = self.direct.as_mut().and_then(|d| d.set(key, id)) {
             self.cover(tag, len);
         }
         id
@@ -375,10 +389,13 @@ impl Dict {
 
     /// Grows tag `tag`'s direct index to `len` cells and indexes the keys
     /// it newly covers (they were found through the chains until now):
-    /// O(entries), paid once per growth by half.
+    /// O(entries), paid once per doubling.
     #[cold]
     fn cover(&mut self, tag: usize, len: usize) {
-        let (t, cells, _) = &mut self.direct.tags[tag];
+        let Some(direct) = self.direct.as_mut() else {
+            return;
+        };
+        let (t, cells, _) = &mut direct.tags[tag];
         let from = cells.len();
         cells.resize(len, NIL);
         for table in &self.tables {
@@ -421,7 +438,9 @@ impl Dict {
                     }
                     self.tables[t].used -= 1;
                     self.free.push(id);
-                    self.direct.set(key, NIL);
+                    if let Some(d) = self.direct.as_mut() {
+                        d.set(key, NIL);
+                    }
                     return Some(id);
                 }
                 prev = id;
@@ -436,7 +455,9 @@ impl Dict {
 
     /// Empties the dict and frees its tables (`dictEmpty`, used by FLUSHALL).
     pub fn clear(&mut self) {
-        self.direct = Direct::default();
+        if let Some(d) = self.direct.as_mut() {
+            *d = Direct::default();
+        }
         self.tables = [Table::default(), Table::default()];
         self.rehash_idx = None;
         self.entries.clear();
@@ -769,6 +790,10 @@ pub fn next_power(size: usize) -> usize {
 mod tests {
     use super::*;
 
+    fn direct(d: &Dict) -> &Direct {
+        d.direct.as_ref().expect("a direct index")
+    }
+
     /// The chains' answer, without the direct index.
     fn chain_find(d: &Dict, key: u64) -> Option<u32> {
         let h = d.hash(key);
@@ -809,7 +834,7 @@ mod tests {
             tags[rng.gen_range(0..tags.len())] | n
         };
         // Numbers in order: each insert lands just past the coverage.
-        let mut d = Dict::new(3);
+        let mut d = Dict::with_direct_index(3);
         for n in 0..20_000u64 {
             d.insert(tags[0] | n, &Unlimited);
         }
@@ -821,7 +846,7 @@ mod tests {
             );
         }
         assert!(
-            d.direct.tags[0].1.len() >= 20_000,
+            direct(&d).tags[0].1.len() >= 20_000,
             "dense numbers are covered"
         );
         d.clear();
@@ -841,7 +866,7 @@ mod tests {
             }
             if round % 1_000 == 0 {
                 // Every covered number's cell is what the chains say.
-                for (tag, cells, _) in &d.direct.tags {
+                for (tag, cells, _) in &direct(&d).tags {
                     for (n, &id) in cells.iter().enumerate() {
                         let want = chain_find(&d, tag << 48 | n as u64);
                         assert_eq!((id != NIL).then_some(id), want, "{tag:#x} {n}");
@@ -858,9 +883,12 @@ mod tests {
             assert_eq!(d.find_no_rehash(k).is_some(), live.contains(&k));
         }
         assert_eq!(d.len(), live.len());
-        assert!(d.direct.tags.len() == DIRECT_TAGS, "more tags than indexed");
-        for (_, cells, keys) in &d.direct.tags {
-            assert!(cells.len() <= (keys * DIRECT_DENSITY).max(DIRECT_MIN) * 3 / 2 + 1);
+        assert!(
+            direct(&d).tags.len() == DIRECT_TAGS,
+            "more tags than indexed"
+        );
+        for (_, cells, keys) in &direct(&d).tags {
+            assert!(cells.len() <= (keys * DIRECT_DENSITY).max(DIRECT_MIN) * 2);
         }
     }
 

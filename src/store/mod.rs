@@ -296,7 +296,7 @@ impl<P: Payload> Store<P> {
         let hash_seed = rng.next_u64();
         let mut s = Store {
             cfg,
-            main: Dict::new(hash_seed),
+            main: Dict::with_direct_index(hash_seed),
             expires: Dict::new(hash_seed),
             slots: Slots(Vec::new()),
             exp_when: Vec::new(),
