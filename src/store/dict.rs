@@ -169,7 +169,7 @@ impl Direct {
         };
         let (_, cells, keys) = &mut self.tags[i];
         if id == NIL {
-            *keys -= 1;
+            *keys = keys.saturating_sub(1);
         } else {
             *keys += 1;
         }
