@@ -276,6 +276,14 @@ impl Dict {
         self.entries[id as usize].key
     }
 
+    /// Hints the CPU to load entry `id` (an eviction ahead).
+    #[inline]
+    pub fn prefetch_entry(&self, id: u32) {
+        if let Some(e) = self.entries.get(id as usize) {
+            super::prefetch::prefetch(e);
+        }
+    }
+
     #[inline]
     fn hash(&self, key: u64) -> u64 {
         hash_key(key, self.seed)

@@ -44,6 +44,9 @@ impl ReferencePolicy for Fifo {
     fn remove(&mut self, slot: u32) {
         self.list.unlink(&mut self.links, slot);
     }
+    fn next_victim(&self) -> Option<u32> {
+        self.list.front()
+    }
     fn evict(&mut self) -> Option<u32> {
         self.list.pop_front(&mut self.links)
     }

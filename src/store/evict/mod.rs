@@ -156,6 +156,12 @@ pub trait ReferencePolicy: Send + Debug {
     /// Chooses a victim, forgets it as evicted and returns its slot; `None`
     /// when the policy holds no key.
     fn evict(&mut self) -> Option<u32>;
+    /// The slot [`evict`](Self::evict) would choose next, when the policy
+    /// knows it without work (the front of a list), so the store can hint
+    /// the CPU about it an eviction ahead.
+    fn next_victim(&self) -> Option<u32> {
+        None
+    }
     /// Forgets everything (FLUSHALL).
     fn clear(&mut self);
     /// The memory limit changed (`CONFIG SET maxmemory`).
@@ -587,6 +593,12 @@ impl<P: Payload> Store<P> {
                 .get(id as usize)
                 .is_some_and(|s| s.value.is_some())
             {
+                if let Some(next) = r.next_victim() {
+                    if let Some(slot) = self.slots.0.get(next as usize) {
+                        super::prefetch::prefetch(slot);
+                    }
+                    self.main.prefetch_entry(next);
+                }
                 return Some(id);
             }
         }
