@@ -53,7 +53,9 @@ pub struct World {
 impl World {
     /// Moves the store's key events into the key book and the recorder.
     pub fn absorb(&mut self) {
+        let mut evicted = false;
         for ev in self.store.drain_events() {
+            evicted |= ev.cause == Removal::Evicted;
             let Some(n) = self.names.of(ev.key) else {
                 continue;
             };
@@ -64,6 +66,14 @@ impl World {
             };
             let (_, born) = self.book.set(n, ev.key, fate, ev.at);
             self.rec.removed(n as usize, &ev, born);
+        }
+        // The next eviction's key book cells, when the policy knows it.
+        if evicted {
+            if let Some(k) = self.store.next_victim_key() {
+                if let Some(n) = self.names.of(k) {
+                    self.book.prefetch(n, k);
+                }
+            }
         }
     }
 

@@ -582,6 +582,15 @@ impl<P: Payload> Store<P> {
         }
     }
 
+    /// The key a reference policy will evict next, when it knows without
+    /// work ([`ReferencePolicy::next_victim`]): for hints only.
+    pub fn next_victim_key(&self) -> Option<u64> {
+        let r = self.evict_state.reference.as_deref()?;
+        let slot = r.next_victim()?;
+        self.slots.0.get(slot as usize)?.value.as_ref()?;
+        Some(self.main.key(slot))
+    }
+
     /// The reference policy's victim, checked against the keyspace.
     fn reference_victim(&mut self) -> Option<u32> {
         let r = self.evict_state.reference.as_deref_mut()?;
