@@ -15,8 +15,9 @@ use rustc_hash::FxHashMap;
 
 use crate::store::Micros;
 
-/// Bits of a key id below the namespace tag.
-pub const NS_SHIFT: u32 = 48;
+/// Bits of a key id below the namespace tag (the store's dict indexes
+/// keys by this layout).
+pub const NS_SHIFT: u32 = crate::store::dict::NUMBER_BITS;
 /// The number part of a key id.
 pub const NUM_MASK: u64 = (1 << NS_SHIFT) - 1;
 /// Marks numbers assigned to non-numeric trace keys.

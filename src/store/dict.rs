@@ -129,28 +129,31 @@ struct Direct {
     tags: Vec<(u64, Vec<u32>, usize)>,
 }
 
+/// Bits of a key id below its namespace tag: ids are `tag << NUMBER_BITS |
+/// number` (`crate::sim::keys` builds them so), which the direct index
+/// relies on to find a namespace's dense numbers.
+pub const NUMBER_BITS: u32 = 48;
+
 /// A key's tag and number.
 #[inline]
 fn tag_number(key: u64) -> (u64, u64) {
-    (key >> 48, key & ((1 << 48) - 1))
+    (key >> NUMBER_BITS, key & ((1 << NUMBER_BITS) - 1))
 }
 
 impl Direct {
+    /// `key`'s cell, if the index covers it.
+    #[inline]
+    fn cell(&self, key: u64) -> Option<&u32> {
+        let (tag, n) = tag_number(key);
+        let (_, cells, _) = self.tags.iter().find(|t| t.0 == tag)?;
+        cells.get(n as usize)
+    }
+
     /// `Some(entry)` for a covered key (`Some(None)`: absent); `None` when
     /// the index does not cover it.
     #[inline]
     fn get(&self, key: u64) -> Option<Option<u32>> {
-        let (tag, n) = tag_number(key);
-        let (_, cells, _) = self.tags.iter().find(|t| t.0 == tag)?;
-        cells.get(n as usize).map(|&id| (id != NIL).then_some(id))
-    }
-
-    /// Where `key`'s cell is, for a prefetch.
-    #[inline]
-    fn cell_ptr(&self, key: u64) -> Option<*const u32> {
-        let (tag, n) = tag_number(key);
-        let (_, cells, _) = self.tags.iter().find(|t| t.0 == tag)?;
-        cells.get(n as usize).map(|c| c as *const u32)
+        self.cell(key).map(|&id| (id != NIL).then_some(id))
     }
 
     /// Records that `key` now lives in entry `id` (`NIL`: it left), and
@@ -293,7 +296,7 @@ impl Dict {
     /// memory a lookup of `key` soon after will read.
     #[inline]
     pub fn prefetch_bucket(&self, key: u64) {
-        if let Some(c) = self.direct.as_ref().and_then(|d| d.cell_ptr(key)) {
+        if let Some(c) = self.direct.as_ref().and_then(|d| d.cell(key)) {
             return super::prefetch::prefetch(c);
         }
         let h = self.hash(key) as usize;
@@ -829,7 +832,7 @@ mod tests {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
         let tags: Vec<u64> = (0..DIRECT_TAGS as u64 + 3)
-            .map(|t| (t * 7919 + 1) << 48)
+            .map(|t| (t * 7919 + 1) << NUMBER_BITS)
             .collect();
         let key = |rng: &mut rand_pcg::Pcg64Mcg| {
             let n = match rng.gen_range(0..10) {
@@ -876,7 +879,7 @@ mod tests {
                 // Every covered number's cell is what the chains say.
                 for (tag, cells, _) in &direct(&d).tags {
                     for (n, &id) in cells.iter().enumerate() {
-                        let want = chain_find(&d, tag << 48 | n as u64);
+                        let want = chain_find(&d, tag << NUMBER_BITS | n as u64);
                         assert_eq!((id != NIL).then_some(id), want, "{tag:#x} {n}");
                     }
                 }
