@@ -88,36 +88,38 @@ impl Piped {
                     }
                 }
             });
-        match helper {
-            Ok(h) => Piped {
-                format,
-                file,
-                rx: Some(rx),
-                spare: Some(spare_tx),
-                helper: Some(h),
-                unblocked: None,
-                pos,
-                skipped: Vec::new(),
-                failed: None,
-            },
-            // No thread to be had: nothing was moved into one, but the
-            // source went with the closure; report it as the source's error.
-            Err(e) => Piped {
-                format,
-                file: file.clone(),
-                rx: None,
-                spare: None,
-                helper: None,
-                unblocked: None,
-                pos,
-                skipped: Vec::new(),
-                failed: Some(TraceError::new(
+        // No thread to be had: the source went with the closure, so the
+        // failure to start one is the source's error.
+        let (helper, failed) = match helper {
+            Ok(h) => (Some(h), None),
+            Err(e) => (
+                None,
+                Some(TraceError::new(
                     &file,
                     pos,
                     format!("cannot start a thread to read the trace: {e}"),
                 )),
-            },
+            ),
+        };
+        Piped {
+            format,
+            file,
+            rx: helper.is_some().then_some(rx),
+            spare: helper.is_some().then_some(spare_tx),
+            helper,
+            unblocked: None,
+            pos,
+            skipped: Vec::new(),
+            failed,
         }
+    }
+
+    /// Takes the helper's error and where the source was after it; the
+    /// error is returned again if the source is asked again.
+    fn fail(&mut self, e: TraceError, pos: Pos, skipped: Vec<(String, u64)>) -> TraceError {
+        (self.pos, self.skipped) = (pos, skipped);
+        self.failed = Some(e.clone());
+        e
     }
 
     /// The helper's next message; `None` once it sent its last. A helper
@@ -153,6 +155,8 @@ impl TraceSource for Piped {
         if self.unblocked.is_none() && self.rx.is_some() {
             match self.recv() {
                 Some(Msg::Unblocked(s)) => self.unblocked = Some(s),
+                // The helper died before handing the reader back.
+                Some(Msg::Failed(e, pos, skipped)) => return Err(self.fail(e, pos, skipped)),
                 Some(_) | None => {
                     return Err(TraceError::new(
                         &self.file,
@@ -195,11 +199,7 @@ impl TraceSource for Piped {
                 (self.pos, self.skipped) = (pos, skipped);
                 Ok(true)
             }
-            Some(Msg::Failed(e, pos, skipped)) => {
-                (self.pos, self.skipped) = (pos, skipped);
-                self.failed = Some(e.clone());
-                Err(e)
-            }
+            Some(Msg::Failed(e, pos, skipped)) => Err(self.fail(e, pos, skipped)),
             Some(Msg::Unblocked(s)) => {
                 self.unblocked = Some(s);
                 Ok(false)
