@@ -98,6 +98,16 @@ pub struct Ctx<'a> {
     pub(crate) queue: &'a mut EventQueue,
     pub(crate) trace: Option<&'a mut TraceSink>,
     pub(crate) trace_err: &'a mut Option<std::io::Error>,
+    /// The event loop's clock, while a client handles an event: lets it
+    /// run its next event in place ([`Ctx::next_in_place`]). `None` while
+    /// clients start.
+    pub(crate) clock: Option<&'a mut super::Clock>,
+    /// The latest time a client event may run before the loop must take
+    /// over: the next cron tick, the end of the run, and once
+    /// `queue_read`, the queue's next event.
+    pub(crate) in_place_until: Micros,
+    /// Whether `in_place_until` counts every event queued.
+    pub(crate) queue_read: bool,
 }
 
 /// Rounds a delay up to whole milliseconds: clients act on ms boundaries,
@@ -151,8 +161,14 @@ impl Ctx<'_> {
     /// the ms).
     #[inline]
     pub fn schedule_in(&mut self, delay_us: Micros, token: u64) {
-        self.queue
-            .push(self.now + ceil_ms(delay_us), Class::Client, self.src, token);
+        self.push_client(self.now + ceil_ms(delay_us), token);
+    }
+
+    /// Queues this client's event `token` at `at`.
+    #[inline]
+    fn push_client(&mut self, at: Micros, token: u64) {
+        self.queue.push(at, Class::Client, self.src, token);
+        self.queue_read = false;
     }
 
     /// Schedules this client's next arrival (event `token`) at `rel_us` µs
@@ -162,6 +178,7 @@ impl Ctx<'_> {
     pub fn schedule_arrival(&mut self, rel_us: f64, token: u64) {
         let at = self.after_start(rel_us.max(0.0).ceil() as Micros);
         self.queue.push_arrival(at, self.src, token);
+        self.queue_read = false;
     }
 
     /// Schedules this client's event `token` at `rel_us` µs from the start
@@ -170,7 +187,36 @@ impl Ctx<'_> {
     #[inline]
     pub fn schedule_rel_us(&mut self, rel_us: Micros, token: u64) {
         let at = self.after_start(rel_us);
-        self.queue.push(at, Class::Client, self.src, token);
+        self.push_client(at, token);
+    }
+
+    /// This client's next event, at `rel_us` µs from the start of the run
+    /// (rounded as [`Ctx::schedule_rel_us`] does): when it is the run's
+    /// next event (nothing comes first: the cron, a sample, another
+    /// client's event, the end), moves the clock there, with what leaving
+    /// the present runs (`beforeSleep`, the warm-up's end), and returns
+    /// true, for the caller to handle it at once; else schedules it as
+    /// `token` and returns false. Events run in exactly the order the
+    /// queue would pop them either way; a replay skips the queue and the
+    /// event loop for most of its records.
+    #[inline]
+    pub fn next_in_place(&mut self, rel_us: Micros, token: u64) -> bool {
+        let at = self.after_start(rel_us);
+        if self.clock.is_some() && !self.queue_read {
+            // The queue only gains events while a client runs, so its
+            // bound only comes earlier.
+            self.in_place_until = self.in_place_until.min(self.queue.client_first_until());
+            self.queue_read = true;
+        }
+        if let Some(clock) = self.clock.as_deref_mut() {
+            if at <= self.in_place_until {
+                clock.advance(self.world, at);
+                self.now = at;
+                return true;
+            }
+        }
+        self.push_client(at, token);
+        false
     }
 
     /// The time `rel_us` µs from the start of the run, rounded up to the

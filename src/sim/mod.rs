@@ -201,6 +201,9 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
             queue: &mut queue,
             trace: trace.as_deref_mut(),
             trace_err: &mut trace_err,
+            clock: None,
+            in_place_until: 0,
+            queue_read: false,
         };
         c.start(&mut ctx)?;
     }
@@ -226,14 +229,17 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
     // Time the last client event ran (the end of a trace without a duration).
     let mut last_client = start;
     // Off a terminal, a long `ttlsim run` says how far it is (per cent of
-    // simulated time), checked every 2^20 events.
+    // simulated time), checked every 2^20 events or simulated operations
+    // (a replay runs most of its records in place, without an event).
     let progress = (crate::progress::single_run() && end_fixed.is_some())
         .then(|| crate::progress::Plain::new("per cent of the simulated time", 100));
     let mut events: u64 = 0;
+    let mut progress_ops: u64 = 1 << 20;
     while let Some(ev) = queue.pop() {
         if let (Some(p), Some(e)) = (&progress, end_fixed) {
             events += 1;
-            if events & 0xF_FFFF == 0 {
+            if events & 0xF_FFFF == 0 || world.rec.sim_ops >= progress_ops {
+                progress_ops = world.rec.sim_ops + (1 << 20);
                 let pct = (ev.time - start) as f64 * 100.0 / (e - start).max(1) as f64;
                 p.tick(pct as u64, world.rec.sim_ops);
             }
@@ -262,9 +268,15 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
                     queue: &mut queue,
                     trace: trace.as_deref_mut(),
                     trace_err: &mut trace_err,
+                    clock: Some(&mut clock),
+                    // A client event at the cron's next tick still runs
+                    // before it (see above).
+                    in_place_until: cron.next.min(end.unwrap_or(Micros::MAX)),
+                    queue_read: false,
                 };
                 clients[ev.src as usize].event(ev.token, &mut ctx)?;
-                last_client = ev.time;
+                // The time of the last event it ran (in place, maybe).
+                last_client = ctx.now;
             }
             Class::Sample => {
                 samples += 1;
@@ -321,7 +333,7 @@ fn simulate(spec: &RunSpec, mut trace: Option<&mut TraceSink>) -> Result<RunResu
 
 /// The event loop's present: leaving a time runs `beforeSleep`, and the
 /// first event (or cron tick) once the warm-up is over starts measuring.
-struct Clock {
+pub(crate) struct Clock {
     cur: Micros,
     start: Micros,
     warmup: Warmup,

@@ -88,7 +88,7 @@ impl PartialOrd for Event {
 }
 
 /// The queue.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct EventQueue {
     /// An event earlier than every event in `heap`, if any.
     front: Option<Event>,
@@ -199,6 +199,28 @@ impl EventQueue {
         }
     }
 
+    /// The latest time at which a client event scheduled now would pop
+    /// before every event queued: a queued client event at `t` pops
+    /// before a new one at `t` (scheduling order), a sample at `t` after
+    /// it. `Micros::MAX` when nothing is queued.
+    #[inline]
+    pub fn client_first_until(&self) -> Micros {
+        let (arrival, _) = self.first_arrival();
+        let first = match self.first_queued() {
+            Some(q) if q.key() < arrival => q.key(),
+            _ => arrival,
+        };
+        if first == u128::MAX {
+            return Micros::MAX;
+        }
+        let time = (first >> 64) as Micros;
+        if (first >> 63) & 1 == 1 {
+            time
+        } else {
+            time.saturating_sub(1)
+        }
+    }
+
     /// Client events still queued.
     pub fn client_events(&self) -> usize {
         self.clients
@@ -271,5 +293,38 @@ mod tests {
             assert_eq!(q.len(), plain.len());
         }
         assert!(popped > 5_000);
+    }
+
+    /// [`EventQueue::client_first_until`] is exact: over random queues, a
+    /// client event pushed at that time pops first, one pushed a µs later
+    /// does not.
+    #[test]
+    fn client_first_until_is_the_last_time_a_new_client_event_pops_first() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(5);
+        let mut checked = 0;
+        for _ in 0..2_000 {
+            let mut q = EventQueue::default();
+            for _ in 0..rng.gen_range(0..6) {
+                let time = rng.gen_range(1..20);
+                match rng.gen_range(0..3) {
+                    0 => q.push_arrival(time, rng.gen_range(0..3), 1),
+                    1 => q.push(time, Class::Client, 4, 1),
+                    _ => q.push(time, Class::Sample, 0, 1),
+                }
+            }
+            let until = q.client_first_until();
+            if until == Micros::MAX {
+                assert!(q.is_empty());
+                continue;
+            }
+            for (at, first) in [(until, true), (until + 1, false)] {
+                let mut q = q.clone();
+                q.push(at, Class::Client, 9, 77);
+                assert_eq!(q.pop().map(|e| e.token == 77), Some(first), "at {at}");
+            }
+            checked += 1;
+        }
+        assert!(checked > 1_500);
     }
 }

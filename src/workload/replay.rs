@@ -568,8 +568,10 @@ impl Replay {
 
     /// Reads the next record to replay and schedules it: from a block of
     /// compact records when the source has them, else record by record.
+    /// True when it is the run's next event, to be served at once
+    /// ([`Ctx::next_in_place`]).
     #[inline]
-    fn advance(&mut self, ctx: &mut Ctx) -> Result<()> {
+    fn advance(&mut self, ctx: &mut Ctx) -> Result<bool> {
         if !self.batched {
             return self.read_record(ctx, false);
         }
@@ -589,12 +591,11 @@ impl Replay {
                     client: 0,
                     next_access: r.next_access(),
                 });
-                ctx.schedule_rel_us(r.time_us, 0);
-                Ok(())
+                Ok(ctx.next_in_place(r.time_us, 0))
             }
             None if self.batched => {
                 self.pending = None;
-                Ok(())
+                Ok(false)
             }
             // The source has no compact form: this record, and every
             // later one, is read on its own (the guard counted it).
@@ -604,8 +605,9 @@ impl Replay {
 
     /// Reads and schedules the next record to replay, skipping commands
     /// the model does not have; the memory guard counts every record read
-    /// (`counted`: the first was counted already).
-    fn read_record(&mut self, ctx: &mut Ctx, mut counted: bool) -> Result<()> {
+    /// (`counted`: the first was counted already). True as for
+    /// [`Replay::advance`].
+    fn read_record(&mut self, ctx: &mut Ctx, mut counted: bool) -> Result<bool> {
         loop {
             if !counted {
                 let (file, rows) = (self.source.file(), self.rows);
@@ -615,7 +617,7 @@ impl Replay {
             counted = false;
             let Some(r) = self.source.next_record()? else {
                 self.pending = None;
-                return Ok(());
+                return Ok(false);
             };
             let r: TraceRecord = r;
             let op = r.op;
@@ -669,45 +671,16 @@ impl Replay {
                 client: r.client,
                 next_access: r.next_access,
             });
-            ctx.schedule_rel_us(r.time_us, 0);
-            return Ok(());
+            return Ok(ctx.next_in_place(r.time_us, 0));
         }
     }
 
-    /// Runs a MONITOR line through the command layer.
-    fn command(&mut self, ctx: &mut Ctx) {
-        let Some(p) = &self.pending else { return };
-        let argv = &self.argv[..self.argc];
-        let mut keys = std::mem::take(&mut self.cmd_keys);
-        keys.clear();
-        for i in command::key_positions(argv) {
-            keys.push(self.keys.name(ctx, &argv[i], 0));
-        }
-        if let Some(r) = &mut self.refills {
-            r.before(ctx, p.client, argv, &keys);
-        }
-        ctx.command(argv, &keys);
-        if let Some(r) = &mut self.refills {
-            r.after(ctx, p.client, argv, &keys);
-        }
-        self.cmd_keys = keys;
-    }
-}
-
-/// The file name of a trace, for the `param_trace_file` column.
-pub fn trace_file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or(String::new(), |n| n.to_string_lossy().into_owned())
-}
-
-impl Client for Replay {
-    fn start(&mut self, ctx: &mut Ctx) -> Result<()> {
-        self.advance(ctx)
-    }
-
-    fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
+    /// Serves the pending record and reads the next; true when that one
+    /// is due at once ([`Replay::advance`]).
+    #[inline]
+    fn serve(&mut self, ctx: &mut Ctx) -> Result<bool> {
         let Some(p) = &self.pending else {
-            return Ok(());
+            return Ok(false);
         };
         let (k, size, ttl, op, next_access) = (p.key, p.size, p.ttl_ms, p.op, p.next_access);
         let fill = p.fill && self.fill && size > 0;
@@ -764,6 +737,44 @@ impl Client for Replay {
         }
         self.rows += 1;
         self.advance(ctx)
+    }
+
+    /// Runs a MONITOR line through the command layer.
+    fn command(&mut self, ctx: &mut Ctx) {
+        let Some(p) = &self.pending else { return };
+        let argv = &self.argv[..self.argc];
+        let mut keys = std::mem::take(&mut self.cmd_keys);
+        keys.clear();
+        for i in command::key_positions(argv) {
+            keys.push(self.keys.name(ctx, &argv[i], 0));
+        }
+        if let Some(r) = &mut self.refills {
+            r.before(ctx, p.client, argv, &keys);
+        }
+        ctx.command(argv, &keys);
+        if let Some(r) = &mut self.refills {
+            r.after(ctx, p.client, argv, &keys);
+        }
+        self.cmd_keys = keys;
+    }
+}
+
+/// The file name of a trace, for the `param_trace_file` column.
+pub fn trace_file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+}
+
+impl Client for Replay {
+    fn start(&mut self, ctx: &mut Ctx) -> Result<()> {
+        self.advance(ctx).map(|_| ())
+    }
+
+    /// Serves the pending record, and the ones after it for as long as
+    /// each is the run's next event.
+    fn event(&mut self, _token: u64, ctx: &mut Ctx) -> Result<()> {
+        while self.serve(ctx)? {}
+        Ok(())
     }
 
     fn outcomes(&self, _ns: &[NsStats], _measured_s: f64, out: &mut Row) {
