@@ -336,15 +336,16 @@ impl<S: TraceSource> Rebased<S> {
 }
 
 impl TimeLine {
-    /// True when `time_us` re-bases without a clamp or an error (and is not
-    /// the first record).
+    /// `time_us` re-based, when that needs no clamp or error and it is not
+    /// the first record: the common case, decided in one step.
     #[inline]
-    fn is_plain(&self, time_us: u64) -> bool {
-        self.base
-            .and_then(|b| time_us.checked_sub(b))
-            .is_some_and(|rel| {
-                rel >= self.last && rel - self.last <= MAX_GAP_US && rel <= MAX_SPAN_US
-            })
+    fn rebase_plain(&mut self, time_us: u64) -> Option<u64> {
+        let rel = self.base.and_then(|b| time_us.checked_sub(b))?;
+        let plain = rel >= self.last && rel - self.last <= MAX_GAP_US && rel <= MAX_SPAN_US;
+        plain.then(|| {
+            self.last = rel;
+            rel
+        })
     }
 
     /// A record's time `time_us` re-based and kept monotone; an error at
@@ -352,9 +353,8 @@ impl TimeLine {
     #[inline]
     fn rebase(&mut self, time_us: u64, pos: impl FnOnce() -> Pos) -> Result<u64, TraceError> {
         // The common case: on or after the last time, by less than the gap.
-        if self.is_plain(time_us) {
-            self.last = time_us - self.base.unwrap_or(0);
-            return Ok(self.last);
+        if let Some(t) = self.rebase_plain(time_us) {
+            return Ok(t);
         }
         let first = if time_us < self.relative_below {
             0
@@ -452,7 +452,11 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
         }
         for i in from..out.len() {
             let time = out.recs[i].time_us;
-            if i > from && !self.line.is_plain(time) {
+            if let Some(t) = self.line.rebase_plain(time) {
+                out.recs[i].time_us = t;
+                continue;
+            }
+            if i > from {
                 // A record to clamp or refuse starts the next block: it is
                 // counted, or refused, once the records before it were
                 // taken, as reading record by record would.
