@@ -77,6 +77,18 @@ impl World {
         }
     }
 
+    /// Hints the CPU to load the key book cells of the keys the store just
+    /// removed (an eviction before a write), which [`World::absorb`] will
+    /// write once the command is done: their loads overlap the command.
+    #[inline]
+    pub fn prefetch_removed(&self) {
+        for ev in self.store.pending_events() {
+            if let Some(n) = self.names.of(ev.key) {
+                self.book.prefetch(n, ev.key);
+            }
+        }
+    }
+
     /// After server work (cron, beforeSleep): absorbs key events and
     /// accounts the expire cycle's modelled time as blocking.
     pub fn server_work(&mut self) {
@@ -293,6 +305,7 @@ impl Ctx<'_> {
             self.finish();
             return false;
         }
+        self.world.prefetch_removed();
         true
     }
 

@@ -332,6 +332,12 @@ impl<P: Payload> Store<P> {
         self.events.drain(..)
     }
 
+    /// The key events not drained yet.
+    #[inline]
+    pub fn pending_events(&self) -> &[KeyEvent] {
+        &self.events
+    }
+
     /// The settings.
     pub fn config(&self) -> &Config {
         &self.cfg
