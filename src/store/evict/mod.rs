@@ -38,6 +38,7 @@
 //! and reports then know it.
 
 use super::config::MemoryModel;
+use super::dict::NIL;
 use super::{Payload, Policy, Removal, Store, NO_TTL};
 use rand::{Rng, RngCore};
 use std::fmt::Debug;
@@ -195,6 +196,9 @@ const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
 struct PoolEntry {
     key: u64,
     score: u64,
+    /// The main-dict entry the key was sampled in (all-keys policies;
+    /// NIL otherwise): where [`Store::pool_find`] looks first.
+    id: u32,
 }
 
 /// Eviction state kept across calls: Redis's pool, and the reference policy
@@ -360,7 +364,7 @@ impl<P: Payload> Store<P> {
             self.pool_populate(all_keys);
             while let Some(entry) = self.evict_state.pool.pop() {
                 if all_keys {
-                    if let Some(id) = self.main.find(entry.key) {
+                    if let Some(id) = self.pool_find(entry) {
                         return Some(id);
                     }
                 } else if let Some(eid) = self.expires.find(entry.key) {
@@ -368,6 +372,28 @@ impl<P: Payload> Store<P> {
                 }
             }
         }
+    }
+
+    /// `dictFind(db->dict, key)` for a pool entry of an all-keys policy,
+    /// with its rehash step: the entry it was sampled in when that still
+    /// holds the key (a resident key has one entry), else the dict's
+    /// answer. The same answer without a random read of the key's index
+    /// cell: the sampled entry and slot were just read.
+    #[inline]
+    fn pool_find(&mut self, e: PoolEntry) -> Option<u32> {
+        let live = |s: &Self| {
+            s.slots
+                .0
+                .get(e.id as usize)
+                .is_some_and(|s| s.value.is_some())
+        };
+        #[cfg(test)]
+        let live = |s: &Self| tests::pool_find_switch(live(s) && s.main.key(e.id) == e.key);
+        if live(self) && self.main.key(e.id) == e.key {
+            self.main.rehash_step();
+            return Some(e.id);
+        }
+        self.main.find(e.key)
     }
 
     /// `evictionPoolPopulate`.
@@ -414,7 +440,8 @@ impl<P: Payload> Store<P> {
                 };
                 (key, score)
             };
-            self.pool_insert(PoolEntry { key, score });
+            let id = if all_keys { sid } else { NIL };
+            self.pool_insert(PoolEntry { key, score, id });
         }
         self.scratch = sample;
     }
@@ -726,6 +753,110 @@ mod tests {
 
     const T0: u64 = 1_700_000_000_000_000;
 
+    thread_local! {
+        /// Whether [`Store::pool_find`] may take its sampled entry, and how
+        /// often it did and did not.
+        static POOL_FIND: std::cell::Cell<(bool, u64, u64)> = const { std::cell::Cell::new((true, 0, 0)) };
+    }
+
+    /// `ok` when the test allows the sampled entry, counted.
+    pub(super) fn pool_find_switch(ok: bool) -> bool {
+        POOL_FIND.with(|c| {
+            let (on, hit, miss) = c.get();
+            let ok = on && ok;
+            c.set((on, hit + ok as u64, miss + !ok as u64));
+            ok
+        })
+    }
+
+    /// The pool's victims found through their sampled entries are those
+    /// the dict finds: the same evictions, key by key, and the same store,
+    /// through sets, deletes and lazy expiry that leave stale pool entries
+    /// (keys gone, their entries reused by other keys) and through rehashes.
+    #[test]
+    fn pool_victims_found_by_their_sampled_entry_are_the_dicts() {
+        let run = |fast: bool| {
+            POOL_FIND.with(|c| c.set((fast, 0, 0)));
+            let mut s = store(
+                Policy::AllKeysLru,
+                MemoryModel::Redis,
+                940_096 + 2_000 * 120,
+            );
+            s.record_events(true);
+            let mut rng = Pcg64Mcg::seed_from_u64(11);
+            let mut now = T0;
+            let mut evicted = Vec::new();
+            for step in 0..100_000u64 {
+                now += rng.gen_range(0..3_000);
+                // Rare ticks: the rehash a growing dict starts goes on
+                // step by step through evictions (a tick finishes it).
+                if step % 5_000 == 0 {
+                    s.cron(now);
+                }
+                if step % 10_000 == 9_999 {
+                    // Room for more keys: the dict grows, and rehashes while
+                    // evictions go on.
+                    s.config_mut().maxmemory += 20_000;
+                }
+                let key = Key {
+                    id: rng.gen_range(0..8_000),
+                    len: 8,
+                };
+                if s.begin(now, true).is_err() {
+                    continue;
+                }
+                match rng.gen_range(0..10) {
+                    0..=3 => {
+                        s.get(key);
+                    }
+                    4..=7 => random_set(&mut s, &mut rng, key, now, (0.3, 500, 100)),
+                    _ => {
+                        s.del(key);
+                    }
+                }
+                evicted.extend(
+                    s.drain_events()
+                        .filter(|e| e.cause == Removal::Evicted)
+                        .map(|e| e.key),
+                );
+            }
+            s.validate().unwrap();
+            (
+                evicted,
+                s.dbsize(),
+                s.used_memory(),
+                POOL_FIND.with(|c| c.get()),
+            )
+        };
+        let (fast, by_dict) = (run(true), run(false));
+        assert!(fast.0.len() > 2_000, "{} evictions", fast.0.len());
+        assert_eq!(fast.0, by_dict.0);
+        assert_eq!((fast.1, fast.2), (by_dict.1, by_dict.2));
+        let (_, hit, miss) = fast.3;
+        assert!(
+            hit > 2_000 && miss > 100,
+            "sampled entries taken {hit}, not {miss}"
+        );
+    }
+
+    /// A SET of `key` at `now` with a random value of under `len` bytes,
+    /// and with a share `ttl_share` of a TTL under `ttl_ms`.
+    fn random_set(
+        s: &mut Store<SimValue>,
+        rng: &mut Pcg64Mcg,
+        key: Key,
+        now: u64,
+        (ttl_share, ttl_ms, len): (f64, i64, u32),
+    ) {
+        let ttl = if rng.gen_bool(ttl_share) {
+            SetTtl::At((now / 1000) as i64 + rng.gen_range(1..ttl_ms))
+        } else {
+            SetTtl::Clear
+        };
+        let v = SimValue::Blob(rng.gen_range(1..len));
+        s.set(key, v, SetCond::Always, ttl, false);
+    }
+
     fn store(policy: Policy, model: MemoryModel, maxmemory: u64) -> Store<SimValue> {
         let cfg = Config {
             policy,
@@ -863,15 +994,7 @@ mod tests {
                         0..=3 => {
                             s.get(key);
                         }
-                        4..=6 => {
-                            let ttl = if rng.gen_bool(0.5) {
-                                SetTtl::At((now / 1000) as i64 + rng.gen_range(1..3000))
-                            } else {
-                                SetTtl::Clear
-                            };
-                            let len = rng.gen_range(1..200);
-                            s.set(key, SimValue::Blob(len), SetCond::Always, ttl, false);
-                        }
+                        4..=6 => random_set(&mut s, &mut rng, key, now, (0.5, 3000, 200)),
                         7 => {
                             s.del(key);
                         }
