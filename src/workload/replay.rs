@@ -544,6 +544,16 @@ impl Replay {
         Ok(r)
     }
 
+    /// Counts a record read against the memory guard
+    /// ([`MemoryGuard::tick`]), whose message names the file and the
+    /// records replayed (made only when it fails).
+    #[inline]
+    fn tick_guard(&mut self) -> Result<()> {
+        let (source, rows) = (&self.source, self.rows);
+        self.guard
+            .tick(|| format!("{}: after {rows} records replayed", source.file()))
+    }
+
     /// Hints the CPU about the records a few places ahead in the block:
     /// the dict bucket of the one [`PREFETCH_BUCKET`] ahead, the entry and
     /// slot of the one [`PREFETCH_SLOT`] ahead (whose bucket was hinted
@@ -575,9 +585,7 @@ impl Replay {
         if !self.batched {
             return self.read_record(ctx, false);
         }
-        let (file, rows) = (self.source.file(), self.rows);
-        self.guard
-            .tick(|| format!("{file}: after {rows} records replayed"))?;
+        self.tick_guard()?;
         match self.next_rec()? {
             Some(r) => {
                 self.prefetch_ahead(ctx);
@@ -610,9 +618,7 @@ impl Replay {
     fn read_record(&mut self, ctx: &mut Ctx, mut counted: bool) -> Result<bool> {
         loop {
             if !counted {
-                let (file, rows) = (self.source.file(), self.rows);
-                self.guard
-                    .tick(|| format!("{file}: after {rows} records replayed"))?;
+                self.tick_guard()?;
             }
             counted = false;
             let Some(r) = self.source.next_record()? else {
