@@ -132,10 +132,12 @@ pub fn ceil_ms(us: Micros) -> Micros {
 /// The two steps of [`Ctx::prefetch`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prefetch {
-    /// The key's dict bucket (needs nothing in cache).
+    /// What needs nothing in cache to be found: the key's dict bucket (or
+    /// direct-index cell) and its key-book cell, hinted this early because
+    /// nothing else waits on them.
     Bucket,
-    /// What the bucket leads to: the entry, the slot, the key's book entry
-    /// (reads the bucket, so it should come after [`Prefetch::Bucket`]).
+    /// What the bucket leads to: the entry and the slot (reads the bucket,
+    /// so it should come after [`Prefetch::Bucket`]).
     Slot,
 }
 
@@ -245,11 +247,11 @@ impl Ctx<'_> {
     #[inline]
     pub fn prefetch(&self, k: SimKey, stage: Prefetch) {
         match stage {
-            Prefetch::Bucket => self.world.store.prefetch_bucket(k.id),
-            Prefetch::Slot => {
-                self.world.store.prefetch_slot(k.id);
+            Prefetch::Bucket => {
+                self.world.store.prefetch_bucket(k.id);
                 self.world.book.prefetch(k.ns, k.id);
             }
+            Prefetch::Slot => self.world.store.prefetch_slot(k.id),
         }
     }
 
