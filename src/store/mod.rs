@@ -230,6 +230,26 @@ impl<P: Clone> Slots<P> {
     }
 }
 
+impl<P> Slots<P> {
+    /// True when slot `id` holds a resident key (a freed slot has no
+    /// value).
+    #[inline]
+    fn is_live(&self, id: u32) -> bool {
+        self.0.get(id as usize).is_some_and(|s| s.value.is_some())
+    }
+
+    /// Hints the CPU to load slot `id`: the line it starts in and the one
+    /// it may end in.
+    #[inline]
+    fn prefetch(&self, id: u32) {
+        if let Some(slot) = self.0.get(id as usize) {
+            let p = slot as *const Slot<P> as *const u8;
+            prefetch::prefetch(p);
+            prefetch::prefetch(p.wrapping_add(std::mem::size_of::<Slot<P>>() - 1));
+        }
+    }
+}
+
 impl<P> std::ops::Index<usize> for Slots<P> {
     type Output = Slot<P>;
     #[inline]
@@ -645,13 +665,7 @@ impl<P: Payload> Store<P> {
     #[inline]
     pub fn prefetch_slot(&self, key: u64) {
         if let Some(id) = self.main.prefetch_chain(key) {
-            let i = id as usize;
-            if let Some(slot) = self.slots.0.get(i) {
-                // The line it starts in and the one it may end in.
-                let p = slot as *const Slot<P> as *const u8;
-                prefetch::prefetch(p);
-                prefetch::prefetch(p.wrapping_add(std::mem::size_of::<Slot<P>>() - 1));
-            }
+            self.slots.prefetch(id);
         }
     }
 

@@ -381,15 +381,10 @@ impl<P: Payload> Store<P> {
     /// cell: the sampled entry and slot were just read.
     #[inline]
     fn pool_find(&mut self, e: PoolEntry) -> Option<u32> {
-        let live = |s: &Self| {
-            s.slots
-                .0
-                .get(e.id as usize)
-                .is_some_and(|s| s.value.is_some())
-        };
+        let sampled = self.slots.is_live(e.id) && self.main.key(e.id) == e.key;
         #[cfg(test)]
-        let live = |s: &Self| tests::pool_find_switch(live(s) && s.main.key(e.id) == e.key);
-        if live(self) && self.main.key(e.id) == e.key {
+        let sampled = tests::pool_find_switch(sampled);
+        if sampled {
             self.main.rehash_step();
             return Some(e.id);
         }
@@ -614,8 +609,7 @@ impl<P: Payload> Store<P> {
     pub fn next_victim_key(&self) -> Option<u64> {
         let r = self.evict_state.reference.as_deref()?;
         let slot = r.next_victim()?;
-        self.slots.0.get(slot as usize)?.value.as_ref()?;
-        Some(self.main.key(slot))
+        self.slots.is_live(slot).then(|| self.main.key(slot))
     }
 
     /// The reference policy's victim, checked against the keyspace.
@@ -623,16 +617,9 @@ impl<P: Payload> Store<P> {
         let r = self.evict_state.reference.as_deref_mut()?;
         for _ in 0..=r.len() {
             let id = r.evict()?;
-            if self
-                .slots
-                .0
-                .get(id as usize)
-                .is_some_and(|s| s.value.is_some())
-            {
+            if self.slots.is_live(id) {
                 if let Some(next) = r.next_victim() {
-                    if let Some(slot) = self.slots.0.get(next as usize) {
-                        super::prefetch::prefetch(slot);
-                    }
+                    self.slots.prefetch(next);
                     self.main.prefetch_entry(next);
                 }
                 return Some(id);
