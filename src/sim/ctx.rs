@@ -195,34 +195,25 @@ impl Ctx<'_> {
         self.queue_read = false;
     }
 
-    /// Schedules this client's event `token` at `rel_us` µs from the start
-    /// of the run, a whole number of µs (a trace's times; rounded up to the ms,
-    /// never before now).
-    #[inline]
-    pub fn schedule_rel_us(&mut self, rel_us: Micros, token: u64) {
-        let at = self.after_start(rel_us);
-        self.push_client(at, token);
-    }
-
-    /// This client's next event, at `rel_us` µs from the start of the run
-    /// (rounded as [`Ctx::schedule_rel_us`] does): when it is the run's
-    /// next event (nothing comes first: the cron, a sample, another
-    /// client's event, the end), moves the clock there, with what leaving
-    /// the present runs (`beforeSleep`, the warm-up's end), and returns
-    /// true, for the caller to handle it at once; else schedules it as
-    /// `token` and returns false. Events run in exactly the order the
-    /// queue would pop them either way; a replay skips the queue and the
-    /// event loop for most of its records.
+    /// This client's next event, at `rel_us` µs from the start of the run,
+    /// a whole number of µs (a trace's times; rounded up to the ms, never
+    /// before now): when it is the run's next event (nothing comes first:
+    /// the cron, a sample, another client's event, the end), moves the
+    /// clock there, with what leaving the present runs (`beforeSleep`, the
+    /// warm-up's end), and returns true, for the caller to handle it at
+    /// once; else schedules it as `token` and returns false. Events run in
+    /// exactly the order the queue would pop them either way; a replay
+    /// skips the queue and the event loop for most of its records.
     #[inline]
     pub fn next_in_place(&mut self, rel_us: Micros, token: u64) -> bool {
         let at = self.after_start(rel_us);
-        if self.clock.is_some() && !self.queue_read {
-            // The queue only gains events while a client runs, so its
-            // bound only comes earlier.
-            self.in_place_until = self.in_place_until.min(self.queue.client_first_until());
-            self.queue_read = true;
-        }
         if let Some(clock) = self.clock.as_deref_mut() {
+            if !self.queue_read {
+                // The queue only gains events while a client runs, so its
+                // bound only comes earlier.
+                self.in_place_until = self.in_place_until.min(self.queue.client_first_until());
+                self.queue_read = true;
+            }
             if at <= self.in_place_until {
                 clock.advance(self.world, at);
                 self.now = at;
