@@ -270,16 +270,16 @@ impl Recorder {
         }
     }
 
-    /// A key of `ns` left the keyspace (`born`: its creation time).
+    /// A key of `ns` left the keyspace (its event tells when it came).
     #[inline]
-    pub fn removed(&mut self, ns: usize, ev: &KeyEvent, born: Micros) {
+    pub fn removed(&mut self, ns: usize, ev: &KeyEvent) {
         let n = &mut self.ns[ns];
         n.resident = n.resident.saturating_sub(1);
         if !self.measuring {
             return;
         }
         n.total.removed += 1;
-        n.total.residence_us += ev.at.saturating_sub(born);
+        n.total.residence_us += ev.at.saturating_sub(ev.born);
         match ev.cause {
             Removal::Evicted => {
                 n.total.evicted += 1;

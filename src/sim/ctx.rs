@@ -64,8 +64,8 @@ impl World {
                 Removal::Evicted => Fate::Evicted,
                 Removal::Deleted => Fate::Deleted,
             };
-            let (_, born) = self.book.set(n, ev.key, fate, ev.at);
-            self.rec.removed(n as usize, &ev, born);
+            self.book.set_removed(n, ev.key, fate);
+            self.rec.removed(n as usize, &ev);
         }
         // The next eviction's key book cells, when the policy knows it.
         if evicted {
@@ -315,8 +315,7 @@ impl Ctx<'_> {
 
     #[inline]
     fn written(&mut self, k: SimKey) {
-        let (old, _) = self.world.book.set(k.ns, k.id, Fate::Live, self.now);
-        if old != Fate::Live {
+        if self.world.book.set_live(k.ns, k.id) != Fate::Live {
             self.world.rec.created(k.ns as usize);
         }
     }

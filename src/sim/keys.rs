@@ -7,13 +7,12 @@
 //! whose suffix is not a number get `1 << 47 | counter`.
 //!
 //! [`KeyBook`] keeps, per key, what happened to it last (never written,
-//! live, expired, evicted, deleted) and when it was written, in dense arrays
-//! per namespace: that is how a miss is classified and how long keys stay
-//! resident is measured.
+//! live, expired, evicted, deleted), a byte a key in dense arrays per
+//! namespace: that is how a miss is classified. How long keys stay resident
+//! comes from the store's removal events, which carry each key's creation
+//! time.
 
 use rustc_hash::FxHashMap;
-
-use crate::store::Micros;
 
 /// Bits of a key id below the namespace tag (the store's dict indexes
 /// keys by this layout).
@@ -157,7 +156,7 @@ pub enum Fate {
 impl Fate {
     /// The fate whose discriminant is `b` (`Never` for any other).
     #[inline]
-    fn from_bits(b: u64) -> Fate {
+    fn from_bits(b: u8) -> Fate {
         match b {
             1 => Fate::Live,
             2 => Fate::Expired,
@@ -168,31 +167,13 @@ impl Fate {
     }
 }
 
-/// Where a [`Dense`] cell keeps the fate: above the write time.
-const FATE_SHIFT: u32 = 61;
-/// The write time's bits of a cell (µs up to 2^61, 73,000 years).
-const BORN_MASK: u64 = (1 << FATE_SHIFT) - 1;
-
-/// A key's fate and write time in one word, so that recording a fate
-/// reads and writes one cache line, not two.
-#[inline]
-fn pack(fate: Fate, born: Micros) -> u64 {
-    (fate as u64) << FATE_SHIFT | born.min(BORN_MASK)
-}
-
-/// [`pack`]'s inverse.
-#[inline]
-fn unpack(cell: u64) -> (Fate, Micros) {
-    (Fate::from_bits(cell >> FATE_SHIFT), cell & BORN_MASK)
-}
-
 /// A namespace's dense array: key numbers below `limit` are tracked here,
 /// the others in [`KeyBook`]'s map.
 #[derive(Clone, Debug)]
 struct Dense {
-    /// Per key number, its fate and write time ([`pack`]; 0: never
-    /// written).
-    cells: Vec<u64>,
+    /// Per key number, its fate (`Fate as u8`; 0: never written). One byte
+    /// a key, so that a million keys' fates fit in a core's L2 cache.
+    cells: Vec<u8>,
     /// Numbers below this are in the arrays. It starts at
     /// [`FIRST_DENSE_LIMIT`] and doubles as keys accumulate (at most
     /// [`DENSE_LIMIT`]), so a trace whose key numbers are sparse (ids up to
@@ -217,14 +198,33 @@ impl Default for Dense {
     }
 }
 
+impl Dense {
+    /// The cell of key number `n` (below `limit`), growing the array by
+    /// half again when it is short.
+    #[inline]
+    fn cell(&mut self, n: u64) -> &mut u8 {
+        let i = n as usize;
+        if self.cells.len() <= i {
+            let len = (i + 1)
+                .max(self.cells.len() * 3 / 2)
+                .min(self.limit as usize);
+            self.cells.resize(len, Fate::Never as u8);
+        }
+        &mut self.cells[i]
+    }
+}
+
 /// Where the dense arrays of a namespace start: numbers below this.
 const FIRST_DENSE_LIMIT: u64 = 1 << 20;
 
-/// Per-key fate and write time.
+/// Per-key fate: what happened to each key last, so that a miss can be
+/// classified (cold, expired or evicted). How long a key stayed comes with
+/// its removal ([`crate::store::KeyEvent::born`]), not from here: a
+/// removal writes its fate without reading anything back.
 #[derive(Clone, Debug, Default)]
 pub struct KeyBook {
     dense: Vec<Dense>,
-    sparse: FxHashMap<u64, (Fate, Micros)>,
+    sparse: FxHashMap<u64, Fate>,
 }
 
 impl KeyBook {
@@ -251,13 +251,13 @@ impl KeyBook {
         if n < d.limit {
             d.cells
                 .get(n as usize)
-                .map_or(Fate::Never, |&c| unpack(c).0)
+                .map_or(Fate::Never, |&c| Fate::from_bits(c))
         } else {
-            self.sparse.get(&id).map_or(Fate::Never, |e| e.0)
+            self.sparse.get(&id).copied().unwrap_or(Fate::Never)
         }
     }
 
-    /// Hints the CPU to load a key's fate and write time (a set or a miss's
+    /// Hints the CPU to load a key's fate (a write or a miss's
     /// classification of it is coming).
     #[inline]
     pub fn prefetch(&self, ns: u32, id: u64) {
@@ -269,35 +269,19 @@ impl KeyBook {
         }
     }
 
-    /// Sets the fate; returns the previous fate and write time.
+    /// Records that a key was written (it is live); returns its previous
+    /// fate.
     #[inline]
-    pub fn set(&mut self, ns: u32, id: u64, fate: Fate, now: Micros) -> (Fate, Micros) {
+    pub fn set_live(&mut self, ns: u32, id: u64) -> Fate {
         let n = id & NUM_MASK;
         let d = &mut self.dense[ns as usize];
         let old = if n < d.limit {
-            let i = n as usize;
-            if d.cells.len() <= i {
-                let len = (i + 1).max(d.cells.len() * 3 / 2).min(d.limit as usize);
-                d.cells.resize(len, 0);
-            }
-            let old = unpack(d.cells[i]);
-            let born = if fate == Fate::Live && old.0 != Fate::Live {
-                now
-            } else {
-                old.1
-            };
-            d.cells[i] = pack(fate, born);
-            old
+            std::mem::replace(d.cell(n), Fate::Live as u8)
         } else {
-            let e = self.sparse.entry(id).or_insert((Fate::Never, 0));
-            let old = *e;
-            e.0 = fate;
-            if fate == Fate::Live && old.0 != Fate::Live {
-                e.1 = now;
-            }
-            old
+            self.sparse.insert(id, Fate::Live).map_or(0, |f| f as u8)
         };
-        if old.0 == Fate::Never && fate != Fate::Never {
+        let old = Fate::from_bits(old);
+        if old == Fate::Never {
             d.keys += 1;
             d.tag = id >> NS_SHIFT;
             if d.keys * 4 > d.limit && d.limit < DENSE_LIMIT {
@@ -305,6 +289,21 @@ impl KeyBook {
             }
         }
         old
+    }
+
+    /// Records that a live key left the store (expired, evicted or
+    /// deleted). A store into the cell, with nothing read back first: an
+    /// eviction's victim is a cold key whose cell is seldom in cache, and
+    /// a load would stall the command until it came.
+    #[inline]
+    pub fn set_removed(&mut self, ns: u32, id: u64, fate: Fate) {
+        let n = id & NUM_MASK;
+        let d = &mut self.dense[ns as usize];
+        if n < d.limit {
+            *d.cell(n) = fate as u8;
+        } else {
+            self.sparse.insert(id, fate);
+        }
     }
 
     /// Doubles namespace `ns`'s dense range (up to [`DENSE_LIMIT`]) and
@@ -316,20 +315,15 @@ impl KeyBook {
         let limit = (d.limit * 2).max(d.keys * 4).min(DENSE_LIMIT);
         d.limit = limit;
         let tag = d.tag;
-        let moved: Vec<(u64, (Fate, Micros))> = self
+        let moved: Vec<(u64, Fate)> = self
             .sparse
             .iter()
             .filter(|(id, _)| *id >> NS_SHIFT == tag && (**id & NUM_MASK) < limit)
-            .map(|(id, e)| (*id, *e))
+            .map(|(id, f)| (*id, *f))
             .collect();
-        for (id, e) in moved {
+        for (id, f) in moved {
             self.sparse.remove(&id);
-            let d = &mut self.dense[ns as usize];
-            let i = (id & NUM_MASK) as usize;
-            if d.cells.len() <= i {
-                d.cells.resize(i + 1, 0);
-            }
-            d.cells[i] = pack(e.0, e.1);
+            *self.dense[ns as usize].cell(id & NUM_MASK) = f as u8;
         }
     }
 }
@@ -353,48 +347,35 @@ mod tests {
     }
 
     #[test]
-    fn a_cell_holds_every_fate_with_its_write_time() {
-        let fates = [
-            Fate::Never,
-            Fate::Live,
-            Fate::Expired,
-            Fate::Evicted,
-            Fate::Deleted,
-        ];
-        for f in fates {
-            for born in [0, 1, 1_700_000_000_000_000, BORN_MASK] {
-                assert_eq!(unpack(pack(f, born)), (f, born));
-            }
-        }
-        assert_eq!(unpack(0), (Fate::Never, 0));
-    }
-
-    #[test]
     fn book_tracks_fates() {
         let mut b = KeyBook::new(1);
         assert_eq!(b.fate(0, 5), Fate::Never);
-        b.set(0, 5, Fate::Live, 10);
-        assert_eq!(b.set(0, 5, Fate::Evicted, 20), (Fate::Live, 10));
+        assert_eq!(b.set_live(0, 5), Fate::Never);
+        assert_eq!(b.set_live(0, 5), Fate::Live);
+        b.set_removed(0, 5, Fate::Evicted);
         assert_eq!(b.fate(0, 5), Fate::Evicted);
+        assert_eq!(b.set_live(0, 5), Fate::Evicted);
         let big = MAPPED_BIT | 3;
-        b.set(0, big, Fate::Live, 1);
+        assert_eq!(b.set_live(0, big), Fate::Never);
         assert_eq!(b.fate(0, big), Fate::Live);
+        b.set_removed(0, big, Fate::Expired);
+        assert_eq!(b.fate(0, big), Fate::Expired);
     }
 
     #[test]
     fn sparse_numbers_widen_the_dense_range_as_keys_accumulate_and_keep_their_fates() {
         // Two namespaces whose numbers are sparse (every 97th up to 2^24):
-        // the arrays start small, and each key keeps its fate and write time
-        // when the range widens over it.
+        // the arrays start small, and each key keeps its fate when the range
+        // widens over it.
         let tags = [1u64 << NS_SHIFT, 2 << NS_SHIFT];
         let mut b = KeyBook::new(2);
         let ids: Vec<u64> = (0..600_000u64).map(|i| (i * 97) % (1 << 24)).collect();
         for (t, &id) in ids.iter().enumerate() {
             for (ns, tag) in tags.iter().enumerate() {
-                b.set(ns as u32, tag | id, Fate::Live, t as u64);
+                b.set_live(ns as u32, tag | id);
             }
             if t % 3 == 0 {
-                b.set(1, tags[1] | id, Fate::Evicted, t as u64 + 1);
+                b.set_removed(1, tags[1] | id, Fate::Evicted);
             }
         }
         assert!(b.dense[0].limit > FIRST_DENSE_LIMIT && b.dense[0].limit <= DENSE_LIMIT);
@@ -407,11 +388,8 @@ mod tests {
                 Fate::Live
             };
             assert_eq!(b.fate(1, tags[1] | id), want);
-            // Re-setting returns the original write time.
-            assert_eq!(
-                b.set(0, tags[0] | id, Fate::Live, 0),
-                (Fate::Live, t as u64)
-            );
+            // Writing it again tells what it was.
+            assert_eq!(b.set_live(1, tags[1] | id), want);
         }
         assert_eq!(b.fate(0, tags[0] | 5), Fate::Never);
     }

@@ -76,6 +76,9 @@ pub struct KeyEvent {
     pub at: Micros,
     /// Bytes of `used_memory` it held (entry, key, value, expires entry).
     pub bytes: u64,
+    /// When it was created (simulated µs): how long it stayed resident is
+    /// `at - born`. Overwrites keep a key's creation time.
+    pub born: Micros,
 }
 
 /// Marks "no TTL" in expire-time fields.
@@ -205,6 +208,10 @@ struct Slot<P> {
     /// Expires-dict entry id, or NIL.
     exp_id: u32,
     encoding: Encoding,
+    /// When the key was created (`dbAdd`; not a Redis field): carried to
+    /// its removal's [`KeyEvent`], so the metrics learn how long it stayed
+    /// without a per-key record of their own to read back.
+    created: Micros,
 }
 
 /// Per-key fields, indexed by main-dict entry id.
@@ -224,6 +231,7 @@ impl<P: Clone> Slots<P> {
                     lru: 0,
                     exp_id: NIL,
                     encoding: Encoding::Raw,
+                    created: 0,
                 },
             );
         }
@@ -759,6 +767,7 @@ impl<P: Payload> Store<P> {
         self.slots[i].exp_id = NIL;
         self.slots[i].encoding = enc;
         self.slots[i].bytes = bytes;
+        self.slots[i].created = self.now;
         self.data_bytes += bytes;
         self.reference_insert(id, key.id, bytes);
         id
@@ -889,6 +898,7 @@ impl<P: Payload> Store<P> {
                 expire_at_ms,
                 at: self.now,
                 bytes,
+                born: self.slots[i].created,
             });
         }
     }
