@@ -70,6 +70,7 @@ impl World {
         // The next eviction's key book cells, when the policy knows it.
         if evicted {
             if let Some(k) = self.store.next_victim_key() {
+                self.store.prefetch_removal(k);
                 if let Some(n) = self.names.of(k) {
                     self.book.prefetch(n, k);
                 }

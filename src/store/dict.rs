@@ -307,6 +307,21 @@ impl Dict {
         }
     }
 
+    /// Hints the CPU to load what removing `key` will write: its direct
+    /// index cell and the bucket(s) whose chain holds it.
+    #[inline]
+    pub fn prefetch_removal(&self, key: u64) {
+        if let Some(c) = self.direct.as_ref().and_then(|d| d.cell(key)) {
+            super::prefetch::prefetch(c);
+        }
+        let h = self.hash(key) as usize;
+        for t in &self.tables[..1 + usize::from(self.is_rehashing())] {
+            if let Some(b) = t.buckets.get(h & t.mask()) {
+                super::prefetch::prefetch(b);
+            }
+        }
+    }
+
     /// The first entry of the chain `key` hashes to in the main table (a
     /// read of its bucket, which [`Dict::prefetch_bucket`] should have
     /// brought in), with that entry prefetched: where a lookup of `key`

@@ -667,6 +667,14 @@ impl<P: Payload> Store<P> {
         self.main.prefetch_bucket(key);
     }
 
+    /// Hints the CPU to load what evicting or deleting `key` will write
+    /// in the dict (its bucket and direct index cell): for a victim known
+    /// ahead ([`Store::next_victim_key`]).
+    #[inline]
+    pub fn prefetch_removal(&self, key: u64) {
+        self.main.prefetch_removal(key);
+    }
+
     /// Hints the CPU to load the entry and the slot fields (LRU stamp,
     /// expire link, value) of the key at the head of `key`'s chain, which
     /// is most likely `key` itself when it is resident.
