@@ -19,8 +19,13 @@
 //! it answers what the chains answer (a test compares them through inserts,
 //! removals, rehashing and clears) and changes nothing they model.
 
+use rustc_hash::FxHashMap;
+
 /// Marks "no entry" in a bucket or chain link.
 pub const NIL: u32 = u32::MAX;
+
+/// A chainless dict's mark, in a free entry's link, that it holds no key.
+const FREED: u32 = u32::MAX - 1;
 
 /// `DICT_HT_INITIAL_SIZE`: the smallest table, created on first insert.
 pub const INITIAL_SIZE: usize = 4;
@@ -208,6 +213,9 @@ pub struct Dict {
     seed: u64,
     /// Bytes of bucket arrays currently allocated (both tables).
     bucket_bytes: u64,
+    /// `Some` while the dict keeps no chains ([`Dict::without_chains`]):
+    /// then it holds the keys the direct index does not cover.
+    chainless: Option<FxHashMap<u64, u32>>,
 }
 
 impl Dict {
@@ -221,6 +229,7 @@ impl Dict {
             free: Vec::new(),
             seed,
             bucket_bytes: 0,
+            chainless: None,
         }
     }
 
@@ -232,6 +241,58 @@ impl Dict {
             direct: Some(Direct::default()),
             ..Dict::new(seed)
         }
+    }
+
+    /// A keyspace dict that keeps no buckets or chains, only the direct
+    /// index and a hash map for the keys it does not cover: for a run in
+    /// which nothing walks the chains (no eviction sampling, no bucket
+    /// memory: a reference policy under the objects memory model), where
+    /// linking and unlinking chains is work nobody reads. Entry ids are
+    /// handed out exactly as with chains, so the slots a policy sees are
+    /// the same. [`Dict::build_chains`] gives it chains when they are
+    /// needed after all.
+    pub fn without_chains(seed: u64) -> Self {
+        Dict {
+            chainless: Some(FxHashMap::default()),
+            ..Dict::with_direct_index(seed)
+        }
+    }
+
+    /// True while the dict keeps buckets and chains (see
+    /// [`Dict::without_chains`]).
+    #[inline]
+    pub fn has_chains(&self) -> bool {
+        self.chainless.is_none()
+    }
+
+    /// Gives a chainless dict buckets and chains: one table of
+    /// `next_power(len)` buckets (at least [`INITIAL_SIZE`]), its entries
+    /// linked in id order. A layout Redis could have (the chains' order
+    /// depends on history the dict did not keep), so a run that switches
+    /// to a policy that samples the keyspace goes on deterministically,
+    /// if not with the layout a dict with chains all along would have.
+    pub fn build_chains(&mut self) {
+        if self.chainless.take().is_none() {
+            return;
+        }
+        let used = self.tables[0].used;
+        let ids: Vec<u32> = self.live_ids().collect();
+        let mut table = self.alloc_table(next_power(used).max(INITIAL_SIZE));
+        for id in ids {
+            let hash = self.hash(self.entries[id as usize].key) as u32;
+            let b = (hash as usize) & table.mask();
+            let e = &mut self.entries[id as usize];
+            e.hash = hash;
+            e.next = table.buckets[b];
+            table.buckets[b] = id;
+        }
+        table.used = used;
+        self.tables[0] = table;
+    }
+
+    /// The ids of a chainless dict's entries, in id order.
+    fn live_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.entries.len() as u32).filter(move |&id| self.entries[id as usize].next != FREED)
     }
 
     /// Number of entries.
@@ -355,6 +416,9 @@ impl Dict {
         if let Some(found) = self.direct.as_ref().and_then(|d| d.get(key)) {
             return found;
         }
+        if let Some(loose) = &self.chainless {
+            return loose.get(&key).copied();
+        }
         let h = self.hash(key);
         for t in 0..2 {
             let table = &self.tables[t];
@@ -380,6 +444,9 @@ impl Dict {
     /// `guard`), performs a rehash step, links the new entry at the head of its
     /// chain. Returns the new entry id.
     pub fn insert(&mut self, key: u64, guard: &impl GrowthGuard) -> u32 {
+        if self.chainless.is_some() {
+            return self.insert_chainless(key);
+        }
         self.rehash_step();
         self.expand_if_needed(guard);
         let hash = self.hash(key) as u32;
@@ -413,6 +480,41 @@ impl Dict {
         id
     }
 
+    /// [`Dict::insert`] without chains: the same entry id, then the direct
+    /// index or, for a key it does not cover, the map.
+    fn insert_chainless(&mut self, key: u64) -> u32 {
+        // The hash is computed if chains are built (`build_chains`).
+        let entry = Entry {
+            key,
+            hash: 0,
+            next: NIL,
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.entries[id as usize] = entry;
+                id
+            }
+            None => {
+                self.entries.push(entry);
+                (self.entries.len() - 1) as u32
+            }
+        };
+        self.tables[0].used += 1;
+        let direct = self
+            .direct
+            .as_mut()
+            .expect("a chainless dict has a direct index");
+        if direct.cell(key).is_none() {
+            if let Some(loose) = self.chainless.as_mut() {
+                loose.insert(key, id);
+            }
+        }
+        if let Some((tag, len)) = direct.set(key, id) {
+            self.cover(tag, len);
+        }
+        id
+    }
+
     /// Grows tag `tag`'s direct index to `len` cells and indexes the keys
     /// it newly covers (they were found through the chains until now):
     /// O(entries), paid once per doubling.
@@ -424,6 +526,19 @@ impl Dict {
         let (t, cells, _) = &mut direct.tags[tag];
         let from = cells.len();
         cells.resize(len, NIL);
+        let covered = |k: u64| {
+            let (et, n) = tag_number(k);
+            et == *t && (from as u64..len as u64).contains(&n)
+        };
+        if let Some(loose) = self.chainless.as_mut() {
+            loose.retain(|&k, &mut id| {
+                if covered(k) {
+                    cells[(k & ((1 << NUMBER_BITS) - 1)) as usize] = id;
+                }
+                !covered(k)
+            });
+            return;
+        }
         for table in &self.tables {
             for &head in &table.buckets {
                 let mut id = head;
@@ -442,6 +557,21 @@ impl Dict {
     /// `dictDelete`: unlinks `key`, returning its entry id (now free for
     /// reuse).
     pub fn remove(&mut self, key: u64) -> Option<u32> {
+        if let Some(loose) = self.chainless.as_mut() {
+            let direct = self
+                .direct
+                .as_mut()
+                .expect("a chainless dict has a direct index");
+            let id = match direct.get(key) {
+                Some(found) => found?,
+                None => loose.remove(&key)?,
+            };
+            direct.set(key, NIL);
+            self.tables[0].used -= 1;
+            self.entries[id as usize].next = FREED;
+            self.free.push(id);
+            return Some(id);
+        }
         self.rehash_step();
         if self.is_empty() {
             return None;
@@ -489,6 +619,9 @@ impl Dict {
         self.entries.clear();
         self.free.clear();
         self.bucket_bytes = 0;
+        if let Some(loose) = self.chainless.as_mut() {
+            loose.clear();
+        }
     }
 
     fn alloc_table(&mut self, size: usize) -> Table {
@@ -789,9 +922,11 @@ impl Dict {
     }
 
     /// Iterates over every live entry id (order: table 0 then table 1, bucket
-    /// order). For inspection and invariant checks, not for hot paths.
+    /// order; id order without chains). For inspection, rebuilds and
+    /// invariant checks, not for hot paths.
     pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.tables.iter().flat_map(move |t| {
+        // A chainless dict's tables are empty: its ids come from the slab.
+        let chains = self.tables.iter().flat_map(move |t| {
             t.buckets.iter().flat_map(move |&head| {
                 let mut id = head;
                 std::iter::from_fn(move || {
@@ -803,7 +938,9 @@ impl Dict {
                     Some(cur)
                 })
             })
-        })
+        });
+        let loose = (!self.has_chains()).then(|| self.live_ids());
+        chains.chain(loose.into_iter().flatten())
     }
 }
 
@@ -842,23 +979,110 @@ mod tests {
     /// inserts, removals, growth, rehashing, shrinking and a clear: keys of
     /// more namespaces than it indexes, and numbers past its limit, fall
     /// back to the chains.
-    #[test]
-    fn the_direct_index_agrees_with_the_chains() {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
-        let tags: Vec<u64> = (0..DIRECT_TAGS as u64 + 3)
+    /// Namespace tags for the direct index's tests: more than it indexes.
+    fn mixed_tags() -> Vec<u64> {
+        (0..DIRECT_TAGS as u64 + 3)
             .map(|t| (t * 7919 + 1) << NUMBER_BITS)
-            .collect();
-        let key = |rng: &mut rand_pcg::Pcg64Mcg| {
+            .collect()
+    }
+
+    /// A key generator over [`mixed_tags`]: numbers the index covers, ones
+    /// past its limit, mapped ones (bit 47), and sparse ones (too few keys
+    /// for the index to cover them all).
+    fn mixed_keys() -> impl Fn(&mut rand_pcg::Pcg64Mcg) -> u64 {
+        use rand::Rng;
+        let tags = mixed_tags();
+        move |rng| {
             let n = match rng.gen_range(0..10) {
                 0 => DIRECT_LIMIT + rng.gen_range(0..100),
                 1 => (1 << 47) | rng.gen_range(0..100),
-                // Sparse: too few keys for the index to cover them all.
                 2 => rng.gen_range(0..1_000_000),
                 _ => rng.gen_range(0..3_000),
             };
             tags[rng.gen_range(0..tags.len())] | n
+        }
+    }
+
+    /// A chainless dict hands out the same entry ids and answers every
+    /// lookup as a dict with chains, through inserts and removals of
+    /// covered, uncovered and sparse keys of more namespaces than the index
+    /// covers, coverage growth and a clear; once given chains, its chains
+    /// hold every key, and it goes on as a chained dict.
+    #[test]
+    fn a_chainless_dict_answers_as_the_chained_one_and_can_grow_chains() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(5);
+        let key = mixed_keys();
+        let mut chained = Dict::with_direct_index(3);
+        let mut loose = Dict::without_chains(3);
+        assert!(!loose.has_chains() && chained.has_chains());
+        let sorted_ids = |d: &Dict| {
+            let mut v: Vec<u32> = d.ids().collect();
+            v.sort_unstable();
+            v
         };
+        for round in 0..50_000 {
+            let k = key(&mut rng);
+            if rng.gen_bool(0.55) {
+                if chained.find(k).is_none() {
+                    assert_eq!(loose.find(k), None);
+                    let id = chained.insert(k, &Unlimited);
+                    assert_eq!(loose.insert(k, &Unlimited), id, "{k:#x}");
+                }
+            } else {
+                assert_eq!(loose.remove(k), chained.remove(k), "{k:#x}");
+            }
+            let probe = key(&mut rng);
+            assert_eq!(loose.find_no_rehash(probe), chained.find_no_rehash(probe));
+            assert_eq!(loose.find_no_rehash(k), chained.find_no_rehash(k));
+            assert_eq!(loose.len(), chained.len());
+            if round % 5_000 == 0 {
+                assert_eq!(sorted_ids(&loose), sorted_ids(&chained));
+            }
+            if round == 25_000 {
+                loose.clear();
+                chained.clear();
+            }
+        }
+        assert_eq!(loose.bucket_bytes(), 0);
+        let ids = sorted_ids(&loose);
+        assert_eq!(ids, sorted_ids(&chained));
+        loose.build_chains();
+        assert!(loose.has_chains());
+        assert_eq!(sorted_ids(&loose), ids);
+        for &id in &ids {
+            let k = loose.key(id);
+            assert_eq!(chain_find(&loose, k), Some(id), "{k:#x} is in its chain");
+        }
+        // Chained from now on: the same answers through growth and rehashing.
+        for _ in 0..20_000 {
+            let k = key(&mut rng);
+            if rng.gen_bool(0.6) {
+                if chained.find(k).is_none() {
+                    let id = chained.insert(k, &Unlimited);
+                    assert_eq!(loose.insert(k, &Unlimited), id);
+                }
+            } else {
+                assert_eq!(loose.remove(k), chained.remove(k));
+            }
+            assert_eq!(loose.find_no_rehash(k), chain_find(&loose, k));
+            assert_eq!(loose.find_no_rehash(k), chained.find_no_rehash(k));
+        }
+        let mut out = Vec::new();
+        let mut draw = || rng.gen::<u64>();
+        loose.some_keys(5, &mut draw, &mut out);
+        assert_eq!(out.len(), 5);
+        for id in out {
+            assert_eq!(loose.find_no_rehash(loose.key(id)), Some(id));
+        }
+    }
+
+    #[test]
+    fn the_direct_index_agrees_with_the_chains() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
+        let tags = mixed_tags();
+        let key = mixed_keys();
         // Numbers in order: each insert lands just past the coverage.
         let mut d = Dict::with_direct_index(3);
         for n in 0..20_000u64 {

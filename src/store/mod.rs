@@ -322,9 +322,14 @@ impl<P: Payload> Store<P> {
     pub fn new(cfg: Config, seed: u64, now: Micros) -> Self {
         let mut rng = Pcg64Mcg::seed_from_u64(seed);
         let hash_seed = rng.next_u64();
+        let main = if evict::chains_needed(&cfg) {
+            Dict::with_direct_index(hash_seed)
+        } else {
+            Dict::without_chains(hash_seed)
+        };
         let mut s = Store {
             cfg,
-            main: Dict::with_direct_index(hash_seed),
+            main,
             expires: Dict::new(hash_seed),
             slots: Slots(Vec::new()),
             exp_when: Vec::new(),
@@ -1144,6 +1149,12 @@ impl<P: Payload> Store<P> {
             let i = id as usize;
             if self.slots[i].value.is_none() {
                 return Err("live slot without value".into());
+            }
+            if self.main.find_no_rehash(self.main.key(id)) != Some(id) {
+                return Err(format!(
+                    "key {} not found in its entry {id}",
+                    self.main.key(id)
+                ));
             }
             let mut b = self.key_cost(self.slots[i].key_len) + self.slot_value_cost(id);
             let eid = self.slots[i].exp_id;

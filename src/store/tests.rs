@@ -418,3 +418,36 @@ fn policies_of_a_class_are_alike_until_the_limit() {
     // integers take objects of their own.
     assert!(memory[1] > memory[0], "{memory:?}");
 }
+
+/// A store that starts under the objects model with a reference policy
+/// keeps no dict chains (nothing reads them); switched to a Redis policy
+/// that samples the keyspace, it builds them and evicts as that policy,
+/// every command checked against the store's invariants.
+#[test]
+fn a_store_without_chains_builds_them_when_a_sampling_policy_takes_over() {
+    let cfg = Config {
+        memory_model: crate::store::MemoryModel::Objects,
+        policy: crate::store::Policy::ExactLru,
+        maxmemory: 20_000,
+        ..Config::default()
+    };
+    let mut r = R {
+        s: Server::new(cfg, 11, T0_US),
+        now: T0_US,
+    };
+    assert!(!r.s.store().main.has_chains());
+    for i in 0..500 {
+        r.cmd(&format!("SET key:{i} {}", "x".repeat(90)));
+    }
+    let evicted = r.s.store().stats().evicted_keys;
+    assert!(evicted > 200, "exact-lru evicted {evicted}");
+    assert!(!r.s.store().main.has_chains());
+    assert_eq!(r.cmd("CONFIG SET maxmemory-policy allkeys-lru"), "OK");
+    for i in 500..1_000 {
+        r.cmd(&format!("SET key:{i} {}", "x".repeat(90)));
+    }
+    assert!(r.s.store().main.has_chains());
+    assert!(r.s.store().stats().evicted_keys > evicted + 200);
+    assert!(r.s.store().used_memory() <= 20_000);
+    assert!(r.exists("key:999"));
+}

@@ -37,7 +37,7 @@
 //! `Policy::ALL`, `Policy::REFERENCE`, `CONFIG SET maxmemory-policy`, sweeps
 //! and reports then know it.
 
-use super::config::MemoryModel;
+use super::config::{Config, MemoryModel};
 use super::dict::NIL;
 use super::{Payload, Policy, Removal, Store, NO_TTL};
 use rand::{Rng, RngCore};
@@ -252,6 +252,15 @@ impl State {
     pub(super) fn has_reference(&self) -> bool {
         self.reference.is_some()
     }
+}
+
+/// Whether the keyspace dict must keep Redis's buckets and chains under
+/// `cfg`: for eviction that samples them (every Redis policy but
+/// noeviction walks them or picks from them) and for the Redis memory
+/// model, which counts the buckets. A reference policy under the objects
+/// model needs neither ([`super::dict::Dict::without_chains`]).
+pub(super) fn chains_needed(cfg: &Config) -> bool {
+    !cfg.policy.is_reference() || cfg.memory_model != MemoryModel::Objects
 }
 
 impl<P: Payload> Store<P> {
@@ -661,6 +670,9 @@ impl<P: Payload> Store<P> {
     /// a new policy or model rebuilds the reference policy, a new
     /// `maxmemory` resizes it.
     pub(super) fn sync_config(&mut self) {
+        if chains_needed(&self.cfg) {
+            self.main.build_chains();
+        }
         let (policy, model, max) = (self.cfg.policy, self.cfg.memory_model, self.cfg.maxmemory);
         let st = &self.evict_state;
         let model_changed = st.model != model;
