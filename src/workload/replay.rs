@@ -382,9 +382,10 @@ impl KeyResolver {
 }
 
 /// How many records ahead the replay hints a key's dict bucket, and its
-/// entry and slot (see [`Replay::prefetch_ahead`]).
-const PREFETCH_BUCKET: usize = 8;
-const PREFETCH_SLOT: usize = 4;
+/// entry and slot (see [`Replay::prefetch_ahead`]). Near enough that the
+/// hints in flight do not wait for free fill buffers (8 and 4 were slower).
+const PREFETCH_BUCKET: usize = 4;
+const PREFETCH_SLOT: usize = 2;
 
 /// The request to send next, copied out of the reader's buffers (a
 /// command's words go to [`Replay::argv`]).
