@@ -44,12 +44,13 @@ pub const CRON_REHASH_BUCKETS: usize = 100_000;
 /// Bytes per bucket pointer (`sizeof(dictEntry*)`).
 pub const BUCKET_BYTES: u64 = 8;
 
-/// 16 bytes: the key, the low 32 bits of its hash (enough to place it in any
-/// table of up to 2^32 buckets when rehashing), and the chain link.
+/// 16 bytes: the key, a word its owner keeps here ([`Dict::aux`]), and the
+/// chain link. Rehashing recomputes the key's hash (a few multiplies)
+/// rather than keeping it.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     key: u64,
-    hash: u32,
+    aux: u32,
     next: u32,
 }
 
@@ -282,7 +283,6 @@ impl Dict {
             let hash = self.hash(self.entries[id as usize].key) as u32;
             let b = (hash as usize) & table.mask();
             let e = &mut self.entries[id as usize];
-            e.hash = hash;
             e.next = table.buckets[b];
             table.buckets[b] = id;
         }
@@ -353,6 +353,21 @@ impl Dict {
         hash_key(key, self.seed)
     }
 
+    /// The word entry `id`'s owner keeps in it (0 when inserted): the
+    /// keyspace keeps each key's `robj.lru` here, so that eviction's
+    /// sampling, which reads the entries it walks, finds their LRU fields
+    /// in the same cache line.
+    #[inline]
+    pub fn aux(&self, id: u32) -> u32 {
+        self.entries[id as usize].aux
+    }
+
+    /// Sets entry `id`'s word ([`Dict::aux`]).
+    #[inline]
+    pub fn set_aux(&mut self, id: u32, v: u32) {
+        self.entries[id as usize].aux = v;
+    }
+
     /// Hints the CPU to load the bucket(s) `key` hashes to: the first
     /// memory a lookup of `key` soon after will read.
     #[inline]
@@ -390,6 +405,9 @@ impl Dict {
     #[inline]
     pub fn prefetch_chain(&self, key: u64) -> Option<u32> {
         if let Some(found) = self.direct.as_ref().and_then(|d| d.get(key)) {
+            if let Some(id) = found {
+                self.prefetch_entry(id);
+            }
             return found;
         }
         let t = &self.tables[0];
@@ -454,7 +472,7 @@ impl Dict {
             Some(id) => {
                 self.entries[id as usize] = Entry {
                     key,
-                    hash,
+                    aux: 0,
                     next: NIL,
                 };
                 id
@@ -462,7 +480,7 @@ impl Dict {
             None => {
                 self.entries.push(Entry {
                     key,
-                    hash,
+                    aux: 0,
                     next: NIL,
                 });
                 (self.entries.len() - 1) as u32
@@ -483,10 +501,9 @@ impl Dict {
     /// [`Dict::insert`] without chains: the same entry id, then the direct
     /// index or, for a key it does not cover, the map.
     fn insert_chainless(&mut self, key: u64) -> u32 {
-        // The hash is computed if chains are built (`build_chains`).
         let entry = Entry {
             key,
-            hash: 0,
+            aux: 0,
             next: NIL,
         };
         let id = match self.free.pop() {
@@ -720,7 +737,7 @@ impl Dict {
             let mask1 = self.tables[1].mask();
             while id != NIL {
                 let next = self.entries[id as usize].next;
-                let b = (self.entries[id as usize].hash as usize) & mask1;
+                let b = (self.hash(self.entries[id as usize].key) as usize) & mask1;
                 self.entries[id as usize].next = self.tables[1].buckets[b];
                 self.tables[1].buckets[b] = id;
                 self.tables[0].used -= 1;

@@ -195,7 +195,9 @@ pub enum IncrError {
 }
 
 /// One key's fields, together so that a command on a key reads one or two
-/// cache lines of them, not one per field.
+/// cache lines of them, not one per field. Its `robj.lru` lives in its
+/// dict entry instead ([`dict::Dict::aux`]), where eviction's sampling
+/// reads it with the key.
 #[derive(Clone, Debug)]
 struct Slot<P> {
     value: Option<P>,
@@ -203,8 +205,6 @@ struct Slot<P> {
     /// `used_memory` excluding buckets; objects: key length + value size).
     bytes: u64,
     key_len: u32,
-    /// Redis's 24-bit `robj.lru` (LRU stamp in seconds or LDT<<8|counter).
-    lru: u32,
     /// Expires-dict entry id, or NIL.
     exp_id: u32,
     encoding: Encoding,
@@ -228,7 +228,6 @@ impl<P: Clone> Slots<P> {
                     value: None,
                     bytes: 0,
                     key_len: 0,
-                    lru: 0,
                     exp_id: NIL,
                     encoding: Encoding::Raw,
                     created: 0,
@@ -680,8 +679,8 @@ impl<P: Payload> Store<P> {
         self.main.prefetch_removal(key);
     }
 
-    /// Hints the CPU to load the entry and the slot fields (LRU stamp,
-    /// expire link, value) of the key at the head of `key`'s chain, which
+    /// Hints the CPU to load the entry (key, LRU stamp) and the slot
+    /// fields (expire link, value) of the key at the head of `key`'s chain, which
     /// is most likely `key` itself when it is resident.
     #[inline]
     pub fn prefetch_slot(&self, key: u64) {
@@ -721,9 +720,9 @@ impl<P: Payload> Store<P> {
         if self.cfg.policy.is_lfu() {
             let c = self.lfu_decr_and_return(id);
             let c = self.lfu_log_incr(c);
-            self.slots[id as usize].lru = (self.lfu_minutes() << 8) | c as u32;
+            self.main.set_aux(id, (self.lfu_minutes() << 8) | c as u32);
         } else {
-            self.slots[id as usize].lru = self.lru_clock;
+            self.main.set_aux(id, self.lru_clock);
         }
         self.reference_touch(id);
     }
@@ -776,7 +775,7 @@ impl<P: Payload> Store<P> {
         let i = id as usize;
         self.slots[i].value = Some(value);
         self.slots[i].key_len = key.len;
-        self.slots[i].lru = self.fresh_lru();
+        self.main.set_aux(id, self.fresh_lru());
         self.slots[i].exp_id = NIL;
         self.slots[i].encoding = enc;
         self.slots[i].bytes = bytes;
@@ -818,7 +817,7 @@ impl<P: Payload> Store<P> {
         self.slots[i].value = Some(value);
         self.slots[i].encoding = enc;
         if !self.cfg.policy.is_lfu() {
-            self.slots[i].lru = self.lru_clock;
+            self.main.set_aux(id, self.lru_clock);
         }
     }
 
@@ -1130,7 +1129,7 @@ impl<P: Payload> Store<P> {
             self.slots[i].value.as_ref()?,
             self.expire_at(id),
             self.slots[i].encoding,
-            self.slots[i].lru,
+            self.main.aux(i as u32),
         ))
     }
 

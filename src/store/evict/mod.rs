@@ -414,14 +414,6 @@ impl<P: Payload> Store<P> {
             }
         }
         let policy = self.cfg.policy;
-        if all_keys {
-            // The samples are independent cache misses: start them all.
-            for &sid in &sample {
-                if let Some(slot) = self.slots.0.get(sid as usize) {
-                    super::prefetch::prefetch(&slot.lru);
-                }
-            }
-        }
         for &sid in &sample {
             let (key, score) = if policy == Policy::VolatileTtl {
                 let when = self.exp_when[sid as usize];
@@ -473,7 +465,7 @@ impl<P: Payload> Store<P> {
     /// `estimateObjectIdleTime` in ms (1-second resolution, wrap-aware).
     pub(super) fn idle_ms(&self, id: u32) -> u64 {
         let clock = self.lru_clock;
-        let lru = self.slots[id as usize].lru;
+        let lru = self.main.aux(id);
         let secs = if clock >= lru {
             clock - lru
         } else {
@@ -484,7 +476,7 @@ impl<P: Payload> Store<P> {
 
     /// `LFUDecrAndReturn`: the counter after decay, without storing it.
     pub(super) fn lfu_decr_and_return(&self, id: u32) -> u8 {
-        let field = self.slots[id as usize].lru;
+        let field = self.main.aux(id);
         let ldt = field >> 8;
         let counter = (field & 255) as u8;
         let decay = self.cfg.lfu_decay_time;
