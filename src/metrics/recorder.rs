@@ -261,7 +261,8 @@ impl Recorder {
         }
     }
 
-    /// A key of `ns` was created at `now` (bookkeeping for residence).
+    /// A key of `ns` was created (it is resident; how long it stays comes
+    /// with its removal event).
     #[inline]
     pub fn created(&mut self, ns: usize) {
         self.ns[ns].resident += 1;

@@ -180,7 +180,7 @@ struct Dense {
     /// 2^26 for 50,000 keys) does not zero-fill arrays sized by its largest
     /// id in every run.
     limit: u64,
-    /// Distinct keys this namespace has tracked.
+    /// Distinct keys of this namespace written live at least once.
     keys: u64,
     /// Its keys' tag (`id >> NS_SHIFT`), from the first one set: how its
     /// keys are told apart in the map.

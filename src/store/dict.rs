@@ -17,7 +17,10 @@
 //! Beside the chains, a direct index (`Direct`) maps dense key numbers to
 //! entry ids, so a lookup reads one cell instead of a bucket and a chain:
 //! it answers what the chains answer (a test compares them through inserts,
-//! removals, rehashing and clears) and changes nothing they model.
+//! removals, rehashing and clears) and changes nothing they model. Where
+//! nothing reads the chains, the keyspace dict keeps none
+//! ([`Dict::without_chains`]): the index and a map of the keys it does not
+//! cover answer alone.
 
 use rustc_hash::FxHashMap;
 
@@ -125,7 +128,8 @@ const DIRECT_MIN: usize = 1 << 12;
 /// chains answer the same. Keys are `tag << 48 | number`; per tag (the
 /// first [`DIRECT_TAGS`] met) the index covers the numbers below its
 /// length and holds every key among them, so a covered key it lacks is
-/// absent. Other keys are found through the chains. Coverage grows, to
+/// absent. Other keys are found through the chains (or, in a dict without
+/// chains, its map of uncovered keys). Coverage grows, to
 /// twice at least, only while the numbers are dense enough
 /// ([`DIRECT_DENSITY`]); growing indexes the keys it newly covers.
 #[derive(Clone, Debug, Default)]
@@ -267,23 +271,30 @@ impl Dict {
     }
 
     /// Gives a chainless dict buckets and chains: one table of
-    /// `next_power(len)` buckets (at least [`INITIAL_SIZE`]), its entries
-    /// linked in id order. A layout Redis could have (the chains' order
-    /// depends on history the dict did not keep), so a run that switches
-    /// to a policy that samples the keyspace goes on deterministically,
-    /// if not with the layout a dict with chains all along would have.
+    /// `next_power(len)` buckets (at least [`INITIAL_SIZE`]; none while it
+    /// is empty, as Redis allocates on the first insert), its entries
+    /// inserted at their chains' heads in id order. A layout Redis could
+    /// have (the chains' order depends on history the dict did not keep),
+    /// so a run that switches to a policy that samples the keyspace goes
+    /// on deterministically, if not with the layout a dict with chains all
+    /// along would have. The chain walkers call it themselves, so a
+    /// sampling policy set before the store has synced its configuration
+    /// still finds chains (`Store::sync_config` builds them at once on a
+    /// change of policy or memory model).
     pub fn build_chains(&mut self) {
-        if self.chainless.take().is_none() {
+        if self.chainless.is_none() {
             return;
         }
+        self.chainless = None;
         let used = self.tables[0].used;
+        if used == 0 {
+            return;
+        }
         let ids: Vec<u32> = self.live_ids().collect();
         let mut table = self.alloc_table(next_power(used).max(INITIAL_SIZE));
         for id in ids {
-            let hash = self.hash(self.entries[id as usize].key) as u32;
-            let b = (hash as usize) & table.mask();
-            let e = &mut self.entries[id as usize];
-            e.next = table.buckets[b];
+            let b = (self.hash(self.entries[id as usize].key) as usize) & table.mask();
+            self.entries[id as usize].next = table.buckets[b];
             table.buckets[b] = id;
         }
         table.used = used;
@@ -375,6 +386,13 @@ impl Dict {
         if let Some(c) = self.direct.as_ref().and_then(|d| d.cell(key)) {
             return super::prefetch::prefetch(c);
         }
+        self.prefetch_buckets(key);
+    }
+
+    /// Hints the CPU to load the bucket `key` hashes to in each table in
+    /// use.
+    #[inline]
+    fn prefetch_buckets(&self, key: u64) {
         let h = self.hash(key) as usize;
         for t in &self.tables[..1 + usize::from(self.is_rehashing())] {
             if let Some(b) = t.buckets.get(h & t.mask()) {
@@ -390,12 +408,7 @@ impl Dict {
         if let Some(c) = self.direct.as_ref().and_then(|d| d.cell(key)) {
             super::prefetch::prefetch(c);
         }
-        let h = self.hash(key) as usize;
-        for t in &self.tables[..1 + usize::from(self.is_rehashing())] {
-            if let Some(b) = t.buckets.get(h & t.mask()) {
-                super::prefetch::prefetch(b);
-            }
-        }
+        self.prefetch_buckets(key);
     }
 
     /// The first entry of the chain `key` hashes to in the main table (a
@@ -460,32 +473,16 @@ impl Dict {
 
     /// `dictAdd` for a key known to be absent: grows if needed (asking
     /// `guard`), performs a rehash step, links the new entry at the head of its
-    /// chain. Returns the new entry id.
+    /// chain (a dict without chains only indexes it). Returns the new entry
+    /// id.
     pub fn insert(&mut self, key: u64, guard: &impl GrowthGuard) -> u32 {
         if self.chainless.is_some() {
             return self.insert_chainless(key);
         }
         self.rehash_step();
         self.expand_if_needed(guard);
-        let hash = self.hash(key) as u32;
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.entries[id as usize] = Entry {
-                    key,
-                    aux: 0,
-                    next: NIL,
-                };
-                id
-            }
-            None => {
-                self.entries.push(Entry {
-                    key,
-                    aux: 0,
-                    next: NIL,
-                });
-                (self.entries.len() - 1) as u32
-            }
-        };
+        let hash = self.hash(key);
+        let id = self.alloc_entry(key);
         let t = if self.is_rehashing() { 1 } else { 0 };
         let table = &mut self.tables[t];
         let b = (hash as usize) & table.mask();
@@ -498,15 +495,16 @@ impl Dict {
         id
     }
 
-    /// [`Dict::insert`] without chains: the same entry id, then the direct
-    /// index or, for a key it does not cover, the map.
-    fn insert_chainless(&mut self, key: u64) -> u32 {
+    /// A fresh entry for `key`, unlinked: the last one freed, else a new
+    /// one (so a dict with and one without chains hand out the same ids).
+    #[inline]
+    fn alloc_entry(&mut self, key: u64) -> u32 {
         let entry = Entry {
             key,
             aux: 0,
             next: NIL,
         };
-        let id = match self.free.pop() {
+        match self.free.pop() {
             Some(id) => {
                 self.entries[id as usize] = entry;
                 id
@@ -515,7 +513,13 @@ impl Dict {
                 self.entries.push(entry);
                 (self.entries.len() - 1) as u32
             }
-        };
+        }
+    }
+
+    /// [`Dict::insert`] without chains: the same entry id, then the direct
+    /// index or, for a key it does not cover, the map.
+    fn insert_chainless(&mut self, key: u64) -> u32 {
+        let id = self.alloc_entry(key);
         self.tables[0].used += 1;
         let direct = self
             .direct
@@ -533,7 +537,8 @@ impl Dict {
     }
 
     /// Grows tag `tag`'s direct index to `len` cells and indexes the keys
-    /// it newly covers (they were found through the chains until now):
+    /// it newly covers (they were found through the chains, or a chainless
+    /// dict's map, until now):
     /// O(entries), paid once per doubling.
     #[cold]
     fn cover(&mut self, tag: usize, len: usize) {
@@ -550,7 +555,7 @@ impl Dict {
         if let Some(loose) = self.chainless.as_mut() {
             loose.retain(|&k, &mut id| {
                 if covered(k) {
-                    cells[(k & ((1 << NUMBER_BITS) - 1)) as usize] = id;
+                    cells[tag_number(k).1 as usize] = id;
                 }
                 !covered(k)
             });
@@ -794,6 +799,7 @@ impl Dict {
     /// starting at a random one, jumping elsewhere after a run of empty buckets;
     /// at most `10 × count` bucket steps. Pushes entry ids into `out`.
     pub fn some_keys(&mut self, count: usize, rng: &mut impl FnMut() -> u64, out: &mut Vec<u32>) {
+        self.build_chains();
         out.clear();
         let count = count.min(self.len());
         if count == 0 {
@@ -895,6 +901,7 @@ impl Dict {
     /// `dictGetRandomKey`: a random non-empty bucket (uniform over buckets),
     /// then a uniform entry of its chain.
     pub fn random_key(&mut self, rng: &mut impl FnMut() -> u64) -> Option<u32> {
+        self.build_chains();
         if self.is_empty() {
             return None;
         }
@@ -1092,6 +1099,35 @@ mod tests {
         for id in out {
             assert_eq!(loose.find_no_rehash(loose.key(id)), Some(id));
         }
+    }
+
+    /// A chainless dict asked to sample (a sampling policy set before the
+    /// store synced its configuration) builds its chains first; an empty
+    /// one builds no table, as Redis allocates on the first insert.
+    #[test]
+    fn a_chainless_dict_builds_chains_when_first_sampled() {
+        let mut empty = Dict::without_chains(9);
+        empty.build_chains();
+        assert!(empty.has_chains());
+        assert_eq!((empty.bucket_bytes(), empty.slots()), (0, 0));
+        let mut d = Dict::without_chains(9);
+        for n in 0..100u64 {
+            d.insert(1 << NUMBER_BITS | n, &Unlimited);
+        }
+        let mut rng = 7u64;
+        let mut draw = || {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1);
+            rng
+        };
+        let mut out = Vec::new();
+        d.some_keys(5, &mut draw, &mut out);
+        assert!(d.has_chains());
+        assert_eq!(out.len(), 5);
+        assert_eq!(d.slots(), 128);
+        let mut d = Dict::without_chains(9);
+        d.insert(1 << NUMBER_BITS | 3, &Unlimited);
+        assert_eq!(d.random_key(&mut draw), Some(0));
+        assert!(d.has_chains());
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! [`Store`] owns the main dict and the expires dict ([`dict::Dict`]), one
 //! slot per main-dict entry in a dense array of per-key structs (value,
-//! key length, LRU/LFU field, expires-entry link, bytes), the memory counter
+//! key length, expires-entry link, bytes, creation time; the LRU/LFU field
+//! lives in the dict entry), the memory counter
 //! ([`memory`]), the active expire cycle (`expire.rs`) and eviction
 //! (`evict.rs`). It never reads the system clock: every command runs at the
 //! time given to [`Store::begin`], like Redis's per-command cached time.

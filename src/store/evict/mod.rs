@@ -255,10 +255,11 @@ impl State {
 }
 
 /// Whether the keyspace dict must keep Redis's buckets and chains under
-/// `cfg`: for eviction that samples them (every Redis policy but
-/// noeviction walks them or picks from them) and for the Redis memory
-/// model, which counts the buckets. A reference policy under the objects
-/// model needs neither ([`super::dict::Dict::without_chains`]).
+/// `cfg`: for eviction that samples them (Redis's policies; noeviction
+/// too, which evicts nothing but is one `CONFIG SET` from a policy that
+/// samples, and keeps the layout Redis's own run would have) and for the
+/// Redis memory model, which counts the buckets. A reference policy under
+/// the objects model needs neither ([`super::dict::Dict::without_chains`]).
 pub(super) fn chains_needed(cfg: &Config) -> bool {
     !cfg.policy.is_reference() || cfg.memory_model != MemoryModel::Objects
 }
@@ -650,7 +651,8 @@ impl<P: Payload> Store<P> {
     }
 
     /// Switches the eviction policy; a reference policy starts its ordering
-    /// from the keys present now (in slot order, no history).
+    /// from the keys present now, in [`super::dict::Dict::ids`] order (no
+    /// history).
     pub fn set_policy(&mut self, policy: Policy) {
         self.cfg.policy = policy;
         self.evict_state.reference = None;
