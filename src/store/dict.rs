@@ -554,10 +554,11 @@ impl Dict {
         };
         if let Some(loose) = self.chainless.as_mut() {
             loose.retain(|&k, &mut id| {
-                if covered(k) {
+                let now_covered = covered(k);
+                if now_covered {
                     cells[tag_number(k).1 as usize] = id;
                 }
-                !covered(k)
+                !now_covered
             });
             return;
         }
@@ -999,10 +1000,6 @@ mod tests {
         None
     }
 
-    /// The direct index finds exactly what the chains find, through
-    /// inserts, removals, growth, rehashing, shrinking and a clear: keys of
-    /// more namespaces than it indexes, and numbers past its limit, fall
-    /// back to the chains.
     /// Namespace tags for the direct index's tests: more than it indexes.
     fn mixed_tags() -> Vec<u64> {
         (0..DIRECT_TAGS as u64 + 3)
@@ -1130,6 +1127,10 @@ mod tests {
         assert!(d.has_chains());
     }
 
+    /// The direct index finds exactly what the chains find, through
+    /// inserts, removals, growth, rehashing, shrinking and a clear: keys of
+    /// more namespaces than it indexes, and numbers past its limit, fall
+    /// back to the chains.
     #[test]
     fn the_direct_index_agrees_with_the_chains() {
         use rand::{Rng, SeedableRng};

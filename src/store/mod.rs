@@ -681,8 +681,8 @@ impl<P: Payload> Store<P> {
     }
 
     /// Hints the CPU to load the entry (key, LRU stamp) and the slot
-    /// fields (expire link, value) of the key at the head of `key`'s chain, which
-    /// is most likely `key` itself when it is resident.
+    /// fields (expire link, value) of the key at the head of `key`'s chain,
+    /// which is most likely `key` itself when it is resident.
     #[inline]
     pub fn prefetch_slot(&self, key: u64) {
         if let Some(id) = self.main.prefetch_chain(key) {
