@@ -167,12 +167,31 @@ impl List {
         true
     }
 
-    /// Moves `slot` (on this list) to the back.
+    /// Moves `slot` to the back if it is on this list (a hit's whole work
+    /// in an LRU list, so done in place: one read of its node and a write
+    /// to each neighbour, nothing when it is the back already).
     #[inline]
     pub fn move_to_back(&mut self, links: &mut Links, slot: u32) {
-        if self.unlink(links, slot) {
-            self.push_back(links, slot);
+        let Some(node) = links.nodes.get(slot as usize).copied() else {
+            return;
+        };
+        if node.owner != self.id || self.tail == slot {
+            return;
         }
+        // Not the back, so it has a next; the list's back is another slot.
+        if node.prev != NONE {
+            links.nodes[node.prev as usize].next = node.next;
+        } else {
+            self.head = node.next;
+        }
+        links.nodes[node.next as usize].prev = node.prev;
+        links.nodes[self.tail as usize].next = slot;
+        links.nodes[slot as usize] = Node {
+            prev: self.tail,
+            next: NONE,
+            owner: self.id,
+        };
+        self.tail = slot;
     }
 
     /// Removes and returns the oldest slot.
@@ -341,6 +360,45 @@ mod tests {
         assert_eq!(a.pop_front(&mut links), Some(3));
         assert_eq!(a.pop_front(&mut links), None);
         assert_eq!((b.len(), b.front()), (1, Some(1)));
+    }
+
+    /// The list front to back, checking every back link on the way.
+    fn walk(list: &List, links: &Links) -> Vec<u32> {
+        let mut out = Vec::new();
+        let (mut prev, mut at) = (NONE, list.head);
+        while at != NONE {
+            let n = links.nodes[at as usize];
+            assert_eq!((n.prev, n.owner), (prev, list.id), "slot {at}");
+            out.push(at);
+            (prev, at) = (at, n.next);
+        }
+        assert_eq!((list.tail, list.len()), (prev, out.len()));
+        out
+    }
+
+    #[test]
+    fn move_to_back_keeps_both_directions_linked() {
+        let mut links = Links::default();
+        let mut a = List::new(1);
+        let mut b = List::new(2);
+        for s in 0..5 {
+            a.push_back(&mut links, s);
+        }
+        b.push_back(&mut links, 9);
+        a.move_to_back(&mut links, 4); // the back already
+        assert_eq!(walk(&a, &links), [0, 1, 2, 3, 4]);
+        a.move_to_back(&mut links, 0); // the front
+        assert_eq!(walk(&a, &links), [1, 2, 3, 4, 0]);
+        a.move_to_back(&mut links, 3); // the middle
+        assert_eq!(walk(&a, &links), [1, 2, 4, 0, 3]);
+        a.move_to_back(&mut links, 9); // on another list: left alone
+        a.move_to_back(&mut links, 1_000); // beyond the arrays
+        assert_eq!(walk(&a, &links), [1, 2, 4, 0, 3]);
+        assert_eq!(walk(&b, &links), [9]);
+        let mut one = List::new(3);
+        one.push_back(&mut links, 7);
+        one.move_to_back(&mut links, 7);
+        assert_eq!(walk(&one, &links), [7]);
     }
 
     #[test]
