@@ -316,12 +316,19 @@ impl MemoryGuard {
     /// Counts one record; every [`Self::EVERY`] records, fails with a
     /// message (which `what` begins, such as the file and position) when
     /// resident memory is above the limit.
-    #[inline]
+    #[inline(always)]
     pub fn tick(&mut self, what: impl FnOnce() -> String) -> Result<()> {
         self.countdown -= 1;
         if self.countdown > 0 {
             return Ok(());
         }
+        self.check(what)
+    }
+
+    /// [`MemoryGuard::tick`]'s check, out of the per-record path.
+    #[cold]
+    #[inline(never)]
+    fn check(&mut self, what: impl FnOnce() -> String) -> Result<()> {
         self.countdown = Self::EVERY;
         let (Some(limit), Some(rss)) = (self.limit, resident_memory()) else {
             return Ok(());

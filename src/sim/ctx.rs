@@ -52,7 +52,17 @@ pub struct World {
 
 impl World {
     /// Moves the store's key events into the key book and the recorder.
+    /// Most commands leave none: that check is inlined into every command.
+    #[inline(always)]
     pub fn absorb(&mut self) {
+        if !self.store.pending_events().is_empty() {
+            self.absorb_events();
+        }
+    }
+
+    /// [`World::absorb`] when there are events.
+    #[inline(never)]
+    fn absorb_events(&mut self) {
         let mut evicted = false;
         for ev in self.store.drain_events() {
             evicted |= ev.cause == Removal::Evicted;
@@ -205,7 +215,7 @@ impl Ctx<'_> {
     /// once; else schedules it as `token` and returns false. Events run in
     /// exactly the order the queue would pop them either way; a replay
     /// skips the queue and the event loop for most of its records.
-    #[inline]
+    #[inline(always)]
     pub fn next_in_place(&mut self, rel_us: Micros, token: u64) -> bool {
         let at = self.after_start(rel_us);
         if let Some(clock) = self.clock.as_deref_mut() {
@@ -287,7 +297,7 @@ impl Ctx<'_> {
 
     /// Starts a command of key `k`: a client request, or with `fill` a
     /// cache fill (a command, but not a request).
-    #[inline]
+    #[inline(always)]
     fn begin_as(&mut self, k: SimKey, denyoom: bool, fill: bool) -> bool {
         if fill {
             self.world.rec.fill(k.ns as usize);
@@ -321,7 +331,7 @@ impl Ctx<'_> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn classify(&mut self, k: SimKey, v: Option<SimValue>) -> Read {
         let r = match v {
             Some(v) => Read::Hit(v),

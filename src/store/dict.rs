@@ -432,14 +432,16 @@ impl Dict {
 
     /// `dictFind`: the entry id holding `key`. Like Redis, performs one
     /// rehash step first when a rehash is in progress.
-    #[inline]
+    #[inline(always)]
     pub fn find(&mut self, key: u64) -> Option<u32> {
         self.rehash_step();
         self.find_no_rehash(key)
     }
 
     /// Looks `key` up without advancing a rehash (for read-only inspection).
-    #[inline]
+    /// A key the direct index covers is answered inline; others go to
+    /// [`Dict::find_uncovered`].
+    #[inline(always)]
     pub fn find_no_rehash(&self, key: u64) -> Option<u32> {
         if self.is_empty() {
             return None;
@@ -447,6 +449,13 @@ impl Dict {
         if let Some(found) = self.direct.as_ref().and_then(|d| d.get(key)) {
             return found;
         }
+        self.find_uncovered(key)
+    }
+
+    /// [`Dict::find_no_rehash`] for a key the direct index does not cover:
+    /// the chainless map, or the chains.
+    #[inline(never)]
+    fn find_uncovered(&self, key: u64) -> Option<u32> {
         if let Some(loose) = &self.chainless {
             return loose.get(&key).copied();
         }

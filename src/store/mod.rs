@@ -557,12 +557,17 @@ impl<P: Payload> Store<P> {
     /// `maxmemory` is set, evicts until used memory is within it
     /// (`performEvictions`). Returns `Err(Oom)` for a DENYOOM command when
     /// nothing could be freed; the command must then not run.
+    #[inline(always)]
     pub fn begin(&mut self, now: Micros, denyoom: bool) -> Result<(), Oom> {
         self.now = self.now.max(now);
         if self.evict_state.dirty {
             self.sync_config();
         }
-        if self.cfg.maxmemory != 0 && !self.perform_evictions() && denyoom {
+        // The usual case, decided inline: nothing to evict.
+        if self.cfg.maxmemory == 0 || self.used_memory() <= self.cfg.maxmemory {
+            return Ok(());
+        }
+        if !self.perform_evictions() && denyoom {
             self.stats.oom_rejections += 1;
             return Err(Oom);
         }
@@ -649,10 +654,17 @@ impl<P: Payload> Store<P> {
 
     /// `expireIfNeeded`: deletes the key in slot `id` if it is logically
     /// expired (counted in `expired_keys`). Returns true if it was deleted.
+    #[inline(always)]
     fn expire_if_needed(&mut self, id: u32) -> bool {
         if self.expires.is_empty() {
             return false;
         }
+        self.expire_if_due(id)
+    }
+
+    /// [`Store::expire_if_needed`] once some key has a TTL.
+    #[inline(never)]
+    fn expire_if_due(&mut self, id: u32) -> bool {
         // getExpire's dictFind on the expires dict advances its rehash.
         self.expires.rehash_step();
         let when = self.expire_at(id);
