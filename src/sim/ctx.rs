@@ -417,7 +417,7 @@ impl Ctx<'_> {
         self.get_inner(k, Some((size, ttl_ms)))
     }
 
-    #[inline]
+    #[inline(always)]
     fn get_inner(&mut self, k: SimKey, fill: Option<(u32, u64)>) -> Read {
         self.begin(k, false);
         let v = self.world.store.get(Self::key(k)).copied();

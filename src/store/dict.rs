@@ -155,7 +155,11 @@ impl Direct {
     #[inline]
     fn cell(&self, key: u64) -> Option<&u32> {
         let (tag, n) = tag_number(key);
-        let (_, cells, _) = self.tags.iter().find(|t| t.0 == tag)?;
+        // Most runs have one namespace: its tag is the first.
+        let cells = match self.tags.first() {
+            Some((t, cells, _)) if *t == tag => cells,
+            _ => &self.tags.iter().find(|t| t.0 == tag)?.1,
+        };
         cells.get(n as usize)
     }
 

@@ -703,6 +703,7 @@ impl<P: Payload> Store<P> {
     }
 
     /// `lookupKey`: find, lazily expire, touch, count hits/misses.
+    #[inline(always)]
     fn lookup(&mut self, key: u64, mode: Lookup) -> Option<u32> {
         let mut found = self.main.find(key);
         if let Some(id) = found {

@@ -581,7 +581,7 @@ impl Replay {
     /// compact records when the source has them, else record by record.
     /// True when it is the run's next event, to be served at once
     /// ([`Ctx::next_in_place`]).
-    #[inline]
+    #[inline(always)]
     fn advance(&mut self, ctx: &mut Ctx) -> Result<bool> {
         if !self.batched {
             return self.read_record(ctx, false);
