@@ -147,9 +147,13 @@ pub enum Prefetch {
     /// direct-index cell) and its key-book cell, hinted this early because
     /// nothing else waits on them.
     Bucket,
-    /// What the bucket leads to: the entry and the slot (reads the bucket,
-    /// so it should come after [`Prefetch::Bucket`]).
+    /// What the bucket leads to: the entry, the slot and the reference
+    /// policy's record of the key (reads the bucket, so it should come
+    /// after [`Prefetch::Bucket`]).
     Slot,
+    /// What the policy's record leads to (a list's neighbours): reads
+    /// that record, so it should come after [`Prefetch::Slot`].
+    Neighbours,
 }
 
 impl Ctx<'_> {
@@ -243,9 +247,10 @@ impl Ctx<'_> {
     }
 
     /// Hints the CPU about a request to come on `k`: call it with
-    /// [`Prefetch::Bucket`] a few requests ahead and [`Prefetch::Slot`]
-    /// nearer, so that the request finds its memory in cache. A hint
-    /// never changes what the run computes.
+    /// [`Prefetch::Bucket`] a few requests ahead, [`Prefetch::Slot`]
+    /// nearer and [`Prefetch::Neighbours`] nearest, so that the request
+    /// finds its memory in cache. A hint never changes what the run
+    /// computes.
     #[inline]
     pub fn prefetch(&self, k: SimKey, stage: Prefetch) {
         match stage {
@@ -254,7 +259,16 @@ impl Ctx<'_> {
                 self.world.book.prefetch(k.ns, k.id);
             }
             Prefetch::Slot => self.world.store.prefetch_slot(k.id),
+            Prefetch::Neighbours => self.world.store.prefetch_neighbours(k.id),
         }
+    }
+
+    /// True when [`Prefetch::Neighbours`] has something to hint (a
+    /// reference policy keeps records of keys): the caller can skip that
+    /// stage's work otherwise.
+    #[inline(always)]
+    pub fn hints_neighbours(&self) -> bool {
+        self.world.store.has_reference_policy()
     }
 
     /// Registers a namespace (for trace replay, which meets them as it goes).

@@ -444,7 +444,7 @@ impl Dict {
 
     /// Looks `key` up without advancing a rehash (for read-only inspection).
     /// A key the direct index covers is answered inline; others go to
-    /// [`Dict::find_uncovered`].
+    /// `find_uncovered`.
     #[inline(always)]
     pub fn find_no_rehash(&self, key: u64) -> Option<u32> {
         if self.is_empty() {

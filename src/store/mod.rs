@@ -692,13 +692,15 @@ impl<P: Payload> Store<P> {
         self.main.prefetch_removal(key);
     }
 
-    /// Hints the CPU to load the entry (key, LRU stamp) and the slot
-    /// fields (expire link, value) of the key at the head of `key`'s chain,
-    /// which is most likely `key` itself when it is resident.
+    /// Hints the CPU to load the entry (key, LRU stamp), the slot fields
+    /// (expire link, value) and the reference policy's record of the key at
+    /// the head of `key`'s chain, which is most likely `key` itself when it
+    /// is resident.
     #[inline]
     pub fn prefetch_slot(&self, key: u64) {
         if let Some(id) = self.main.prefetch_chain(key) {
             self.slots.prefetch(id);
+            self.reference_prefetch(id);
         }
     }
 

@@ -46,6 +46,12 @@ impl ReferencePolicy for ExactLru {
     fn remove(&mut self, slot: u32) {
         self.list.unlink(&mut self.links, slot);
     }
+    fn prefetch(&self, slot: u32) {
+        self.links.prefetch(slot);
+    }
+    fn prefetch_neighbours(&self, slot: u32) {
+        self.links.prefetch_neighbours(slot);
+    }
     fn next_victim(&self) -> Option<u32> {
         self.list.front()
     }

@@ -48,6 +48,27 @@ impl Links {
         }
     }
 
+    /// Hints the CPU to load `slot`'s node.
+    #[inline]
+    pub fn prefetch(&self, slot: u32) {
+        if let Some(n) = self.nodes.get(slot as usize) {
+            crate::store::prefetch::prefetch(n);
+        }
+    }
+
+    /// Hints the CPU to load the nodes before and after `slot`'s (reading
+    /// its node).
+    #[inline]
+    pub fn prefetch_neighbours(&self, slot: u32) {
+        if let Some(n) = self.nodes.get(slot as usize) {
+            for s in [n.prev, n.next] {
+                if let Some(m) = self.nodes.get(s as usize) {
+                    crate::store::prefetch::prefetch(m);
+                }
+            }
+        }
+    }
+
     /// The list id `slot` is on (0: none).
     #[inline]
     pub fn owner(&self, slot: u32) -> u8 {

@@ -163,6 +163,13 @@ pub trait ReferencePolicy: Send + Debug {
     fn next_victim(&self) -> Option<u32> {
         None
     }
+    /// Hints the CPU about what [`access`](Self::access) of `slot` will
+    /// read, a few requests ahead; hints only, never a change.
+    fn prefetch(&self, _slot: u32) {}
+    /// Hints the CPU about what access of `slot` reads after its own
+    /// record (a list's neighbours), a request ahead, when that record
+    /// should be in cache from [`prefetch`](Self::prefetch).
+    fn prefetch_neighbours(&self, _slot: u32) {}
     /// Forgets everything (FLUSHALL).
     fn clear(&mut self);
     /// The memory limit changed (`CONFIG SET maxmemory`).
@@ -603,6 +610,35 @@ impl<P: Payload> Store<P> {
     pub(super) fn reference_clear(&mut self) {
         if let Some(r) = self.evict_state.reference() {
             r.clear();
+        }
+    }
+
+    /// Hints the CPU about what the reference policy, if any, will read
+    /// when the key in slot `id` is accessed.
+    #[inline]
+    pub(super) fn reference_prefetch(&self, id: u32) {
+        if let Some(r) = self.evict_state.reference.as_deref() {
+            r.prefetch(id);
+        }
+    }
+
+    /// True while a reference policy (rather than Redis's eviction) keeps
+    /// its own records of the keys.
+    #[inline]
+    pub fn has_reference_policy(&self) -> bool {
+        self.evict_state.reference.is_some()
+    }
+
+    /// Hints the CPU to load what touching `key` will write beyond its own
+    /// records (a reference policy's list neighbours): call it nearest, a
+    /// request ahead, after [`Store::prefetch_slot`]. Nothing without a
+    /// reference policy.
+    #[inline]
+    pub fn prefetch_neighbours(&self, key: u64) {
+        if let Some(r) = self.evict_state.reference.as_deref() {
+            if let Some(id) = self.main.find_no_rehash(key) {
+                r.prefetch_neighbours(id);
+            }
         }
     }
 
