@@ -408,7 +408,9 @@ struct Pending {
 
 /// The replay client.
 pub struct Replay {
-    source: Rebased<Box<dyn TraceSource>>,
+    /// The trace, re-based ([`Rebased`]), and decoded on a helper thread
+    /// for a single run ([`Piped`]).
+    source: Box<dyn TraceSource>,
     format: Format,
     fill: bool,
     strict: bool,
@@ -445,10 +447,7 @@ impl Replay {
     /// Opens a trace (streamed, not loaded); `piped`: decoded on a helper
     /// thread ([`Piped`]), for a single run, which has a core to spare.
     pub fn open(input: &TraceInput, piped: bool) -> Result<Self> {
-        let mut source = input.open()?;
-        if piped {
-            source = Box::new(Piped::new(source));
-        }
+        let source = input.open()?;
         let format = source.format();
         // ttlsim's own traces count from the start of the run (as `record`
         // writes them): kept as they are unless they are absolute times.
@@ -457,8 +456,14 @@ impl Replay {
         } else {
             0
         };
+        // Re-based before the pipe: the helper makes the pass over each
+        // block's times, and the replay's thread meets each record once.
+        let mut source: Box<dyn TraceSource> = Box::new(Rebased::new(source).relative_below(keep));
+        if piped {
+            source = Box::new(Piped::new(source));
+        }
         Ok(Replay {
-            source: Rebased::new(source).relative_below(keep),
+            source,
             format,
             fill: input.fill,
             strict: input.strict,

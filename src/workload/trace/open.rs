@@ -324,11 +324,6 @@ impl<S: TraceSource> Rebased<S> {
         self.line.base
     }
 
-    /// Records whose time was clamped to the previous one.
-    pub fn clamped(&self) -> u64 {
-        self.line.clamped
-    }
-
     /// The wrapped source.
     pub fn into_inner(self) -> S {
         self.inner
@@ -438,6 +433,10 @@ impl<S: TraceSource> TraceSource for Rebased<S> {
         let pos = r.pos;
         r.time_us = self.line.rebase(r.time_us, || pos)?;
         Ok(Some(r))
+    }
+
+    fn clamped(&self) -> u64 {
+        self.line.clamped
     }
 
     fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
@@ -765,7 +764,7 @@ mod tests {
     /// Every record of `s` read one by one, as compact records with their
     /// positions and the skip and clamp counts after each, then how it
     /// ended and the position and counts after it.
-    fn by_record<S: TraceSource>(s: &mut Rebased<S>) -> Vec<String> {
+    fn by_record<S: TraceSource + ?Sized>(s: &mut S) -> Vec<String> {
         let mut out = Vec::new();
         loop {
             let line = match s.next_record() {
@@ -785,7 +784,7 @@ mod tests {
 
     /// The same through [`TraceSource::next_batch`], with the counts after
     /// each block's last record only.
-    fn by_batch<S: TraceSource>(s: &mut Rebased<S>) -> Vec<String> {
+    fn by_batch<S: TraceSource + ?Sized>(s: &mut S) -> Vec<String> {
         let mut out = Vec::new();
         let mut b = RecBatch::default();
         loop {
@@ -896,9 +895,10 @@ mod tests {
             let want = by_record(&mut Rebased::new(open(&f, None, None).unwrap()));
             let got = by_batch(&mut Rebased::new(open(&f, None, None).unwrap()));
             same(&got, &want, &f.display().to_string());
-            // Decoded on a helper thread, as a single run reads it.
-            let piped = Box::new(Piped::new(open(&f, None, None).unwrap()));
-            let got = by_batch(&mut Rebased::new(piped));
+            // Re-based and decoded on a helper thread, as a single run
+            // reads it: the clamp counts cross the thread with the blocks.
+            let rebased = Box::new(Rebased::new(open(&f, None, None).unwrap()));
+            let got = by_batch(&mut Piped::new(rebased));
             same(&got, &want, &format!("{} piped", f.display()));
             // A shared decoding, where the file decodes.
             if let Some(d) = DecodedTrace::decode(&mut *open(&f, None, None).unwrap(), 1 << 30) {
@@ -928,7 +928,7 @@ mod tests {
             let mut t = Rebased::new(open(&f, None, None).unwrap());
             assert!(!t.next_batch(&mut b).unwrap() && b.is_empty());
             let want = by_record(&mut Rebased::new(open(&f, None, None).unwrap()));
-            let mut p = Rebased::new(Box::new(Piped::new(open(&f, None, None).unwrap())));
+            let mut p = Piped::new(Box::new(Rebased::new(open(&f, None, None).unwrap())));
             assert!(!p.next_batch(&mut b).unwrap() && b.is_empty());
             assert_eq!(by_record(&mut p), want, "{name} piped");
         }

@@ -2,10 +2,12 @@
 //! spare, and reading a trace (decompressing a `.zst`, parsing binary
 //! records) is work that never depends on the simulation. [`Piped`] runs
 //! another source's [`TraceSource::next_batch`] on its own thread, a few
-//! blocks ahead, and hands the blocks over in order with the position and
-//! skip counts the source had after each, so a replay sees exactly what it
-//! would have read itself: the same records, the same errors at the same
-//! records, the same counts when `--duration` stops it early.
+//! blocks ahead, and hands the blocks over in order with the position,
+//! skip and clamp counts the source had after each, so a replay sees
+//! exactly what it would have read itself: the same records, the same
+//! errors at the same records, the same counts when `--duration` stops it
+//! early. A replay pipes its re-based source ([`super::Rebased`]), so the
+//! pass over each block's times runs on the helper too.
 //!
 //! A source without a compact form (the CSV and MONITOR formats) is handed
 //! back by the helper at its first call, before it read anything, and is
@@ -20,16 +22,32 @@ use super::{Format, Pos, RecBatch, TraceError, TraceRecord, TraceSource};
 /// enough to ride out a slow read, little memory (40 bytes a record).
 const BLOCKS_AHEAD: usize = 4;
 
+/// Where the source was after a message, and what it had skipped and
+/// clamped so far.
+struct Progress {
+    pos: Pos,
+    skipped: Vec<(String, u64)>,
+    clamped: u64,
+}
+
+impl Progress {
+    fn of(source: &dyn TraceSource) -> Progress {
+        Progress {
+            pos: source.position(),
+            skipped: source.skipped(),
+            clamped: source.clamped(),
+        }
+    }
+}
+
 /// What the helper sends, in the order the source gave it.
 enum Msg {
-    /// A block of records, with the source's position and skip counts
-    /// after reading it.
-    Block(RecBatch, Pos, Vec<(String, u64)>),
+    /// A block of records, with the source's progress after reading it.
+    Block(RecBatch, Progress),
     /// The end of the trace.
-    End(Pos, Vec<(String, u64)>),
-    /// The source's error, its position after it and its skip counts; the
-    /// helper stops.
-    Failed(TraceError, Pos, Vec<(String, u64)>),
+    End(Progress),
+    /// The source's error and its progress after it; the helper stops.
+    Failed(TraceError, Progress),
     /// The source has no compact form: here it is back, unread.
     Unblocked(Box<dyn TraceSource>),
 }
@@ -48,6 +66,7 @@ pub struct Piped {
     /// Where the source was after the last block taken.
     pos: Pos,
     skipped: Vec<(String, u64)>,
+    clamped: u64,
     /// An error already reported, returned again if asked again.
     failed: Option<TraceError>,
 }
@@ -75,10 +94,10 @@ impl Piped {
                             return;
                         }
                         Ok(false) | Ok(true) if block.is_empty() => {
-                            Msg::End(source.position(), source.skipped())
+                            Msg::End(Progress::of(&*source))
                         }
-                        Ok(_) => Msg::Block(block, source.position(), source.skipped()),
-                        Err(e) => Msg::Failed(e, source.position(), source.skipped()),
+                        Ok(_) => Msg::Block(block, Progress::of(&*source)),
+                        Err(e) => Msg::Failed(e, Progress::of(&*source)),
                     };
                     first = false;
                     let last = !matches!(msg, Msg::Block(..));
@@ -110,16 +129,22 @@ impl Piped {
             unblocked: None,
             pos,
             skipped: Vec::new(),
+            clamped: 0,
             failed,
         }
     }
 
     /// Takes the helper's error and where the source was after it; the
     /// error is returned again if the source is asked again.
-    fn fail(&mut self, e: TraceError, pos: Pos, skipped: Vec<(String, u64)>) -> TraceError {
-        (self.pos, self.skipped) = (pos, skipped);
+    fn fail(&mut self, e: TraceError, progress: Progress) -> TraceError {
+        self.take(progress);
         self.failed = Some(e.clone());
         e
+    }
+
+    /// Notes the source's progress after a message.
+    fn take(&mut self, p: Progress) {
+        (self.pos, self.skipped, self.clamped) = (p.pos, p.skipped, p.clamped);
     }
 
     /// The helper's next message; `None` once it sent its last. A helper
@@ -133,8 +158,11 @@ impl Piped {
             if msg.is_none() || died {
                 return Some(Msg::Failed(
                     TraceError::new(&self.file, self.pos, "the thread reading the trace failed"),
-                    self.pos,
-                    self.skipped.clone(),
+                    Progress {
+                        pos: self.pos,
+                        skipped: self.skipped.clone(),
+                        clamped: self.clamped,
+                    },
                 ));
             }
         }
@@ -156,7 +184,7 @@ impl TraceSource for Piped {
             match self.recv() {
                 Some(Msg::Unblocked(s)) => self.unblocked = Some(s),
                 // The helper died before handing the reader back.
-                Some(Msg::Failed(e, pos, skipped)) => return Err(self.fail(e, pos, skipped)),
+                Some(Msg::Failed(e, progress)) => return Err(self.fail(e, progress)),
                 Some(_) | None => {
                     return Err(TraceError::new(
                         &self.file,
@@ -183,7 +211,7 @@ impl TraceSource for Piped {
             return Err(e.clone());
         }
         match self.recv() {
-            Some(Msg::Block(mut block, pos, skipped)) => {
+            Some(Msg::Block(mut block, progress)) => {
                 if out.is_empty() {
                     std::mem::swap(out, &mut block);
                 } else {
@@ -192,14 +220,14 @@ impl TraceSource for Piped {
                 if let Some(spare) = &self.spare {
                     let _ = spare.try_send(block);
                 }
-                (self.pos, self.skipped) = (pos, skipped);
+                self.take(progress);
                 Ok(true)
             }
-            Some(Msg::End(pos, skipped)) => {
-                (self.pos, self.skipped) = (pos, skipped);
+            Some(Msg::End(progress)) => {
+                self.take(progress);
                 Ok(true)
             }
-            Some(Msg::Failed(e, pos, skipped)) => Err(self.fail(e, pos, skipped)),
+            Some(Msg::Failed(e, progress)) => Err(self.fail(e, progress)),
             Some(Msg::Unblocked(s)) => {
                 self.unblocked = Some(s);
                 Ok(false)
@@ -219,6 +247,13 @@ impl TraceSource for Piped {
         match &self.unblocked {
             Some(s) => s.skipped(),
             None => self.skipped.clone(),
+        }
+    }
+
+    fn clamped(&self) -> u64 {
+        match &self.unblocked {
+            Some(s) => s.clamped(),
+            None => self.clamped,
         }
     }
 }

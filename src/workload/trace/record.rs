@@ -449,6 +449,11 @@ pub trait TraceSource: Send {
     fn skipped(&self) -> Vec<(String, u64)> {
         vec![]
     }
+    /// Records whose time stepped back a little and was clamped to the
+    /// previous record's (a re-basing source's count; 0 by default).
+    fn clamped(&self) -> u64 {
+        0
+    }
     /// Appends the next records, at most [`BATCH_LEN`], to `out` in their
     /// compact form, for a source whose records are all key requests (the
     /// binary cache traces), so that a replay takes them from an array
@@ -482,6 +487,9 @@ impl<T: TraceSource + ?Sized> TraceSource for Box<T> {
     }
     fn skipped(&self) -> Vec<(String, u64)> {
         (**self).skipped()
+    }
+    fn clamped(&self) -> u64 {
+        (**self).clamped()
     }
     fn next_batch(&mut self, out: &mut RecBatch) -> Result<bool, TraceError> {
         (**self).next_batch(out)
