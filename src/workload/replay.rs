@@ -381,6 +381,11 @@ impl KeyResolver {
     }
 }
 
+/// How many records ahead the replay hints the record itself: the helper
+/// thread wrote the block on the other core, and the first touch of each
+/// line (the bucket stage's read of the key) otherwise waits for it to
+/// cross (32 was no better).
+const PREFETCH_RECORD: usize = 16;
 /// How many records ahead the replay hints each stage of a request's
 /// memory (see [`Replay::prefetch_ahead`]): its dict bucket 4 ahead, its
 /// entry, slot and policy record 2 ahead, the policy record's neighbours 1
@@ -568,8 +573,13 @@ impl Replay {
     /// Hints the CPU about the records a few places ahead in the block, a
     /// stage of each ([`PREFETCH_STAGES`]): a stage reads what the one
     /// before brought in, so their lookups find their memory in cache.
+    /// The record [`PREFETCH_RECORD`] ahead is hinted first, for the
+    /// stages to read.
     #[inline]
     fn prefetch_ahead(&self, ctx: &Ctx) {
+        if let Some(r) = self.batch.recs.get(self.taken - 1 + PREFETCH_RECORD) {
+            crate::store::prefetch::prefetch(r);
+        }
         // Unrolled by hand: a loop kept the stage a run-time value (5%
         // more instructions a request). The last stage is skipped when
         // nothing keeps per-key records to hint.
