@@ -531,6 +531,7 @@ impl Dict {
 
     /// [`Dict::insert`] without chains: the same entry id, then the direct
     /// index or, for a key it does not cover, the map.
+    #[inline(always)]
     fn insert_chainless(&mut self, key: u64) -> u32 {
         let id = self.alloc_entry(key);
         self.tables[0].used += 1;

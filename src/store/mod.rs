@@ -782,6 +782,7 @@ impl<P: Payload> Store<P> {
     }
 
     /// `dbAdd`: a new key in the main dict.
+    #[inline(always)]
     fn add_slot(&mut self, key: Key, value: P) -> u32 {
         let guard = self.guard();
         let id = self.main.insert(key.id, &guard);
@@ -900,6 +901,7 @@ impl<P: Payload> Store<P> {
 
     /// [`Store::delete_slot`]; `notify_policy` is false when the reference
     /// policy itself chose the key (it has already forgotten it).
+    #[inline(always)]
     fn delete_slot_inner(&mut self, id: u32, cause: Removal, notify_policy: bool) {
         let i = id as usize;
         let key = self.main.key(id);

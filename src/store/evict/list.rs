@@ -139,7 +139,7 @@ impl List {
     /// Appends `slot` at the back (newest). A slot already on a list is
     /// unlinked from it first only if it is this list; on another list it is
     /// left alone and false is returned.
-    #[inline]
+    #[inline(always)]
     pub fn push_back(&mut self, links: &mut Links, slot: u32) -> bool {
         links.ensure(slot);
         match links.owner(slot) {
