@@ -338,7 +338,7 @@ impl Ctx<'_> {
         self.world.rec.memory(self.world.store.used_memory());
     }
 
-    #[inline]
+    #[inline(always)]
     fn written(&mut self, k: SimKey) {
         if self.world.book.set_live(k.ns, k.id) != Fate::Live {
             self.world.rec.created(k.ns as usize);
@@ -427,6 +427,7 @@ impl Ctx<'_> {
     /// GET by a client that, on a miss, will at once SET the key with
     /// `size` bytes and `ttl_ms` (0: no TTL). The same as [`Ctx::get`] for
     /// the store; a trace records the fill in the `get` row.
+    #[inline(always)]
     pub fn get_for_fill(&mut self, k: SimKey, size: u32, ttl_ms: u64) -> Read {
         self.get_inner(k, Some((size, ttl_ms)))
     }

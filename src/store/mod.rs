@@ -732,6 +732,7 @@ impl<P: Payload> Store<P> {
     }
 
     /// Records an access in the object's LRU/LFU field.
+    #[inline(always)]
     fn touch_slot(&mut self, id: u32) {
         if self.cfg.policy.is_lfu() {
             let c = self.lfu_decr_and_return(id);
@@ -936,6 +937,7 @@ impl<P: Payload> Store<P> {
     // ----- commands -----------------------------------------------------
 
     /// GET: the value, or `None` (counts a hit or a miss).
+    #[inline(always)]
     pub fn get(&mut self, key: Key) -> Option<&P> {
         let id = self.lookup(key.id, Lookup::Read)?;
         self.slots[id as usize].value.as_ref()

@@ -575,7 +575,7 @@ impl Replay {
     /// before brought in, so their lookups find their memory in cache.
     /// The record [`PREFETCH_RECORD`] ahead is hinted first, for the
     /// stages to read.
-    #[inline]
+    #[inline(always)]
     fn prefetch_ahead(&self, ctx: &Ctx) {
         if let Some(r) = self.batch.recs.get(self.taken - 1 + PREFETCH_RECORD) {
             crate::store::prefetch::prefetch(r);
