@@ -563,11 +563,7 @@ impl<P: Payload> Store<P> {
         if self.evict_state.dirty {
             self.sync_config();
         }
-        // The usual case, decided inline: nothing to evict.
-        if self.cfg.maxmemory == 0 || self.used_memory() <= self.cfg.maxmemory {
-            return Ok(());
-        }
-        if !self.perform_evictions() && denyoom {
+        if self.cfg.maxmemory != 0 && !self.perform_evictions() && denyoom {
             self.stats.oom_rejections += 1;
             return Err(Oom);
         }

@@ -273,13 +273,21 @@ pub(super) fn chains_needed(cfg: &Config) -> bool {
 
 impl<P: Payload> Store<P> {
     /// `performEvictions`: returns false (`EVICT_FAIL`) when memory is over
-    /// the limit and nothing can be evicted.
+    /// the limit and nothing can be evicted. The usual case, nothing to
+    /// evict, is decided inline in every command.
+    #[inline(always)]
     pub(super) fn perform_evictions(&mut self) -> bool {
         let used = self.used_memory();
         let max = self.cfg.maxmemory;
         if used <= max {
             return true;
         }
+        self.evict_to_limit(used, max)
+    }
+
+    /// [`Store::perform_evictions`] once `used` is over `max`.
+    #[inline(never)]
+    fn evict_to_limit(&mut self, used: u64, max: u64) -> bool {
         self.policy_used = true;
         if self.cfg.policy == Policy::NoEviction {
             return false;
