@@ -24,6 +24,7 @@ const BLOCKS_AHEAD: usize = 4;
 
 /// Where the source was after a message, and what it had skipped and
 /// clamped so far.
+#[derive(Clone)]
 struct Progress {
     pos: Pos,
     skipped: Vec<(String, u64)>,
@@ -64,9 +65,7 @@ pub struct Piped {
     /// The source, once the helper handed it back.
     unblocked: Option<Box<dyn TraceSource>>,
     /// Where the source was after the last block taken.
-    pos: Pos,
-    skipped: Vec<(String, u64)>,
-    clamped: u64,
+    progress: Progress,
     /// An error already reported, returned again if asked again.
     failed: Option<TraceError>,
 }
@@ -127,9 +126,11 @@ impl Piped {
             spare: helper.is_some().then_some(spare_tx),
             helper,
             unblocked: None,
-            pos,
-            skipped: Vec::new(),
-            clamped: 0,
+            progress: Progress {
+                pos,
+                skipped: Vec::new(),
+                clamped: 0,
+            },
             failed,
         }
     }
@@ -137,14 +138,9 @@ impl Piped {
     /// Takes the helper's error and where the source was after it; the
     /// error is returned again if the source is asked again.
     fn fail(&mut self, e: TraceError, progress: Progress) -> TraceError {
-        self.take(progress);
+        self.progress = progress;
         self.failed = Some(e.clone());
         e
-    }
-
-    /// Notes the source's progress after a message.
-    fn take(&mut self, p: Progress) {
-        (self.pos, self.skipped, self.clamped) = (p.pos, p.skipped, p.clamped);
     }
 
     /// The helper's next message; `None` once it sent its last. A helper
@@ -157,12 +153,12 @@ impl Piped {
             let died = self.helper.take().is_some_and(|h| h.join().is_err());
             if msg.is_none() || died {
                 return Some(Msg::Failed(
-                    TraceError::new(&self.file, self.pos, "the thread reading the trace failed"),
-                    Progress {
-                        pos: self.pos,
-                        skipped: self.skipped.clone(),
-                        clamped: self.clamped,
-                    },
+                    TraceError::new(
+                        &self.file,
+                        self.progress.pos,
+                        "the thread reading the trace failed",
+                    ),
+                    self.progress.clone(),
                 ));
             }
         }
@@ -188,7 +184,7 @@ impl TraceSource for Piped {
                 Some(_) | None => {
                     return Err(TraceError::new(
                         &self.file,
-                        self.pos,
+                        self.progress.pos,
                         "this trace is read in blocks, not record by record",
                     ))
                 }
@@ -220,11 +216,11 @@ impl TraceSource for Piped {
                 if let Some(spare) = &self.spare {
                     let _ = spare.try_send(block);
                 }
-                self.take(progress);
+                self.progress = progress;
                 Ok(true)
             }
             Some(Msg::End(progress)) => {
-                self.take(progress);
+                self.progress = progress;
                 Ok(true)
             }
             Some(Msg::Failed(e, progress)) => Err(self.fail(e, progress)),
@@ -239,21 +235,21 @@ impl TraceSource for Piped {
     fn position(&self) -> Pos {
         match &self.unblocked {
             Some(s) => s.position(),
-            None => self.pos,
+            None => self.progress.pos,
         }
     }
 
     fn skipped(&self) -> Vec<(String, u64)> {
         match &self.unblocked {
             Some(s) => s.skipped(),
-            None => self.skipped.clone(),
+            None => self.progress.skipped.clone(),
         }
     }
 
     fn clamped(&self) -> u64 {
         match &self.unblocked {
             Some(s) => s.clamped(),
-            None => self.clamped,
+            None => self.progress.clamped,
         }
     }
 }
